@@ -1,0 +1,573 @@
+"""Python values <-> DynamoDB AttributeValues: the hot path, dispatched on exact type.
+
+Storage rules (documented in docs/concepts.md):
+- datetimes are stored in UTC as fixed-width ISO-8601 (``2026-11-22T00:21:25.000000Z``), which
+  sorts by instant; naive datetimes are refused unless the model sets ``naive_datetime_zone``;
+- numbers are exact: ints and Decimals keep every digit, floats use their shortest repr; NaN,
+  Infinity, more than 38 significant digits, or a magnitude outside 1E-130..<1E+126 are refused;
+- booleans used as table or index keys are stored as ``"true"``/``"false"`` (keys cannot be BOOL);
+- empty sets are omitted (DynamoDB rejects them); ``None`` is stored as NULL, except in an index
+  key, where the attribute is omitted so the item stays out of the (sparse) index.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import math
+import uuid
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+
+from .errors import CorruptItemError, ItemTooLargeError, ValidationError
+from .model import schema_of
+from .schema import KeyAttribute, TableSchema
+
+AttributeValue = dict[str, Any]
+Item = dict[str, AttributeValue]
+M = TypeVar("M", bound=BaseModel)
+
+MAX_ITEM_BYTES = 400 * 1024
+MAX_DEPTH = 32
+MAX_DIGITS = 38
+_INT_LIMIT = 10**MAX_DIGITS
+_UTC = dt.timezone.utc
+_NULL: AttributeValue = {"NULL": True}
+
+Encoder = Callable[[Any, int, "dt.tzinfo | None"], "AttributeValue | None"]
+
+
+def encode_value(value: object, *, zone: dt.tzinfo | None = None) -> AttributeValue | None:
+    """The AttributeValue of ``value``, or None when it must be omitted (an empty set)."""
+    return _encode(value, 0, zone)
+
+
+def _encode(value: Any, depth: int, zone: dt.tzinfo | None) -> AttributeValue | None:
+    encoder = _ENCODERS.get(type(value))
+    if encoder is None:
+        encoder = _resolve_encoder(type(value))
+    return encoder(value, depth, zone)
+
+
+def _str(value: str, depth: int, zone: dt.tzinfo | None) -> AttributeValue:
+    return {"S": value}
+
+
+def _bool(value: bool, depth: int, zone: dt.tzinfo | None) -> AttributeValue:
+    return {"BOOL": value}
+
+
+def _none(value: None, depth: int, zone: dt.tzinfo | None) -> AttributeValue:
+    return _NULL
+
+
+def _int(value: int, depth: int, zone: dt.tzinfo | None) -> AttributeValue:
+    if -_INT_LIMIT < value < _INT_LIMIT:
+        return {"N": str(value)}
+    return {"N": number_text(Decimal(value))}
+
+
+def _float(value: float, depth: int, zone: dt.tzinfo | None) -> AttributeValue:
+    return {"N": float_text(value)}
+
+
+def _decimal(value: Decimal, depth: int, zone: dt.tzinfo | None) -> AttributeValue:
+    return {"N": number_text(value)}
+
+
+def _bytes(value: bytes, depth: int, zone: dt.tzinfo | None) -> AttributeValue:
+    return {"B": bytes(value)}
+
+
+def _datetime(value: dt.datetime, depth: int, zone: dt.tzinfo | None) -> AttributeValue:
+    return {"S": datetime_text(value, zone)}
+
+
+def _date(value: dt.date, depth: int, zone: dt.tzinfo | None) -> AttributeValue:
+    return {"S": value.isoformat()}
+
+
+def _time(value: dt.time, depth: int, zone: dt.tzinfo | None) -> AttributeValue:
+    return {"S": value.isoformat()}
+
+
+def _uuid(value: uuid.UUID, depth: int, zone: dt.tzinfo | None) -> AttributeValue:
+    return {"S": str(value)}
+
+
+def _list(value: list[Any] | tuple[Any, ...], depth: int, zone: dt.tzinfo | None) -> AttributeValue:
+    if depth >= MAX_DEPTH:
+        raise _too_deep()
+    depth += 1
+    out = []
+    for element in value:
+        av = _encode(element, depth, zone)
+        out.append({"L": []} if av is None else av)
+    return {"L": out}
+
+
+def _dict(value: Mapping[Any, Any], depth: int, zone: dt.tzinfo | None) -> AttributeValue:
+    if depth >= MAX_DEPTH:
+        raise _too_deep()
+    depth += 1
+    out = {}
+    for raw_key, element in value.items():
+        key = raw_key.value if isinstance(raw_key, enum.Enum) else raw_key
+        if not isinstance(key, str):
+            raise ValidationError(f"map keys must be strings, got {type(key).__name__} {key!r}")
+        av = _encode(element, depth, zone)
+        if av is not None:
+            out[key] = av
+    return {"M": out}
+
+
+def _set(
+    value: set[Any] | frozenset[Any], depth: int, zone: dt.tzinfo | None
+) -> AttributeValue | None:
+    if not value:
+        return None
+    kinds = {_set_kind(type(v)) for v in value}
+    if len(kinds) != 1 or None in kinds:
+        names = sorted({type(v).__name__ for v in value})
+        raise ValidationError(
+            f"a set must hold only strings, only numbers or only bytes; got {', '.join(names)}"
+        )
+    kind = kinds.pop()
+    if kind == "SS":
+        return {"SS": [v.value if isinstance(v, enum.Enum) else v for v in value]}
+    if kind == "BS":
+        return {"BS": [bytes(v) for v in value]}
+    return {"NS": [_encode_number(v) for v in value]}
+
+
+def _set_kind(t: type) -> str | None:
+    if issubclass(t, bool):
+        return None
+    if issubclass(t, enum.Enum):
+        return "SS" if issubclass(t, str) else None
+    if issubclass(t, str):
+        return "SS"
+    if issubclass(t, (int, float, Decimal)):
+        return "NS"
+    if issubclass(t, (bytes, bytearray)):
+        return "BS"
+    return None
+
+
+def _encode_number(value: int | float | Decimal) -> str:
+    if isinstance(value, float):
+        return float_text(value)
+    if isinstance(value, int) and -_INT_LIMIT < value < _INT_LIMIT:
+        return str(value)
+    return number_text(Decimal(value))
+
+
+def _model(value: BaseModel, depth: int, zone: dt.tzinfo | None) -> AttributeValue:
+    if depth >= MAX_DEPTH:
+        raise _too_deep()
+    depth += 1
+    out = {}
+    fields = value.__dict__
+    for name, attribute in _attribute_plan(type(value)):
+        av = _encode(fields[name], depth, zone)
+        if av is not None:
+            out[attribute] = av
+    return {"M": out}
+
+
+def _enum(value: enum.Enum, depth: int, zone: dt.tzinfo | None) -> AttributeValue | None:
+    return _encode(value.value, depth, zone)
+
+
+_ENCODERS: dict[type, Encoder] = {
+    str: _str,
+    bool: _bool,
+    type(None): _none,
+    int: _int,
+    float: _float,
+    Decimal: _decimal,
+    bytes: _bytes,
+    bytearray: _bytes,
+    dt.datetime: _datetime,
+    dt.date: _date,
+    dt.time: _time,
+    uuid.UUID: _uuid,
+    list: _list,
+    tuple: _list,
+    dict: _dict,
+    set: _set,
+    frozenset: _set,
+}
+
+_BY_BASE: tuple[tuple[type, Encoder], ...] = (
+    (enum.Enum, _enum),
+    (BaseModel, _model),
+    (bool, _bool),
+    (str, _str),
+    (int, _int),
+    (float, _float),
+    (Decimal, _decimal),
+    (dt.datetime, _datetime),
+    (dt.date, _date),
+    (uuid.UUID, _uuid),
+    (bytes, _bytes),
+    (list, _list),
+    (tuple, _list),
+    (dict, _dict),
+    (Mapping, _dict),
+    (set, _set),
+    (frozenset, _set),
+)
+
+
+def _resolve_encoder(t: type) -> Encoder:
+    """Find (and cache) the encoder of a subclass: enums, nested models, str subclasses..."""
+    for base, encoder in _BY_BASE:
+        if issubclass(t, base):
+            _ENCODERS[t] = encoder
+            return encoder
+    raise ValidationError(
+        f"values of type {t.__name__} cannot be stored in DynamoDB; use str, int, Decimal, "
+        "float, bool, bytes, datetime, date, UUID, Enum, list, dict, set or a pydantic model"
+    )
+
+
+_PLANS: dict[type[BaseModel], tuple[tuple[str, str], ...]] = {}
+
+
+def _attribute_plan(model: type[BaseModel]) -> tuple[tuple[str, str], ...]:
+    plan = _PLANS.get(model)
+    if plan is None:
+        plan = tuple((name, info.alias or name) for name, info in model.model_fields.items())
+        _PLANS[model] = plan
+    return plan
+
+
+def _too_deep() -> ValidationError:
+    return ValidationError(
+        f"value is nested more than {MAX_DEPTH} levels deep, DynamoDB's limit; flatten it"
+    )
+
+
+# --- numbers, datetimes and keys -----------------------------------------------------------
+
+
+def float_text(value: float) -> str:
+    """The exact text of a float (its shortest repr), after DynamoDB's range checks."""
+    if not math.isfinite(value):
+        raise ValidationError(f"{value!r} cannot be stored: DynamoDB numbers must be finite")
+    magnitude = abs(value)
+    if magnitude and not 1e-130 <= magnitude < 1e126:
+        raise ValidationError(
+            f"{value!r} is outside DynamoDB's number range (1E-130 to 9.99E+125 in magnitude)"
+        )
+    return repr(value)
+
+
+def number_text(value: Decimal) -> str:
+    """The text of a Decimal after DynamoDB's checks: finite, <= 38 digits, in range."""
+    if not value.is_finite():
+        raise ValidationError(f"{value!r} cannot be stored: DynamoDB numbers must be finite")
+    if not value:
+        return "0"
+    digits = value.as_tuple().digits
+    significant = len(digits)
+    while significant > 1 and digits[significant - 1] == 0:
+        significant -= 1
+    if significant > MAX_DIGITS:
+        raise ValidationError(
+            f"{value} has {significant} significant digits; DynamoDB keeps at most {MAX_DIGITS}"
+        )
+    adjusted = value.adjusted()
+    if not -130 <= adjusted <= 125:
+        raise ValidationError(
+            f"{value} is outside DynamoDB's number range (1E-130 to 9.99E+125 in magnitude)"
+        )
+    return str(value)
+
+
+def datetime_text(value: dt.datetime, zone: dt.tzinfo | None = None) -> str:
+    """UTC, fixed-width ISO-8601 with microseconds and ``Z``: sorts in instant order."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        if zone is None:
+            raise ValidationError(
+                f"naive datetime {value.isoformat()} has no time zone; pass an aware datetime "
+                "(e.g. datetime.now(timezone.utc)) or set Meta.naive_datetime_zone"
+            )
+        value = value.replace(tzinfo=zone)
+    utc = value.astimezone(_UTC).replace(tzinfo=None)
+    return utc.isoformat(timespec="microseconds") + "Z"
+
+
+def encode_key_value(value: object, *, zone: dt.tzinfo | None = None) -> AttributeValue:
+    """The key form of a value: S, N or B, never BOOL, NULL or an empty string."""
+    if isinstance(value, bool):
+        return {"S": "true" if value else "false"}
+    if isinstance(value, enum.Enum):
+        return encode_key_value(value.value, zone=zone)
+    if isinstance(value, str):
+        if not value:
+            raise ValidationError("key values cannot be empty strings")
+        return {"S": value}
+    if isinstance(value, (int, float, Decimal)):
+        return {"N": _encode_number(value)}
+    if isinstance(value, (bytes, bytearray)):
+        if not value:
+            raise ValidationError("key values cannot be empty bytes")
+        return {"B": bytes(value)}
+    if isinstance(value, dt.datetime):
+        return {"S": datetime_text(value, zone)}
+    if isinstance(value, (dt.date, uuid.UUID)):
+        return {"S": str(value)}
+    if value is None:
+        raise ValidationError("key values cannot be None")
+    raise ValidationError(f"a {type(value).__name__} cannot be a key value")
+
+
+def key_text(value: object, *, zone: dt.tzinfo | None = None) -> str:
+    """The text a value takes inside a key template such as ``"TENANT#{tenant_id}"``."""
+    av = encode_key_value(value, zone=zone)
+    if "B" in av:
+        raise ValidationError("bytes cannot be part of a key template")
+    text: str = av.get("S") or av["N"]
+    return text
+
+
+# --- decoding ------------------------------------------------------------------------------
+
+
+def decode_value(av: Mapping[str, Any]) -> Any:
+    """The plain Python value of an AttributeValue (N -> int or Decimal; sets -> set)."""
+    for tag, raw in av.items():
+        return _DECODERS[tag](raw)
+    raise ValidationError("empty AttributeValue")
+
+
+def _decode_number(text: str) -> int | Decimal:
+    if "." in text or "e" in text or "E" in text:
+        return Decimal(text)
+    return int(text)
+
+
+_DECODERS: dict[str, Callable[[Any], Any]] = {
+    "S": lambda raw: raw,
+    "N": _decode_number,
+    "BOOL": lambda raw: raw,
+    "NULL": lambda raw: None,
+    "B": bytes,
+    "M": lambda raw: {k: decode_value(v) for k, v in raw.items()},
+    "L": lambda raw: [decode_value(v) for v in raw],
+    "SS": set,
+    "NS": lambda raw: {_decode_number(v) for v in raw},
+    "BS": lambda raw: {bytes(v) for v in raw},
+}
+
+
+def decode_item(item: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """A whole item as plain Python values keyed by attribute name."""
+    return {name: decode_value(av) for name, av in item.items()}
+
+
+def item_size(item: Mapping[str, Mapping[str, Any]]) -> int:
+    """DynamoDB's size of an item in bytes: attribute names plus values, as AWS counts them."""
+    return sum(len(name.encode()) + _value_size(av) for name, av in item.items())
+
+
+def _value_size(av: Mapping[str, Any]) -> int:
+    for tag, raw in av.items():
+        if tag == "S":
+            return len(raw.encode())
+        if tag == "N":
+            return len(raw) // 2 + 2
+        if tag == "B":
+            return len(raw)
+        if tag in ("BOOL", "NULL"):
+            return 1
+        if tag == "SS":
+            return sum(len(s.encode()) for s in raw)
+        if tag == "NS":
+            return sum(len(n) // 2 + 2 for n in raw)
+        if tag == "BS":
+            return sum(len(b) for b in raw)
+        if tag == "L":
+            return 3 + sum(1 + _value_size(v) for v in raw)
+        if tag == "M":
+            return 3 + sum(1 + len(k.encode()) + _value_size(v) for k, v in raw.items())
+    return 0
+
+
+# --- whole items ---------------------------------------------------------------------------
+
+
+class ItemCodec(Generic[M]):
+    """Encoder/decoder of one DomainModel's items, compiled once from its schema."""
+
+    def __init__(self, model: type[M]) -> None:
+        self.model = model
+        self.schema: TableSchema = schema_of(model)
+        schema = self.schema
+        self.zone = schema.naive_datetime_zone
+        index_keys = schema.index_key_attributes
+        self._plan = tuple(
+            (name, attribute, attribute in index_keys)
+            for name, attribute in schema.field_attributes.items()
+        )
+        self._templates = tuple(k for k in index_keys.values() if k.template is not None)
+
+    # encoding
+
+    def encode(self, instance: M) -> Item:
+        """The full item of a model instance, with key templates rendered; size-checked."""
+        values = instance.__dict__
+        zone = self.zone
+        item: Item = {}
+        for name, attribute, is_key in self._plan:
+            value = values[name]
+            if is_key:
+                if value is not None:
+                    item[attribute] = self._key_value(name, value)
+                continue
+            try:
+                av = _encode(value, 0, zone)
+            except ValidationError as exc:
+                raise self._field_error(name, exc) from None
+            if av is not None:
+                item[attribute] = av
+        for key in self._templates:
+            text = self._render(key, values, partial_ok=True)
+            if text is not None:
+                item[key.attribute] = {"S": text}
+        self.check_size(item)
+        return item
+
+    def encode_field(self, name: str, value: object) -> AttributeValue | None:
+        """One field's AttributeValue, in key form when the field is a table or index key."""
+        attribute = self.schema.field_attributes[name]
+        if attribute in self.schema.index_key_attributes:
+            return None if value is None else self._key_value(name, value)
+        try:
+            return _encode(value, 0, self.zone)
+        except ValidationError as exc:
+            raise self._field_error(name, exc) from None
+
+    def key(self, values: Mapping[str, object]) -> Item:
+        """The table's primary key from field values (templates rendered); names what is missing."""
+        return self.index_key(values, self.schema.key_attributes)
+
+    def index_key(self, values: Mapping[str, object], keys: tuple[KeyAttribute, ...]) -> Item:
+        """Key attributes ``keys`` built from field values; every needed field must be given."""
+        item: Item = {}
+        for key in keys:
+            missing = [f for f in key.fields if values.get(f) is None]
+            if missing:
+                raise ValidationError(
+                    f"key attribute {key.attribute!r} needs field(s) {', '.join(missing)}; "
+                    f"pass them (the key is {self.key_fields_text()})",
+                    model=self.schema.model_name,
+                    field=missing[0],
+                )
+            if key.template is not None:
+                item[key.attribute] = {"S": self._render(key, values, partial_ok=False) or ""}
+            else:
+                assert key.field is not None
+                item[key.attribute] = self._key_value(key.field, values[key.field])
+        return item
+
+    def key_of(self, instance: M) -> Item:
+        """The primary key of a model instance."""
+        return self.key(instance.__dict__)
+
+    def key_fields_text(self) -> str:
+        return ", ".join(self.schema.key_fields)
+
+    def check_size(self, item: Item) -> None:
+        """Refuse an item over 400 KB before it is sent, naming its key and size."""
+        size = item_size(item)
+        if size > MAX_ITEM_BYTES:
+            key = {k.attribute: item.get(k.attribute) for k in self.schema.key_attributes}
+            raise ItemTooLargeError(
+                f"item {key_description(key)} is {size} bytes; DynamoDB's limit is "
+                f"{MAX_ITEM_BYTES} bytes. Move large values to S3 or split the item",
+                model=self.schema.model_name,
+            )
+
+    def _key_value(self, name: str, value: object) -> AttributeValue:
+        try:
+            return encode_key_value(value, zone=self.zone)
+        except ValidationError as exc:
+            raise self._field_error(name, exc) from None
+
+    def _render(
+        self, key: KeyAttribute, values: Mapping[str, object], *, partial_ok: bool
+    ) -> str | None:
+        assert key.template is not None
+        parts = {}
+        for name in key.template.fields:
+            value = values.get(name)
+            if value is None:
+                if partial_ok:
+                    return None
+                raise ValidationError(
+                    f"key template {key.template.pattern!r} needs this field",
+                    model=self.schema.model_name,
+                    field=name,
+                )
+            try:
+                parts[name] = key_text(value, zone=self.zone)
+            except ValidationError as exc:
+                raise self._field_error(name, exc) from None
+        return key.template.pattern.format_map(parts)
+
+    def _field_error(self, name: str, exc: ValidationError) -> ValidationError:
+        error = type(exc)(exc.message, model=self.schema.model_name, field=name)
+        return error
+
+    # decoding
+
+    def decode(self, item: Mapping[str, Mapping[str, Any]]) -> M:
+        """A model instance from a raw item; ``CorruptItemError`` names the item's key."""
+        return self.decode_as(self.model, item)
+
+    def decode_as(self, target: type[M], item: Mapping[str, Mapping[str, Any]]) -> M:
+        """Validate a raw item into ``target`` (the model or one of its views)."""
+        try:
+            return target.model_validate(decode_item(item))
+        except PydanticValidationError as exc:
+            raise CorruptItemError(
+                target.__name__,
+                self.schema.table_name,
+                self.key_values(item),
+                [dict(e) for e in exc.errors(include_url=False)],
+            ) from exc
+
+    def key_values(self, item: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+        """The primary key of a raw item as plain values (for messages and reports)."""
+        return {
+            k.attribute: decode_value(item[k.attribute])
+            for k in self.schema.key_attributes
+            if k.attribute in item
+        }
+
+
+def key_description(key: Mapping[str, Any]) -> str:
+    """A short human form of a key for messages: ``{pk=1, sk='a'}``."""
+    parts = []
+    for name, av in key.items():
+        value = decode_value(av) if isinstance(av, Mapping) else av
+        parts.append(f"{name}={value!r}")
+    return "{" + ", ".join(parts) + "}"
+
+
+_CODECS: dict[type[BaseModel], ItemCodec[Any]] = {}
+
+
+def codec_for(model: type[M]) -> ItemCodec[M]:
+    """The cached ItemCodec of a DomainModel class."""
+    codec = _CODECS.get(model)
+    if codec is None:
+        codec = _CODECS[model] = ItemCodec(model)
+    return codec

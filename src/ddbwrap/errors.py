@@ -1,0 +1,232 @@
+"""The ddbwrap exception hierarchy: one root, one class per failure, messages that say what to do.
+
+Every error carries a namespaced ``code`` (``"ddbwrap.<area>.<what>"``) and a ``docs_url``
+pointing at the section of ``docs/errors.md`` that explains it. botocore exceptions never
+escape the public API; when one caused an error it is kept as ``__cause__``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+DOCS_BASE = "https://ddbwrap.readthedocs.io/en/latest/errors/"
+
+
+class DdbwrapError(Exception):
+    """Root of every error raised by ddbwrap."""
+
+    code: str = "ddbwrap.error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    @property
+    def docs_url(self) -> str:
+        """Link to the docs section that explains this error and how to fix it."""
+        return DOCS_BASE + "#" + type(self).__name__.lower()
+
+    def __str__(self) -> str:
+        return f"{self.message} [{self.code}] (see {self.docs_url})"
+
+
+class ModelDefinitionError(DdbwrapError, TypeError):
+    """A model, view or DTO declaration is invalid; raised at class-definition time."""
+
+    code = "ddbwrap.model.definition"
+
+    def __init__(self, model: str, message: str, *, field: str | None = None) -> None:
+        where = f"{model}.{field}" if field else model
+        super().__init__(f"{where}: {message}")
+        self.model = model
+        self.field = field
+
+
+class ValidationError(DdbwrapError, ValueError):
+    """A value, key or request argument was refused before anything was sent."""
+
+    code = "ddbwrap.validation"
+
+    def __init__(
+        self, message: str, *, model: str | None = None, field: str | None = None
+    ) -> None:
+        where = ".".join(part for part in (model, field) if part)
+        super().__init__(f"{where}: {message}" if where else message)
+        self.model = model
+        self.field = field
+
+
+class ItemTooLargeError(ValidationError):
+    """An item is over DynamoDB's 400 KB limit; refused before sending."""
+
+    code = "ddbwrap.validation.item_too_large"
+
+
+class InvalidCursorError(ValidationError):
+    """A pagination cursor is malformed, tampered with, or belongs to another query."""
+
+    code = "ddbwrap.read.invalid_cursor"
+
+
+class ItemNotFoundError(DdbwrapError, LookupError):
+    """The item asked for does not exist."""
+
+    code = "ddbwrap.item.not_found"
+
+    def __init__(self, table: str, key: Mapping[str, Any], message: str | None = None) -> None:
+        super().__init__(
+            message
+            or f"no item with key {dict(key)!r} in table {table!r}; "
+            "check the key, or use the variant that returns None"
+        )
+        self.table = table
+        self.key = dict(key)
+
+
+class CorruptItemError(DdbwrapError):
+    """A stored item does not validate against its model (often written by another service)."""
+
+    code = "ddbwrap.item.corrupt"
+
+    def __init__(
+        self,
+        model: str,
+        table: str,
+        key: Mapping[str, Any],
+        errors: Sequence[Mapping[str, Any]],
+    ) -> None:
+        details = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in errors
+        )
+        super().__init__(
+            f"item {dict(key)!r} in table {table!r} does not match model {model}: {details}; "
+            "fix the item or relax the model (read with on_corrupt='skip' to list all of them)"
+        )
+        self.model = model
+        self.table = table
+        self.key = dict(key)
+        self.errors = list(errors)
+
+
+class ConditionFailedError(DdbwrapError):
+    """A write's condition did not hold; ``item`` is the current item when DynamoDB returned it."""
+
+    code = "ddbwrap.write.condition_failed"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        table: str | None = None,
+        key: Mapping[str, Any] | None = None,
+        condition: str | None = None,
+        item: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.table = table
+        self.key = dict(key) if key is not None else None
+        self.condition = condition
+        self.item = item
+
+
+class AlreadyExistsError(ConditionFailedError):
+    """``create`` refused to overwrite an item that already exists."""
+
+    code = "ddbwrap.write.already_exists"
+
+
+class VersionConflictError(ConditionFailedError):
+    """An optimistic-locking write found another version than the one it read."""
+
+    code = "ddbwrap.write.version_conflict"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        expected: int | None,
+        current: int | None,
+        table: str | None = None,
+        key: Mapping[str, Any] | None = None,
+        item: Any = None,
+    ) -> None:
+        super().__init__(message, table=table, key=key, item=item)
+        self.expected = expected
+        self.current = current
+
+
+class UniqueConstraintError(ConditionFailedError):
+    """Another item already holds a value declared unique in ``Meta.unique``."""
+
+    code = "ddbwrap.write.unique_constraint"
+
+    def __init__(self, model: str, field: str, value: Any) -> None:
+        super().__init__(
+            f"{model}.{field}: value {value!r} is already taken by another item; "
+            "choose another value or update the item that holds it"
+        )
+        self.model = model
+        self.field = field
+        self.value = value
+
+
+@dataclass(frozen=True)
+class CancellationReason:
+    """Why one action of a cancelled transaction failed (``code`` is DynamoDB's, e.g.
+    ``ConditionalCheckFailed``; ``"None"`` means that action was fine)."""
+
+    index: int
+    code: str
+    message: str | None = None
+    description: str | None = None
+    item: Any = None
+
+
+class TransactionCanceledError(DdbwrapError):
+    """A transaction was cancelled; ``reasons`` has one entry per action, in order."""
+
+    code = "ddbwrap.write.transaction_canceled"
+
+    def __init__(self, message: str, reasons: Sequence[CancellationReason]) -> None:
+        super().__init__(message)
+        self.reasons = list(reasons)
+
+    @property
+    def failed(self) -> list[CancellationReason]:
+        """The reasons of the actions that actually failed."""
+        return [r for r in self.reasons if r.code not in ("None", "")]
+
+
+class ThrottledError(DdbwrapError):
+    """DynamoDB kept throttling after botocore's retries were spent."""
+
+    code = "ddbwrap.service.throttled"
+
+
+class UnprocessedItemsError(DdbwrapError):
+    """A batch read or write ran out of its retry budget; ``unprocessed`` lists exactly what
+    was not read or written (nothing is dropped silently)."""
+
+    code = "ddbwrap.batch.unprocessed"
+
+    def __init__(self, message: str, unprocessed: Sequence[Any]) -> None:
+        super().__init__(message)
+        self.unprocessed = list(unprocessed)
+
+
+class TableNotFoundError(DdbwrapError):
+    """The table (or index) does not exist at this endpoint."""
+
+    code = "ddbwrap.service.table_not_found"
+
+
+class ServiceError(DdbwrapError):
+    """Any other error DynamoDB or the transport reported; ``aws_code`` is DynamoDB's code."""
+
+    code = "ddbwrap.service.error"
+
+    def __init__(self, message: str, *, aws_code: str | None = None) -> None:
+        super().__init__(message)
+        self.aws_code = aws_code

@@ -1,0 +1,445 @@
+"""The table schema derived once from a model's ``Meta``: keys, indexes, attribute names.
+
+Every later layer (codec, expressions, reads, writes, tooling) reads this object; nothing
+re-parses ``Meta``. A bad declaration raises ``ModelDefinitionError`` naming the model and field.
+"""
+
+from __future__ import annotations
+
+import difflib
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic.fields import FieldInfo
+
+from .annotations import (
+    ScalarType,
+    is_bool,
+    is_datetime,
+    is_int,
+    is_optional,
+    key_scalar_type,
+)
+from .errors import ModelDefinitionError, ValidationError
+from .meta import ALL, GSI, LSI, KeySpec, KeyTemplate, Projection
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+MAX_GSIS = 20
+MAX_LSIS = 5
+
+META_OPTIONS = frozenset(
+    {
+        "table_name",
+        "partition_key",
+        "sort_key",
+        "gsis",
+        "lsis",
+        "version_attribute",
+        "ttl_attribute",
+        "unique",
+        "created_at_attribute",
+        "updated_at_attribute",
+        "naive_datetime_zone",
+        "billing_mode",
+        "lint_ignore",
+    }
+)
+
+
+@dataclass(frozen=True)
+class KeyAttribute:
+    """One key attribute: where it is stored, its DynamoDB type, and the fields it is built from."""
+
+    attribute: str
+    type: ScalarType
+    field: str | None = None
+    template: KeyTemplate | None = None
+    is_bool: bool = False
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The model fields needed to build this key."""
+        return self.template.fields if self.template else (self.field,) if self.field else ()
+
+
+@dataclass(frozen=True)
+class IndexSchema:
+    """A GSI or LSI as derived from ``Meta``."""
+
+    name: str
+    kind: Literal["GSI", "LSI"]
+    partition_key: KeyAttribute
+    sort_key: KeyAttribute | None
+    projection: Projection
+    projected_attributes: frozenset[str] | None
+    """Stored attribute names the index holds, or None when it projects ALL."""
+
+    def can_supply(self, attributes: frozenset[str]) -> bool:
+        """True when every one of ``attributes`` is projected into this index."""
+        return self.projected_attributes is None or attributes <= self.projected_attributes
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    """Everything ddbwrap derives from one model's ``Meta``."""
+
+    model_name: str
+    table_name: str
+    partition_key: KeyAttribute
+    sort_key: KeyAttribute | None
+    gsis: tuple[IndexSchema, ...]
+    lsis: tuple[IndexSchema, ...]
+    field_attributes: Mapping[str, str]
+    """Model field name -> stored attribute name (the pydantic alias, when one is set)."""
+    version_field: str | None = None
+    ttl_field: str | None = None
+    created_at_field: str | None = None
+    updated_at_field: str | None = None
+    unique: tuple[str, ...] = ()
+    naive_datetime_zone: zoneinfo.ZoneInfo | None = None
+    billing_mode: str = "PAY_PER_REQUEST"
+    lint_ignore: tuple[str, ...] = ()
+    attribute_fields: Mapping[str, str] = field(init=False)
+    key_attributes: tuple[KeyAttribute, ...] = field(init=False)
+    index_key_attributes: Mapping[str, KeyAttribute] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "attribute_fields", {a: f for f, a in self.field_attributes.items()}
+        )
+        table_keys = (self.partition_key,) + ((self.sort_key,) if self.sort_key else ())
+        object.__setattr__(self, "key_attributes", table_keys)
+        every: dict[str, KeyAttribute] = {k.attribute: k for k in table_keys}
+        for index in self.indexes:
+            for key in (index.partition_key, index.sort_key):
+                if key is not None:
+                    every.setdefault(key.attribute, key)
+        object.__setattr__(self, "index_key_attributes", every)
+
+    @property
+    def indexes(self) -> tuple[IndexSchema, ...]:
+        return self.gsis + self.lsis
+
+    @property
+    def version_attribute(self) -> str | None:
+        return self.field_attributes[self.version_field] if self.version_field else None
+
+    @property
+    def ttl_attribute(self) -> str | None:
+        return self.field_attributes[self.ttl_field] if self.ttl_field else None
+
+    @property
+    def key_fields(self) -> tuple[str, ...]:
+        """Model fields that make up the table's primary key."""
+        return tuple(f for key in self.key_attributes for f in key.fields)
+
+    def index(self, name: str) -> IndexSchema:
+        """The declared index called ``name``; a clear error lists the declared ones otherwise."""
+        for index in self.indexes:
+            if index.name == name:
+                return index
+        declared = ", ".join(repr(i.name) for i in self.indexes) or "none"
+        raise ValidationError(
+            f"no index named {name!r} is declared in Meta (declared: {declared}); "
+            "declare it in Meta.gsis or Meta.lsis",
+            model=self.model_name,
+        )
+
+    def attribute_definitions(self) -> list[dict[str, str]]:
+        """AttributeDefinitions for CreateTable: every attribute used in a table or index key."""
+        return [
+            {"AttributeName": name, "AttributeType": key.type}
+            for name, key in sorted(self.index_key_attributes.items())
+        ]
+
+    def create_table_params(
+        self, table_name: str | None = None, *, billing_mode: str | None = None
+    ) -> dict[str, Any]:
+        """The complete keyword arguments of ``client.create_table`` for this model's table."""
+        mode = billing_mode or self.billing_mode
+        params: dict[str, Any] = {
+            "TableName": table_name or self.table_name,
+            "KeySchema": _key_schema(self.partition_key, self.sort_key),
+            "AttributeDefinitions": self.attribute_definitions(),
+            "BillingMode": mode,
+        }
+        if mode == "PROVISIONED":
+            params["ProvisionedThroughput"] = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+        if self.gsis:
+            params["GlobalSecondaryIndexes"] = [self._index_params(i, mode) for i in self.gsis]
+        if self.lsis:
+            params["LocalSecondaryIndexes"] = [self._index_params(i, mode) for i in self.lsis]
+        return params
+
+    def _index_params(self, index: IndexSchema, mode: str) -> dict[str, Any]:
+        projection: dict[str, Any] = {"ProjectionType": index.projection.type}
+        if index.projection.type == "INCLUDE":
+            projection["NonKeyAttributes"] = [
+                self.field_attributes[f] for f in index.projection.fields
+            ]
+        params: dict[str, Any] = {
+            "IndexName": index.name,
+            "KeySchema": _key_schema(index.partition_key, index.sort_key),
+            "Projection": projection,
+        }
+        if mode == "PROVISIONED" and index.kind == "GSI":
+            params["ProvisionedThroughput"] = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+        return params
+
+
+def _key_schema(pk: KeyAttribute, sk: KeyAttribute | None) -> list[dict[str, str]]:
+    schema = [{"AttributeName": pk.attribute, "KeyType": "HASH"}]
+    if sk is not None:
+        schema.append({"AttributeName": sk.attribute, "KeyType": "RANGE"})
+    return schema
+
+
+def build_schema(model: type[BaseModel], meta: type) -> TableSchema:
+    """Derive and check the TableSchema of ``model`` from its ``Meta`` class."""
+    return _SchemaBuilder(model, meta).build()
+
+
+class _SchemaBuilder:
+    def __init__(self, model: type[BaseModel], meta: type) -> None:
+        self.model = model
+        self.name = model.__name__
+        self.meta = meta
+        self.fields: dict[str, FieldInfo] = dict(model.model_fields)
+        self.attributes = {name: info.alias or name for name, info in self.fields.items()}
+
+    def fail(self, message: str, field: str | None = None) -> ModelDefinitionError:
+        return ModelDefinitionError(self.name, message, field=field)
+
+    def option(self, name: str, default: Any = None) -> Any:
+        return getattr(self.meta, name, default)
+
+    def build(self) -> TableSchema:
+        self.check_options()
+        self.check_aliases()
+        table_name = self.option("table_name")
+        if not isinstance(table_name, str) or not table_name:
+            raise self.fail("Meta.table_name is required and must be a non-empty string")
+        pk_spec = self.option("partition_key")
+        if pk_spec is None:
+            raise self.fail("Meta.partition_key is required (a field name or a KeyTemplate)")
+        pk = self.key(pk_spec, "partition_key", table_key=True)
+        sk_spec = self.option("sort_key")
+        sk = self.key(sk_spec, "sort_key", table_key=True) if sk_spec is not None else None
+        if sk is not None and sk.attribute == pk.attribute:
+            raise self.fail("Meta.sort_key is the same attribute as the partition key", sk.field)
+        gsis = tuple(self.gsi(g, pk, sk) for g in self.option("gsis", ()) or ())
+        lsis = tuple(self.lsi(i, pk, sk) for i in self.option("lsis", ()) or ())
+        if len(gsis) > MAX_GSIS:
+            raise self.fail(f"{len(gsis)} GSIs declared; DynamoDB allows at most {MAX_GSIS}")
+        if len(lsis) > MAX_LSIS:
+            raise self.fail(f"{len(lsis)} LSIs declared; DynamoDB allows at most {MAX_LSIS}")
+        names = [i.name for i in gsis + lsis]
+        for name in names:
+            if names.count(name) > 1:
+                raise self.fail(f"index name {name!r} is declared twice; index names are unique")
+        self.check_template_collisions(pk, sk, gsis + lsis)
+        zone_name = self.option("naive_datetime_zone")
+        return TableSchema(
+            model_name=self.name,
+            table_name=table_name,
+            partition_key=pk,
+            sort_key=sk,
+            gsis=gsis,
+            lsis=lsis,
+            field_attributes=self.attributes,
+            version_field=self.special_field("version_attribute", is_int, "an int"),
+            ttl_field=self.special_field(
+                "ttl_attribute", lambda a: is_int(a) or is_datetime(a), "a datetime or an int"
+            ),
+            created_at_field=self.special_field("created_at_attribute", is_datetime, "a datetime"),
+            updated_at_field=self.special_field("updated_at_attribute", is_datetime, "a datetime"),
+            unique=self.unique_fields(pk, sk),
+            naive_datetime_zone=self.zone(zone_name) if zone_name else None,
+            billing_mode=self.billing_mode(),
+            lint_ignore=tuple(self.option("lint_ignore", ()) or ()),
+        )
+
+    def check_options(self) -> None:
+        for name in vars(self.meta):
+            if name.startswith("_") or name in META_OPTIONS:
+                continue
+            close = difflib.get_close_matches(name, sorted(META_OPTIONS), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise self.fail(f"unknown Meta option {name!r}{hint}")
+
+    def check_aliases(self) -> None:
+        seen: dict[str, str] = {}
+        for name, attribute in self.attributes.items():
+            if attribute in seen:
+                raise self.fail(
+                    f"is stored as {attribute!r}, like field {seen[attribute]!r}; "
+                    "stored attribute names must be unique",
+                    name,
+                )
+            seen[attribute] = name
+
+    def field_info(self, name: object, role: str) -> FieldInfo:
+        if not isinstance(name, str):
+            raise self.fail(f"{role} must be a field name (str), got {name!r}")
+        if name not in self.fields:
+            close = difflib.get_close_matches(name, list(self.fields), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise self.fail(f"{role} names a field that does not exist{hint}", name)
+        return self.fields[name]
+
+    def key(self, spec: KeySpec, role: str, *, table_key: bool) -> KeyAttribute:
+        if isinstance(spec, KeyTemplate):
+            return self.template_key(spec, role, table_key=table_key)
+        info = self.field_info(spec, role)
+        annotation = info.annotation
+        if table_key and is_optional(annotation):
+            raise self.fail(f"{role} cannot be Optional: every item needs its table key", spec)
+        kind = key_scalar_type(annotation)
+        if kind is None:
+            raise self.fail(
+                f"{role} has type {_type_name(annotation)}, which DynamoDB cannot index; "
+                "use str, int, Decimal, bytes, bool, datetime, date, UUID or a str/int Enum "
+                "(floats have no exact key form: use Decimal)",
+                spec,
+            )
+        return KeyAttribute(
+            attribute=self.attributes[spec], type=kind, field=spec, is_bool=is_bool(annotation)
+        )
+
+    def template_key(self, template: KeyTemplate, role: str, *, table_key: bool) -> KeyAttribute:
+        if not template.fields:
+            raise self.fail(f"{role} template {template.pattern!r} names no field")
+        for name in template.fields:
+            info = self.field_info(name, f"{role} template {template.pattern!r}")
+            if key_scalar_type(info.annotation) is None:
+                raise self.fail(
+                    f"is used in key template {template.pattern!r} but has type "
+                    f"{_type_name(info.annotation)}, which has no key form",
+                    name,
+                )
+            if table_key and is_optional(info.annotation):
+                raise self.fail(
+                    f"is part of table key template {template.pattern!r} and cannot be Optional",
+                    name,
+                )
+        return KeyAttribute(attribute=template.attribute, type="S", template=template)
+
+    def gsi(self, gsi: object, pk: KeyAttribute, sk: KeyAttribute | None) -> IndexSchema:
+        if not isinstance(gsi, GSI):
+            raise self.fail(f"Meta.gsis must hold GSI(...) declarations, got {gsi!r}")
+        gpk = self.key(gsi.partition_key, f"GSI {gsi.name!r} partition_key", table_key=False)
+        gsk = (
+            self.key(gsi.sort_key, f"GSI {gsi.name!r} sort_key", table_key=False)
+            if gsi.sort_key is not None
+            else None
+        )
+        same_pk = gpk.attribute == pk.attribute
+        same_sk = (gsk.attribute if gsk else None) == (sk.attribute if sk else None)
+        if same_pk and same_sk:
+            raise self.fail(
+                f"GSI {gsi.name!r} has the same key as the table; it would only duplicate it",
+                gpk.field,
+            )
+        return self.index(gsi.name, "GSI", gpk, gsk, gsi.projection, pk, sk)
+
+    def lsi(self, lsi: object, pk: KeyAttribute, sk: KeyAttribute | None) -> IndexSchema:
+        if not isinstance(lsi, LSI):
+            raise self.fail(f"Meta.lsis must hold LSI(...) declarations, got {lsi!r}")
+        if sk is None:
+            raise self.fail(f"LSI {lsi.name!r} needs a table with a sort key")
+        lsk = self.key(lsi.sort_key, f"LSI {lsi.name!r} sort_key", table_key=False)
+        if lsk.attribute == sk.attribute:
+            raise self.fail(f"LSI {lsi.name!r} uses the table's own sort key", lsk.field)
+        return self.index(lsi.name, "LSI", pk, lsk, lsi.projection, pk, sk)
+
+    def index(
+        self,
+        name: str,
+        kind: Literal["GSI", "LSI"],
+        ipk: KeyAttribute,
+        isk: KeyAttribute | None,
+        projection: Projection,
+        pk: KeyAttribute,
+        sk: KeyAttribute | None,
+    ) -> IndexSchema:
+        if not isinstance(name, str) or not 3 <= len(name) <= 255:
+            raise self.fail(f"index name {name!r} must be a string of 3 to 255 characters")
+        if not isinstance(projection, Projection):
+            raise self.fail(f"index {name!r} projection must be ALL, KEYS_ONLY or INCLUDE(...)")
+        projected: frozenset[str] | None = None
+        if projection != ALL:
+            keys = {k.attribute for k in (pk, sk, ipk, isk) if k is not None}
+            for f in projection.fields:
+                self.field_info(f, f"index {name!r} INCLUDE projection")
+            projected = frozenset(keys | {self.attributes[f] for f in projection.fields})
+        return IndexSchema(name, kind, ipk, isk, projection, projected)
+
+    def check_template_collisions(
+        self, pk: KeyAttribute, sk: KeyAttribute | None, indexes: tuple[IndexSchema, ...]
+    ) -> None:
+        stored = set(self.attributes.values())
+        templates: dict[str, str] = {}
+        keys = [pk, sk] + [k for i in indexes for k in (i.partition_key, i.sort_key)]
+        for key in keys:
+            if key is None or key.template is None:
+                continue
+            pattern = key.template.pattern
+            if key.attribute in stored:
+                raise self.fail(
+                    f"key template attribute {key.attribute!r} is also a field's stored name; "
+                    "give the template its own attribute name"
+                )
+            if templates.setdefault(key.attribute, pattern) != pattern:
+                raise self.fail(
+                    f"attribute {key.attribute!r} is declared with two key templates "
+                    f"({templates[key.attribute]!r} and {pattern!r})"
+                )
+
+    def special_field(self, option: str, check: Any, expected: str) -> str | None:
+        name = self.option(option)
+        if name is None:
+            return None
+        info = self.field_info(name, f"Meta.{option}")
+        if not check(info.annotation):
+            raise self.fail(
+                f"Meta.{option} must be {expected}, not {_type_name(info.annotation)}", name
+            )
+        return str(name)
+
+    def unique_fields(self, pk: KeyAttribute, sk: KeyAttribute | None) -> tuple[str, ...]:
+        unique = self.option("unique", ()) or ()
+        if isinstance(unique, str):
+            raise self.fail("Meta.unique must be a tuple of field names, e.g. ('email',)")
+        for name in unique:
+            info = self.field_info(name, "Meta.unique")
+            if name in (pk.field, sk.field if sk else None):
+                raise self.fail("is a table key field; it is unique already", name)
+            if key_scalar_type(info.annotation) is None:
+                raise self.fail(
+                    f"is declared unique but has type {_type_name(info.annotation)}, "
+                    "which cannot be a guard item's key",
+                    name,
+                )
+        return tuple(unique)
+
+    def zone(self, name: object) -> zoneinfo.ZoneInfo:
+        try:
+            return zoneinfo.ZoneInfo(str(name))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise self.fail(
+                f"Meta.naive_datetime_zone {name!r} is not an IANA time zone (e.g. 'UTC')"
+            ) from exc
+
+    def billing_mode(self) -> str:
+        mode = self.option("billing_mode", "PAY_PER_REQUEST")
+        if mode not in ("PAY_PER_REQUEST", "PROVISIONED"):
+            raise self.fail("Meta.billing_mode must be 'PAY_PER_REQUEST' or 'PROVISIONED'")
+        return str(mode)
+
+
+def _type_name(annotation: Any) -> str:
+    return getattr(annotation, "__name__", None) or repr(annotation)
