@@ -20,8 +20,11 @@ from .errors import (
     ValidationError,
     VersionConflictError,
 )
+from .expressions import Attr, Placeholders, Update, begins_with, between, eq, ge, gt, le, lt
+from .gateway import TableGateway
 from .meta import ALL, GSI, INCLUDE, KEYS_ONLY, LSI, KeyTemplate, Projection
 from .model import DomainModel, schema_of
+from .retry import RetryPolicy
 from .schema import IndexSchema, KeyAttribute, TableSchema
 
 __version__ = "0.1.0"
@@ -33,6 +36,7 @@ __all__ = [
     "KEYS_ONLY",
     "LSI",
     "AlreadyExistsError",
+    "Attr",
     "CancellationReason",
     "ConditionFailedError",
     "CorruptItemError",
@@ -46,16 +50,27 @@ __all__ = [
     "KeyAttribute",
     "KeyTemplate",
     "ModelDefinitionError",
+    "Placeholders",
     "Projection",
+    "RetryPolicy",
     "ServiceError",
     "TableNotFoundError",
+    "TableGateway",
     "TableSchema",
     "ThrottledError",
     "TransactionCanceledError",
     "UniqueConstraintError",
     "UnprocessedItemsError",
+    "Update",
     "ValidationError",
     "VersionConflictError",
+    "begins_with",
+    "between",
     "codec_for",
+    "eq",
+    "ge",
+    "gt",
+    "le",
+    "lt",
     "schema_of",
 ]

@@ -28,6 +28,7 @@ from .meta import ALL, GSI, LSI, KeySpec, KeyTemplate, Projection
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+UNIQUE_KEY_ATTRIBUTE = "pk"
 MAX_GSIS = 20
 MAX_LSIS = 5
 
@@ -41,6 +42,7 @@ META_OPTIONS = frozenset(
         "version_attribute",
         "ttl_attribute",
         "unique",
+        "unique_table",
         "created_at_attribute",
         "updated_at_attribute",
         "naive_datetime_zone",
@@ -100,6 +102,8 @@ class TableSchema:
     created_at_field: str | None = None
     updated_at_field: str | None = None
     unique: tuple[str, ...] = ()
+    unique_table: str | None = None
+    """Table holding the guard items of ``unique`` fields (``<table>-unique`` by default)."""
     naive_datetime_zone: zoneinfo.ZoneInfo | None = None
     billing_mode: str = "PAY_PER_REQUEST"
     lint_ignore: tuple[str, ...] = ()
@@ -148,6 +152,27 @@ class TableSchema:
             "declare it in Meta.gsis or Meta.lsis",
             model=self.model_name,
         )
+
+    def unique_table_params(self, table_name: str | None = None) -> dict[str, Any] | None:
+        """CreateTable kwargs of the guard-item table, or None when nothing is unique.
+
+        Guard items are keyed by a string ``pk`` of the form ``<Model>#<field>#<value>``.
+        """
+        if self.unique_table is None:
+            return None
+        return {
+            "TableName": table_name or self.unique_table,
+            "KeySchema": [{"AttributeName": UNIQUE_KEY_ATTRIBUTE, "KeyType": "HASH"}],
+            "AttributeDefinitions": [
+                {"AttributeName": UNIQUE_KEY_ATTRIBUTE, "AttributeType": "S"}
+            ],
+            "BillingMode": self.billing_mode,
+            **(
+                {"ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}}
+                if self.billing_mode == "PROVISIONED"
+                else {}
+            ),
+        }
 
     def attribute_definitions(self) -> list[dict[str, str]]:
         """AttributeDefinitions for CreateTable: every attribute used in a table or index key."""
@@ -243,6 +268,8 @@ class _SchemaBuilder:
                 raise self.fail(f"index name {name!r} is declared twice; index names are unique")
         self.check_template_collisions(pk, sk, gsis + lsis)
         zone_name = self.option("naive_datetime_zone")
+        unique = self.unique_fields(pk, sk)
+        unique_table = self.option("unique_table") or (f"{table_name}-unique" if unique else None)
         return TableSchema(
             model_name=self.name,
             table_name=table_name,
@@ -257,7 +284,8 @@ class _SchemaBuilder:
             ),
             created_at_field=self.special_field("created_at_attribute", is_datetime, "a datetime"),
             updated_at_field=self.special_field("updated_at_attribute", is_datetime, "a datetime"),
-            unique=self.unique_fields(pk, sk),
+            unique=unique,
+            unique_table=unique_table,
             naive_datetime_zone=self.zone(zone_name) if zone_name else None,
             billing_mode=self.billing_mode(),
             lint_ignore=tuple(self.option("lint_ignore", ()) or ()),
@@ -315,10 +343,10 @@ class _SchemaBuilder:
             raise self.fail(f"{role} template {template.pattern!r} names no field")
         for name in template.fields:
             info = self.field_info(name, f"{role} template {template.pattern!r}")
-            if key_scalar_type(info.annotation) is None:
+            if key_scalar_type(info.annotation) in (None, "B"):
                 raise self.fail(
                     f"is used in key template {template.pattern!r} but has type "
-                    f"{_type_name(info.annotation)}, which has no key form",
+                    f"{_type_name(info.annotation)}, which has no text form for a template",
                     name,
                 )
             if table_key and is_optional(info.annotation):
@@ -389,9 +417,11 @@ class _SchemaBuilder:
                 continue
             pattern = key.template.pattern
             if key.attribute in stored:
+                owner = next(f for f, a in self.attributes.items() if a == key.attribute)
                 raise self.fail(
-                    f"key template attribute {key.attribute!r} is also a field's stored name; "
-                    "give the template its own attribute name"
+                    f"key template attribute {key.attribute!r} is also this field's stored name; "
+                    "give the template its own attribute name",
+                    owner,
                 )
             if templates.setdefault(key.attribute, pattern) != pattern:
                 raise self.fail(

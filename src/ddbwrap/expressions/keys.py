@@ -1,0 +1,202 @@
+"""Key conditions for queries: the partition key equals a value, the sort key matches a
+``SortCondition`` (``eq``, ``lt``, ``le``, ``gt``, ``ge``, ``between``, ``begins_with``).
+
+Values are encoded in key form (``encode_key_value``: booleans as ``"true"``/``"false"``,
+datetimes as sortable UTC strings) and checked against the key's declared type before anything
+is sent, so a query on a numeric sort key with a string bound fails here, not at DynamoDB.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from ..codec import AttributeValue, encode_key_value, key_text
+from ..errors import ValidationError
+from ..schema import IndexSchema, KeyAttribute, TableSchema
+from .placeholders import Placeholders
+
+SORT_OPERATORS: Mapping[str, tuple[str, int]] = {
+    "eq": ("{key} = {0}", 1),
+    "lt": ("{key} < {0}", 1),
+    "le": ("{key} <= {0}", 1),
+    "gt": ("{key} > {0}", 1),
+    "ge": ("{key} >= {0}", 1),
+    "between": ("{key} BETWEEN {0} AND {1}", 2),
+    "begins_with": ("begins_with({key}, {0})", 1),
+}
+"""The only operators DynamoDB allows on a sort key: name -> (template, number of values)."""
+
+_TYPE_NAMES = {"S": "a string", "N": "a number", "B": "binary"}
+
+
+@dataclass(frozen=True)
+class SortCondition:
+    """A condition on the sort key of a table or index; build it with ``between()``,
+    ``begins_with()``, ``eq()``, ``lt()``, ``le()``, ``gt()`` or ``ge()``."""
+
+    op: str
+    values: tuple[Any, ...]
+
+    def __post_init__(self) -> None:
+        if self.op not in SORT_OPERATORS:
+            allowed = ", ".join(SORT_OPERATORS)
+            raise ValidationError(f"{self.op!r} is not a sort key operator (allowed: {allowed})")
+        arity = SORT_OPERATORS[self.op][1]
+        if len(self.values) != arity:
+            raise ValidationError(f"{self.op} takes {arity} value(s), got {len(self.values)}")
+
+
+def eq(value: Any) -> SortCondition:
+    """Sort key equals ``value``."""
+    return SortCondition("eq", (value,))
+
+
+def lt(value: Any) -> SortCondition:
+    """Sort key is below ``value``."""
+    return SortCondition("lt", (value,))
+
+
+def le(value: Any) -> SortCondition:
+    """Sort key is at most ``value``."""
+    return SortCondition("le", (value,))
+
+
+def gt(value: Any) -> SortCondition:
+    """Sort key is above ``value``."""
+    return SortCondition("gt", (value,))
+
+
+def ge(value: Any) -> SortCondition:
+    """Sort key is at least ``value``."""
+    return SortCondition("ge", (value,))
+
+
+def between(low: Any, high: Any) -> SortCondition:
+    """``low <= sort key <= high`` (both bounds included)."""
+    return SortCondition("between", (low, high))
+
+
+def begins_with(prefix: str | bytes) -> SortCondition:
+    """Sort key starts with ``prefix`` (string or binary sort keys only)."""
+    return SortCondition("begins_with", (prefix,))
+
+
+def build_key_condition(
+    schema: TableSchema,
+    index: IndexSchema | str | None,
+    partition_value: Any,
+    sort: SortCondition | Any | None,
+    placeholders: Placeholders,
+) -> str:
+    """The ``KeyConditionExpression`` of a query on the table (``index=None``) or an index.
+
+    ``sort`` is a ``SortCondition``, a plain value (meaning ``eq(value)``) or None. For a key
+    declared with a ``KeyTemplate`` pass either the rendered string or a mapping of the fields
+    the template names (``{"tenant_id": "t1"}``).
+    """
+    if isinstance(index, str):
+        index = schema.index(index)
+    owner = f"index {index.name!r}" if index else f"table {schema.table_name!r}"
+    pk = index.partition_key if index else schema.partition_key
+    sk = index.sort_key if index else schema.sort_key
+    if partition_value is None:
+        raise ValidationError(
+            f"a query on {owner} needs a value for its partition key {_key_name(pk)!r}",
+            model=schema.model_name,
+        )
+    parts = [_render(schema, owner, "partition", pk, "eq", (partition_value,), placeholders)]
+    if sort is not None:
+        condition = sort if isinstance(sort, SortCondition) else eq(sort)
+        if sk is None:
+            raise ValidationError(
+                f"{owner} has no sort key, so a query on it takes no sort condition",
+                model=schema.model_name,
+            )
+        if condition.op == "begins_with" and sk.type == "N":
+            raise ValidationError(
+                f"begins_with cannot be used on the numeric sort key {_key_name(sk)!r} of "
+                f"{owner}; use between() or a comparison",
+                model=schema.model_name,
+            )
+        parts.append(
+            _render(schema, owner, "sort", sk, condition.op, condition.values, placeholders)
+        )
+    return " AND ".join(parts)
+
+
+def _render(
+    schema: TableSchema,
+    owner: str,
+    role: str,
+    key: KeyAttribute,
+    op: str,
+    values: tuple[Any, ...],
+    placeholders: Placeholders,
+) -> str:
+    encoded = [_encode(schema, owner, role, key, v) for v in values]
+    if op == "between":
+        _check_bounds(schema, owner, key, values, encoded)
+    template = SORT_OPERATORS[op][0]
+    rendered = [placeholders.value(av) for av in encoded]
+    return template.format(*rendered, key=placeholders.name(key.attribute))
+
+
+def _encode(
+    schema: TableSchema, owner: str, role: str, key: KeyAttribute, value: Any
+) -> AttributeValue:
+    zone = schema.naive_datetime_zone
+    try:
+        if key.template is not None and isinstance(value, Mapping):
+            value = _render_template(key, value, zone)
+        encoded = encode_key_value(value, zone=zone)
+    except ValidationError as exc:
+        raise ValidationError(
+            f"{role} key {_key_name(key)!r} of {owner}: {exc.message}",
+            model=schema.model_name,
+            field=key.field,
+        ) from None
+    kind = next(iter(encoded))
+    if kind != key.type:
+        raise ValidationError(
+            f"{role} key {_key_name(key)!r} of {owner} is {_TYPE_NAMES[key.type]}, "
+            f"but {value!r} encodes as {_TYPE_NAMES.get(kind, kind)}",
+            model=schema.model_name,
+            field=key.field,
+        )
+    return encoded
+
+
+def _render_template(key: KeyAttribute, values: Mapping[str, Any], zone: Any) -> str:
+    assert key.template is not None
+    missing = [name for name in key.template.fields if values.get(name) is None]
+    if missing:
+        raise ValidationError(
+            f"key template {key.template.pattern!r} needs field(s) {', '.join(missing)}"
+        )
+    parts = {name: key_text(values[name], zone=zone) for name in key.template.fields}
+    return key.template.pattern.format_map(parts)
+
+
+def _check_bounds(
+    schema: TableSchema,
+    owner: str,
+    key: KeyAttribute,
+    values: tuple[Any, ...],
+    encoded: list[AttributeValue],
+) -> None:
+    low, high = encoded[0][key.type], encoded[1][key.type]
+    out_of_order = Decimal(low) > Decimal(high) if key.type == "N" else low > high
+    if out_of_order:
+        raise ValidationError(
+            f"between({values[0]!r}, {values[1]!r}) on sort key {_key_name(key)!r} of {owner}: "
+            "the lower bound is above the upper bound; DynamoDB rejects such a range",
+            model=schema.model_name,
+            field=key.field,
+        )
+
+
+def _key_name(key: KeyAttribute) -> str:
+    return key.field or key.attribute

@@ -1,0 +1,251 @@
+"""Update expressions: an immutable builder of SET / REMOVE / ADD / DELETE actions.
+
+``Update().set("name", "x").increment("runs", 1).remove("legacy")`` — each method returns a
+new ``Update``. Values are validated against the field's type (pydantic, with the field's
+constraints) and encoded like the codec stores them when ``compile(model, placeholders)`` runs.
+
+Rules, and why:
+
+- Two actions on the same or overlapping paths (``a`` and ``a.b``, ``tags[0]`` twice) are
+  refused when the second is added: DynamoDB rejects such an expression ("Two document paths
+  overlap with each other"), so it is better to fail where the mistake is written.
+- ``increment``/``decrement`` compile to ``SET #p = if_not_exists(#p, :zero) + :amount``
+  (``-`` for decrement): a missing number counts as 0, as with ``ADD``, but the SET form says
+  so explicitly, decrements without negating the amount, and is the form AWS recommends over
+  ADD. Use ``add()`` when you want ``ADD`` itself.
+- ``append``/``prepend`` compile to ``list_append`` around ``if_not_exists(#p, :empty)``, so
+  appending to a missing list creates it.
+- ``set(path, None)`` stores NULL, like the codec does for a None field; but on an index key
+  attribute, and for an empty set (which DynamoDB cannot store), it becomes ``REMOVE`` — again
+  what the codec does when writing a whole item (the attribute is omitted).
+- The table's key attributes, and the fields a table key template is built from, cannot be
+  updated (DynamoDB refuses to change a primary key; delete and re-create the item).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from ..codec import AttributeValue
+from ..errors import ValidationError
+from ._context import Context
+from .paths import Kind, Path, ResolvedPath, parse_path
+from .placeholders import Placeholders
+
+Clause = Literal["SET", "REMOVE", "ADD", "DELETE"]
+CLAUSES: tuple[Clause, ...] = ("SET", "REMOVE", "ADD", "DELETE")
+
+_CONSTANTS: Mapping[str, AttributeValue] = {"zero": {"N": "0"}, "empty": {"L": []}}
+
+
+@dataclass(frozen=True)
+class _UpdateOperator:
+    """One update action: its clause, its template (``{path}``, ``{0}`` for the value and
+    ``{zero}``/``{empty}`` constants), the field kinds it applies to, and how the value is
+    checked: against the field type (``"field"``), as a bare number, or not at all."""
+
+    clause: Clause
+    template: str
+    kinds: tuple[Kind, ...] = ()
+    value: Literal["field", "number", "none"] = "field"
+
+
+UPDATE_OPERATORS: Mapping[str, _UpdateOperator] = {
+    "set": _UpdateOperator("SET", "{path} = {0}"),
+    "set_if_not_exists": _UpdateOperator("SET", "{path} = if_not_exists({path}, {0})"),
+    "increment": _UpdateOperator(
+        "SET", "{path} = if_not_exists({path}, {zero}) + {0}", ("number",), "number"
+    ),
+    "decrement": _UpdateOperator(
+        "SET", "{path} = if_not_exists({path}, {zero}) - {0}", ("number",), "number"
+    ),
+    "append": _UpdateOperator(
+        "SET", "{path} = list_append(if_not_exists({path}, {empty}), {0})", ("list",)
+    ),
+    "prepend": _UpdateOperator(
+        "SET", "{path} = list_append({0}, if_not_exists({path}, {empty}))", ("list",)
+    ),
+    "remove": _UpdateOperator("REMOVE", "{path}", value="none"),
+    "add": _UpdateOperator("ADD", "{path} {0}", ("number", "set")),
+    "delete": _UpdateOperator("DELETE", "{path} {0}", ("set",)),
+}
+"""Every update action ddbwrap builds, by method name."""
+
+_NO_VALUE = object()
+
+
+@dataclass(frozen=True)
+class _Action:
+    op: str
+    path: Path
+    value: Any = _NO_VALUE
+
+    def render(self, ctx: Context) -> tuple[Clause, str]:
+        operator = UPDATE_OPERATORS[self.op]
+        target = ctx.resolve(self.path)
+        _check_target(ctx, target, self.op, operator)
+        path = ctx.path(target)
+        if operator.value == "none":
+            return operator.clause, operator.template.format(path=path)
+        value = self.value
+        if operator.value == "field":
+            value = target.validate(value, f"{self.op} value")
+        omitted = value is None and target.key is not None
+        encoded = None if omitted else ctx.encode(value, target, f"{self.op} value")
+        if encoded is None:
+            if self.op == "set":
+                return "REMOVE", path  # what the codec does: the attribute is omitted
+            raise target.error(
+                f"{self.op} value {value!r} has no stored form (an empty set or a key set to "
+                "None); use remove() instead"
+            )
+        constants = {
+            name: ctx.raw_value(av)
+            for name, av in _CONSTANTS.items()
+            if "{" + name + "}" in operator.template
+        }
+        placeholder = ctx.placeholders.value(encoded)
+        return operator.clause, operator.template.format(placeholder, path=path, **constants)
+
+
+def _check_target(ctx: Context, target: ResolvedPath, op: str, operator: _UpdateOperator) -> None:
+    first = target.path.segments[0]
+    in_key = target.key is not None and target.key in ctx.schema.key_attributes
+    if in_key or first in ctx.schema.key_fields:
+        raise target.error(
+            "is part of the table's primary key, which DynamoDB does not let an update change; "
+            "delete the item and create it with the new key"
+        )
+    if operator.kinds and not target.accepts(*operator.kinds):
+        raise target.error(
+            f"{op} needs a {' or '.join(operator.kinds)} field, but this one holds "
+            f"{' | '.join(sorted(target.kinds))}"
+        )
+
+
+class Update:
+    """An immutable update expression builder; every method returns a new ``Update``."""
+
+    __slots__ = ("_actions",)
+
+    def __init__(self, actions: tuple[_Action, ...] = ()) -> None:
+        self._actions = actions
+
+    def _with(self, op: str, path: str | Path, value: Any = _NO_VALUE) -> Update:
+        action = _Action(op, parse_path(path), value)
+        for existing in self._actions:
+            if existing.path.overlaps(action.path):
+                raise ValidationError(
+                    f"Update: {op}({str(action.path)!r}) overlaps {existing.op}"
+                    f"({str(existing.path)!r}), already in this update; DynamoDB rejects an "
+                    "update in which two actions touch the same or overlapping paths "
+                    '("Two document paths overlap with each other"). Combine them into one '
+                    "action, or send two updates"
+                )
+        return Update((*self._actions, action))
+
+    def set(self, path: str | Path, value: Any) -> Update:
+        """``SET path = value`` (None stores NULL; see the module notes for keys and sets)."""
+        return self._with("set", path, value)
+
+    def set_if_not_exists(self, path: str | Path, value: Any) -> Update:
+        """``SET path = if_not_exists(path, value)``: set only when the attribute is missing."""
+        return self._with("set_if_not_exists", path, value)
+
+    def remove(self, path: str | Path) -> Update:
+        """``REMOVE path``: delete the attribute (or list element)."""
+        return self._with("remove", path)
+
+    def add(self, path: str | Path, value: Any) -> Update:
+        """``ADD path value``: add to a number, or add elements to a set (created if missing)."""
+        if not (_is_number(value) or (isinstance(value, (set, frozenset)) and value)):
+            raise ValidationError(
+                f"add({str(path)!r}, ...) takes a number or a non-empty set, got {value!r}; "
+                "use append() for lists"
+            )
+        return self._with("add", path, value)
+
+    def delete(self, path: str | Path, value: AbstractSet[Any]) -> Update:
+        """``DELETE path value``: remove ``value``'s elements from a set attribute."""
+        if not isinstance(value, (set, frozenset)) or not value:
+            raise ValidationError(
+                f"delete({str(path)!r}, ...) takes a non-empty set of elements to remove, got "
+                f"{value!r}; use remove() to delete the whole attribute"
+            )
+        return self._with("delete", path, value)
+
+    def increment(self, path: str | Path, amount: int | float | Decimal = 1) -> Update:
+        """``SET path = if_not_exists(path, 0) + amount`` (a missing number counts as 0)."""
+        return self._with("increment", path, _number(path, "increment", amount))
+
+    def decrement(self, path: str | Path, amount: int | float | Decimal = 1) -> Update:
+        """``SET path = if_not_exists(path, 0) - amount`` (a missing number counts as 0)."""
+        return self._with("decrement", path, _number(path, "decrement", amount))
+
+    def append(self, path: str | Path, values: list[Any] | tuple[Any, ...]) -> Update:
+        """Append ``values`` to a list, creating the list when it is missing."""
+        return self._with("append", path, _elements(path, "append", values))
+
+    def prepend(self, path: str | Path, values: list[Any] | tuple[Any, ...]) -> Update:
+        """Put ``values`` in front of a list, creating the list when it is missing."""
+        return self._with("prepend", path, _elements(path, "prepend", values))
+
+    def merge(self, other: Update) -> Update:
+        """This update's actions followed by ``other``'s (overlaps are refused as usual)."""
+        merged = self
+        for action in other._actions:
+            merged = merged._with(action.op, action.path, action.value)
+        return merged
+
+    @property
+    def paths(self) -> tuple[Path, ...]:
+        """The paths this update touches, in order."""
+        return tuple(a.path for a in self._actions)
+
+    def __len__(self) -> int:
+        return len(self._actions)
+
+    def __repr__(self) -> str:
+        actions = ", ".join(f"{a.op}({str(a.path)!r})" for a in self._actions)
+        return f"Update({actions})"
+
+    def compile(self, model: type[BaseModel], placeholders: Placeholders) -> str:
+        """The ``UpdateExpression`` for ``model``; names and values go into ``placeholders``."""
+        if not self._actions:
+            raise ValidationError("an empty Update has nothing to send; add at least one action")
+        ctx = Context(model, placeholders)
+        clauses: dict[Clause, list[str]] = {c: [] for c in CLAUSES}
+        for action in self._actions:
+            clause, text = action.render(ctx)
+            clauses[clause].append(text)
+        return " ".join(f"{c} {', '.join(items)}" for c, items in clauses.items() if items)
+
+    def params(self, model: type[BaseModel]) -> dict[str, Any]:
+        """The request fragment this update sends (a dry run)."""
+        placeholders = Placeholders()
+        return {"UpdateExpression": self.compile(model, placeholders), **placeholders.params()}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
+
+
+def _number(path: str | Path, op: str, amount: Any) -> Any:
+    if not _is_number(amount):
+        raise ValidationError(f"{op}({str(path)!r}, ...) takes a number, got {amount!r}")
+    return amount
+
+
+def _elements(path: str | Path, op: str, values: Any) -> list[Any]:
+    if not isinstance(values, (list, tuple)):
+        raise ValidationError(
+            f"{op}({str(path)!r}, ...) takes a list of elements, got {type(values).__name__}; "
+            f"write {op}({str(path)!r}, [element])"
+        )
+    return list(values)

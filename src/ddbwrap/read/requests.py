@@ -1,0 +1,531 @@
+"""Pure request builders and response transforms of the read side: no I/O here.
+
+Every read is three steps: build the request (these functions), send it (the gateway), and
+transform the response (the ``decode_*`` functions). Keeping the first and last pure means a
+test can check the exact request a read sends, and an async gateway can reuse all but the call.
+Requests carry the *logical* table name; the gateway maps it to the physical one.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, TypeAdapter
+from pydantic import ValidationError as PydanticValidationError
+
+from ..codec import Item, codec_for, decode_value
+from ..errors import CorruptItemError, ValidationError
+from ..expressions import Condition, Placeholders, SortCondition, build_key_condition
+from ..model import DomainModel
+from ..schema import IndexSchema, KeyAttribute, TableSchema
+from .view import View, view_attributes, view_domain
+
+KeyLike = Mapping[str, object] | BaseModel
+"""A key: a mapping of key field names to values, or a model/view instance that has them."""
+
+OnCorrupt = Literal["raise", "skip"] | Callable[[CorruptItemError], None]
+"""What a read does with an item that fails validation: raise (default), skip and report it,
+or call a function with the error (and skip the item)."""
+
+MAX_TRANSACT_GET = 100
+Params = dict[str, Any]
+
+
+# --- keys -----------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1024)
+def _adapter(model: type[BaseModel], field: str) -> TypeAdapter[Any]:
+    info = model.model_fields[field]
+    annotation: Any = info.annotation
+    for constraint in info.metadata:  # Annotated[Annotated[T, a], b] == Annotated[T, a, b]
+        annotation = Annotated[annotation, constraint]
+    return TypeAdapter(annotation)
+
+
+def check_field_value(model: type[DomainModel], field: str, value: object) -> Any:
+    """``value`` validated as ``model.field``'s type (wrong types fail before any request)."""
+    try:
+        return _adapter(model, field).validate_python(value)
+    except PydanticValidationError as exc:
+        details = "; ".join(e["msg"] for e in exc.errors(include_url=False))
+        raise ValidationError(
+            f"key value of type {type(value).__name__} is not valid for this field: {details}",
+            model=model.__name__,
+            field=field,
+        ) from None
+
+
+def key_fields(
+    model: type[DomainModel],
+    needed: Sequence[str],
+    key: KeyLike | None,
+    kwargs: Mapping[str, object],
+    what: str,
+) -> dict[str, Any]:
+    """The validated values of exactly the fields ``needed``, from a key object or kwargs.
+
+    Unknown or missing names raise ``ValidationError`` naming the model and the field.
+    """
+    given: dict[str, object]
+    if key is None:
+        given = dict(kwargs)
+    else:
+        if kwargs:
+            raise ValidationError(
+                f"pass the {what} either as one key object or as keyword arguments, not both",
+                model=model.__name__,
+                field=next(iter(kwargs)),
+            )
+        if isinstance(key, BaseModel):
+            _check_instance(model, key)
+            given = {name: getattr(key, name) for name in needed if hasattr(key, name)}
+        elif isinstance(key, Mapping):
+            given = dict(key)
+        else:
+            raise ValidationError(
+                f"a {what} is a mapping of field names to values or a {model.__name__} "
+                f"instance, not {type(key).__name__}",
+                model=model.__name__,
+            )
+    for name in given:
+        if name not in needed:
+            expected = ", ".join(needed)
+            if name in model.model_fields:
+                why = f"is not part of the {what} ({expected})"
+            else:
+                close = difflib.get_close_matches(name, list(needed), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                why = f"is not a field of {model.__name__}; the {what} is {expected}{hint}"
+            raise ValidationError(why, model=model.__name__, field=name)
+    values: dict[str, Any] = {}
+    for name in needed:
+        if given.get(name) is None:
+            raise ValidationError(
+                f"is missing: the {what} needs {', '.join(needed)}",
+                model=model.__name__,
+                field=name,
+            )
+        values[name] = check_field_value(model, name, given[name])
+    return values
+
+
+def _check_instance(model: type[DomainModel], key: BaseModel) -> None:
+    owner: type[BaseModel] | None = None
+    if isinstance(key, model):
+        return
+    if isinstance(key, View):
+        owner = type(key).__ddb_domain__
+    if owner is not model:
+        raise ValidationError(
+            f"a {type(key).__name__} instance cannot be a key of {model.__name__}; pass a "
+            f"{model.__name__} (or one of its views) or the key fields",
+            model=model.__name__,
+        )
+
+
+def table_key_fields(schema: TableSchema) -> tuple[str, ...]:
+    """The fields that make up the table's primary key, in declaration order."""
+    return tuple(dict.fromkeys(schema.key_fields))
+
+
+def wire_key(model: type[DomainModel], values: Mapping[str, Any]) -> Item:
+    """The table's primary key, in wire form, from validated field values."""
+    return codec_for(model).key(values)
+
+
+def key_identity(
+    item: Mapping[str, Mapping[str, Any]], attributes: Iterable[str]
+) -> tuple[Any, ...]:
+    """A hashable identity of an item's key: equal for equal keys whatever the number spelling."""
+    out: list[Any] = []
+    for name in attributes:
+        av = item.get(name)
+        if av is None:
+            out.append((name, None))
+            continue
+        ((kind, raw),) = av.items()
+        if kind == "N":
+            raw = str(Decimal(raw).normalize())
+        elif kind == "B":
+            raw = bytes(raw)
+        out.append((name, kind, raw))
+    return tuple(out)
+
+
+# --- targets and projections -----------------------------------------------------------------
+
+
+def check_view(model: type[DomainModel], view: type[View[Any]] | None) -> None:
+    """Refuse a view of another domain model before anything is sent."""
+    if view is None:
+        return
+    if not (isinstance(view, type) and issubclass(view, View)):
+        raise ValidationError(
+            f"view= takes a View[{model.__name__}] class, got {view!r}", model=model.__name__
+        )
+    domain = view_domain(view)
+    if domain is not model:
+        raise ValidationError(
+            f"{view.__name__} is a view of {domain.__name__}, not of {model.__name__}",
+            model=model.__name__,
+        )
+
+
+def target_attributes(schema: TableSchema, view: type[View[Any]] | None) -> frozenset[str]:
+    """Stored attributes a read needs to build its result: the view's, or every field's."""
+    if view is None:
+        return frozenset(schema.field_attributes.values())
+    return frozenset(view_attributes(view).values())
+
+
+def position_attributes(schema: TableSchema, index: IndexSchema | None) -> tuple[str, ...]:
+    """Attributes of a query/scan position (LastEvaluatedKey): table key plus index key."""
+    keys: list[KeyAttribute] = list(schema.key_attributes)
+    if index is not None:
+        keys += [k for k in (index.partition_key, index.sort_key) if k is not None]
+    return tuple(dict.fromkeys(k.attribute for k in keys))
+
+
+def projection_params(
+    attributes: Iterable[str], placeholders: Placeholders
+) -> dict[str, str]:
+    """``ProjectionExpression`` for stored attribute names (each through a ``#n`` placeholder)."""
+    names = sorted(set(attributes))
+    return {"ProjectionExpression": ", ".join(placeholders.name(a) for a in names)}
+
+
+def check_index_supplies(
+    schema: TableSchema, index: IndexSchema, view: type[View[Any]] | None
+) -> None:
+    """An index that does not project what the result needs is an error naming the fields."""
+    needed = target_attributes(schema, view)
+    if index.can_supply(needed):
+        return
+    assert index.projected_attributes is not None
+    missing = sorted(
+        schema.attribute_fields.get(a, a) for a in needed - index.projected_attributes
+    )
+    target = view.__name__ if view is not None else schema.model_name
+    raise ValidationError(
+        f"index {index.name!r} projects {index.projection.type} and cannot supply "
+        f"{target}'s field(s) {', '.join(missing)}; query with a view of projected fields, "
+        "pass fetch_full=True to read the full items by key, or project them in Meta",
+        model=schema.model_name,
+    )
+
+
+def _capacity(params: Params, capacity: bool) -> None:
+    if capacity:
+        params["ReturnConsumedCapacity"] = "TOTAL"
+
+
+# --- get, batch get, transact get --------------------------------------------------------------
+
+
+def get_request(
+    model: type[DomainModel],
+    key: Item,
+    *,
+    view: type[View[Any]] | None = None,
+    consistent: bool = False,
+    capacity: bool = False,
+) -> Params:
+    """GetItem parameters; a view adds a ProjectionExpression of its attributes and the key."""
+    schema = codec_for(model).schema
+    params: Params = {"TableName": schema.table_name, "Key": key}
+    if consistent:
+        params["ConsistentRead"] = True
+    if view is not None:
+        placeholders = Placeholders()
+        attributes = set(view_attributes(view).values()) | set(key)
+        params.update(projection_params(attributes, placeholders))
+        params.update(placeholders.params())
+    _capacity(params, capacity)
+    return params
+
+
+def batch_get_request(
+    model: type[DomainModel],
+    keys: Sequence[Item],
+    *,
+    view: type[View[Any]] | None = None,
+    consistent: bool = False,
+) -> dict[str, Params]:
+    """BatchGetItem ``RequestItems`` (logical table) for distinct keys; the gateway chunks them."""
+    schema = codec_for(model).schema
+    spec: Params = {"Keys": list(keys)}
+    if consistent:
+        spec["ConsistentRead"] = True
+    if view is not None:
+        placeholders = Placeholders()
+        attributes = set(view_attributes(view).values())
+        attributes |= {k.attribute for k in schema.key_attributes}
+        spec.update(projection_params(attributes, placeholders))
+        spec.update(placeholders.params())
+    return {schema.table_name: spec}
+
+
+def transact_get_action(
+    model: type[DomainModel], key: Item, view: type[View[Any]] | None = None
+) -> Params:
+    """One ``{"Get": {...}}`` action of TransactGetItems."""
+    params = get_request(model, key, view=view)
+    return {"Get": params}
+
+
+# --- query and scan ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReadPlan:
+    """A query or scan, built: the request without its position, and how to page it.
+
+    ``fingerprint`` identifies the query for cursors; ``position`` names the attributes of a
+    LastEvaluatedKey; ``partition`` is the partition key attribute and value of a query;
+    ``filtered`` says whether DynamoDB may return fewer items than it evaluates.
+    """
+
+    operation: Literal["Query", "Scan"]
+    params: Params
+    fingerprint: str
+    position: tuple[str, ...]
+    index: IndexSchema | None
+    partition: tuple[str, Mapping[str, Any]] | None
+    filtered: bool
+    fetch_full: bool = False
+
+
+def _resolve_index(schema: TableSchema, index: str | None) -> IndexSchema | None:
+    if index is None:
+        return None
+    if not isinstance(index, str):
+        raise ValidationError(
+            f"index= takes an index name, got {type(index).__name__}", model=schema.model_name
+        )
+    return schema.index(index)
+
+
+def _partition_value(
+    model: type[DomainModel], key: KeyAttribute, values: Mapping[str, Any]
+) -> Any:
+    if key.template is not None:
+        return dict(values)
+    assert key.field is not None
+    return values[key.field]
+
+
+def query_plan(
+    model: type[DomainModel],
+    partition: Mapping[str, object],
+    *,
+    index: str | None = None,
+    sort: SortCondition | object | None = None,
+    filter: Condition | None = None,
+    view: type[View[Any]] | None = None,
+    descending: bool = False,
+    consistent: bool = False,
+    capacity: bool = False,
+    fetch_full: bool = False,
+    count: bool = False,
+) -> ReadPlan:
+    """Build a Query: key condition, filter, projection, direction; checked before sending."""
+    from .page import fingerprint as make_fingerprint
+
+    schema = codec_for(model).schema
+    check_view(model, view)
+    target = _resolve_index(schema, index)
+    pk = target.partition_key if target is not None else schema.partition_key
+    what = f"partition key of index {target.name!r}" if target else "partition key"
+    values = key_fields(model, pk.fields, None, partition, what)
+    _check_consistent(schema, target, consistent)
+    if fetch_full and target is None:
+        raise ValidationError(
+            "fetch_full=True only makes sense on an index query; the table has every attribute",
+            model=schema.model_name,
+        )
+    placeholders = Placeholders()
+    condition = build_key_condition(
+        schema, target, _partition_value(model, pk, values), sort, placeholders
+    )
+    params: Params = {"TableName": schema.table_name, "KeyConditionExpression": condition}
+    if target is not None:
+        params["IndexName"] = target.name
+    filter_text = _filter(model, filter, placeholders, params)
+    if descending:
+        params["ScanIndexForward"] = False
+    described = {
+        "op": "Query",
+        "table": schema.table_name,
+        "index": target.name if target else None,
+        "key": condition,
+        "filter": filter_text,
+        "desc": descending,
+        **placeholders.params(),
+    }
+    position = position_attributes(schema, target)
+    _select(schema, target, view, count, fetch_full, position, placeholders, params)
+    if consistent:
+        params["ConsistentRead"] = True
+    _capacity(params, capacity)
+    pk_value = codec_for(model).index_key(values, (pk,))[pk.attribute]
+    return ReadPlan(
+        "Query",
+        params,
+        make_fingerprint(described),
+        position,
+        target,
+        (pk.attribute, pk_value),
+        filter is not None,
+        fetch_full,
+    )
+
+
+def scan_plan(
+    model: type[DomainModel],
+    *,
+    index: str | None = None,
+    filter: Condition | None = None,
+    view: type[View[Any]] | None = None,
+    consistent: bool = False,
+    capacity: bool = False,
+    segment: int | None = None,
+    segments: int | None = None,
+    count: bool = False,
+) -> ReadPlan:
+    """Build a Scan of the table or an index, optionally one segment of a parallel scan."""
+    from .page import fingerprint as make_fingerprint
+
+    schema = codec_for(model).schema
+    check_view(model, view)
+    target = _resolve_index(schema, index)
+    _check_consistent(schema, target, consistent)
+    placeholders = Placeholders()
+    params: Params = {"TableName": schema.table_name}
+    if target is not None:
+        params["IndexName"] = target.name
+    filter_text = _filter(model, filter, placeholders, params)
+    if segments is not None:
+        if not isinstance(segments, int) or not 1 <= segments <= 1_000_000:
+            raise ValidationError(
+                f"segments must be an int from 1 to 1000000, got {segments!r}",
+                model=schema.model_name,
+            )
+        if segment is not None:
+            if not isinstance(segment, int) or not 0 <= segment < segments:
+                raise ValidationError(
+                    f"segment must be in 0..{segments - 1}, got {segment!r}",
+                    model=schema.model_name,
+                )
+            params["Segment"] = segment
+            params["TotalSegments"] = segments
+    described = {
+        "op": "Scan",
+        "table": schema.table_name,
+        "index": target.name if target else None,
+        "filter": filter_text,
+        "segment": [params.get("Segment"), params.get("TotalSegments")],
+        **placeholders.params(),
+    }
+    position = position_attributes(schema, target)
+    _select(schema, target, view, count, False, position, placeholders, params)
+    if consistent:
+        params["ConsistentRead"] = True
+    _capacity(params, capacity)
+    return ReadPlan(
+        "Scan",
+        params,
+        make_fingerprint(described),
+        position,
+        target,
+        None,
+        filter is not None,
+    )
+
+
+def _check_consistent(schema: TableSchema, index: IndexSchema | None, consistent: bool) -> None:
+    if consistent and index is not None and index.kind == "GSI":
+        raise ValidationError(
+            f"consistent=True is not possible on global secondary index {index.name!r}: "
+            "GSIs are eventually consistent; read the table (or an LSI) for a consistent read",
+            model=schema.model_name,
+        )
+
+
+def _filter(
+    model: type[DomainModel],
+    condition: Condition | None,
+    placeholders: Placeholders,
+    params: Params,
+) -> str | None:
+    if condition is None:
+        return None
+    if not isinstance(condition, Condition):
+        raise ValidationError(
+            f"filter= takes a condition such as Attr('status') == 'active', got "
+            f"{type(condition).__name__}",
+            model=model.__name__,
+        )
+    text = condition.compile(model, placeholders)
+    params["FilterExpression"] = text
+    return text
+
+
+def _select(
+    schema: TableSchema,
+    index: IndexSchema | None,
+    view: type[View[Any]] | None,
+    count: bool,
+    fetch_full: bool,
+    position: tuple[str, ...],
+    placeholders: Placeholders,
+    params: Params,
+) -> None:
+    """Select=COUNT, or the projection the result needs (checking the index can supply it)."""
+    if count:
+        params["Select"] = "COUNT"
+    elif fetch_full:
+        params.update(projection_params(position, placeholders))
+    else:
+        if index is not None:
+            check_index_supplies(schema, index, view)
+        if view is not None:
+            attributes = set(view_attributes(view).values()) | set(position)
+            params.update(projection_params(attributes, placeholders))
+    params.update(placeholders.params())
+
+
+# --- transforms ----------------------------------------------------------------------------------
+
+
+def decode(
+    model: type[DomainModel], view: type[View[Any]] | None, item: Mapping[str, Any]
+) -> Any:
+    """A raw item as ``model`` or ``view``; ``CorruptItemError`` names the table and key."""
+    codec = codec_for(model)
+    if view is None:
+        return codec.decode(item)
+    data = {
+        field: decode_value(item[attribute])
+        for field, attribute in view_attributes(view).items()
+        if attribute in item
+    }
+    try:
+        return view.model_validate(data)
+    except PydanticValidationError as exc:
+        raise CorruptItemError(
+            view.__name__,
+            codec.schema.table_name,
+            codec.key_values(item),
+            [dict(e) for e in exc.errors(include_url=False)],
+        ) from exc
+
+
+def position_of(item: Mapping[str, Any], position: Sequence[str]) -> Item:
+    """The LastEvaluatedKey that resumes right after ``item``."""
+    return {name: dict(item[name]) for name in position if name in item}

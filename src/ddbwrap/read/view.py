@@ -1,0 +1,66 @@
+"""``View[M]``: a read model whose fields are a checked subset of the domain model ``M``.
+
+A view reads items by ``M``'s stored attribute names (aliases included) without redeclaring
+them, and a read with a view asks DynamoDB only for the view's attributes (plus the keys), so
+less data crosses the wire. The subset is checked once, when the view class is defined.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from ..errors import ModelDefinitionError
+from ..model import DomainModel
+from ..subset import check_subset, domain_model_of
+
+M = TypeVar("M", bound=DomainModel)
+
+
+class View(BaseModel, Generic[M]):
+    """A read model: declare ``class Summary(View[PipelineConfig])`` with some of its fields.
+
+    Unknown fields or incompatible types raise ``ModelDefinitionError`` at class definition.
+    Views are frozen: they are answers to a query, not objects to edit and save.
+    """
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True)
+
+    __ddb_domain__: ClassVar[type[DomainModel] | None] = None
+    __ddb_attributes__: ClassVar[Mapping[str, str]] = {}
+    """View field name -> stored attribute name in the domain model's table."""
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        domain = domain_model_of(cls, View)
+        if domain is None:
+            metadata = cls.__pydantic_generic_metadata__
+            if metadata["origin"] is None and not metadata["parameters"]:
+                raise ModelDefinitionError(
+                    cls.__name__,
+                    "a view must name its domain model: declare it as "
+                    f"class {cls.__name__}(View[YourModel])",
+                )
+            return
+        if not issubclass(domain, DomainModel):
+            raise ModelDefinitionError(
+                cls.__name__, f"View[{domain.__name__}]: {domain.__name__} is not a DomainModel"
+            )
+        cls.__ddb_domain__ = domain
+        cls.__ddb_attributes__ = check_subset(cls, domain, "view")
+
+
+def view_domain(view: type[View[Any]]) -> type[DomainModel]:
+    """The domain model a view class reads from."""
+    domain = view.__ddb_domain__
+    if domain is None:
+        raise ModelDefinitionError(view.__name__, "is not bound to a domain model (View[Model])")
+    return domain
+
+
+def view_attributes(view: type[View[Any]]) -> Mapping[str, str]:
+    """View field name -> stored attribute name, as checked at definition."""
+    return view.__ddb_attributes__

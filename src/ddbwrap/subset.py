@@ -1,0 +1,68 @@
+"""Checks shared by views and DTOs: a model whose fields are a subset of a DomainModel's."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from pydantic import BaseModel
+
+from .annotations import is_optional, strip_optional
+from .errors import ModelDefinitionError
+from .model import schema_of
+
+
+def domain_model_of(cls: type[BaseModel], base: type) -> type[BaseModel] | None:
+    """The DomainModel ``M`` of a class declared as ``class X(base[M])``, or None if unbound."""
+    for klass in cls.__mro__:
+        metadata = getattr(klass, "__pydantic_generic_metadata__", None)
+        if metadata and metadata.get("origin") is base and metadata.get("args"):
+            model = metadata["args"][0]
+            return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+    return None
+
+
+def check_subset(sub: type[BaseModel], domain: type[BaseModel], kind: str) -> dict[str, str]:
+    """Check that every field of ``sub`` exists in ``domain`` with a compatible type.
+
+    Returns the mapping field name -> stored attribute name (the domain's alias), which is how
+    views and DTOs read and write items without redeclaring aliases.
+    """
+    schema = schema_of(domain)
+    domain_fields = domain.model_fields
+    attributes: dict[str, str] = {}
+    for name, info in sub.model_fields.items():
+        if name not in domain_fields:
+            close = difflib.get_close_matches(name, list(domain_fields), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ModelDefinitionError(
+                sub.__name__,
+                f"{kind} field is not a field of {domain.__name__}{hint}",
+                field=name,
+            )
+        expected = domain_fields[name].annotation
+        if not compatible(info.annotation, expected):
+            raise ModelDefinitionError(
+                sub.__name__,
+                f"{kind} field has type {_name(info.annotation)} but {domain.__name__}.{name} "
+                f"is {_name(expected)}; declare it as {_name(expected)} (or Optional of it)",
+                field=name,
+            )
+        attributes[name] = schema.field_attributes[name]
+    return attributes
+
+
+def compatible(declared: Any, expected: Any) -> bool:
+    """True when values of ``expected`` always validate as ``declared``."""
+    if declared is Any or declared == expected:
+        return True
+    if is_optional(declared) and strip_optional(declared) == strip_optional(expected):
+        return True
+    inner, outer = strip_optional(declared), strip_optional(expected)
+    if is_optional(expected) and not is_optional(declared):
+        return False
+    return isinstance(inner, type) and isinstance(outer, type) and issubclass(outer, inner)
+
+
+def _name(annotation: Any) -> str:
+    return getattr(annotation, "__name__", None) or repr(annotation)

@@ -1,0 +1,311 @@
+"""pytest plugin: DynamoDB Local fixtures for ddbwrap's suite and for its users' suites.
+
+Loaded automatically (entry point ``pytest11``) wherever ddbwrap is installed. Fixtures:
+
+- ``ddb_endpoint`` (session): the URL of a DynamoDB Local started for the session, or of
+  ``$DDBWRAP_TEST_ENDPOINT``. When it cannot be had, the tests that need it are skipped, or,
+  when ``$CI`` is set, fail: integration tests must never silently skip in CI.
+- ``ddb_client`` (session): a boto3 client for it, with dummy credentials.
+- ``ddb_gateway``: a ``TableGateway`` whose table prefix is unique to the test, so tests (and
+  xdist workers) never see each other's tables.
+- ``ddb_tables``: ``ddb_tables(ModelA, ModelB)`` creates the models' tables for this test (and
+  deletes them after it) and returns the test's gateway (the same one as ``ddb_gateway``).
+
+Tests that use ``ddb_endpoint``, directly or through the other fixtures, get the
+``integration`` marker; the session ends with one line saying how they fared, and, in CI, fails
+if any of them was skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
+
+import pytest
+
+from ddbwrap.testing.local import (
+    ENDPOINT_ENV,
+    NPM_PACKAGE,
+    NPM_PACKAGE_VERSION,
+    DynamoDBLocal,
+    DynamoDBLocalError,
+    default_cache_dir,
+    env_endpoint,
+    local_client,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from pydantic import BaseModel
+
+    from ddbwrap import TableGateway
+
+INTEGRATION_MARK = "integration"
+ENDPOINT_FIXTURE = "ddb_endpoint"
+TABLE_ACTIVE_TIMEOUT = 60.0
+_WORKER_OUTPUT_KEY = "ddbwrap_servers"
+
+
+def in_ci() -> bool:
+    """True when ``$CI`` is set to anything but an empty/false value."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+@dataclass
+class _Server:
+    endpoint: str
+    version: str | None
+    external: bool
+
+
+@dataclass(eq=False)  # registered as a plugin: must stay hashable
+class _Tracker:
+    """What the session learned about its integration tests and the servers they used."""
+
+    servers: list[_Server] = field(default_factory=list)
+    outcomes: dict[str, str] = field(default_factory=dict)
+    skip_reasons: dict[str, str] = field(default_factory=dict)
+
+    def record(self, report: pytest.TestReport) -> None:
+        """Fold one phase's report into the test's outcome; a failure in any phase sticks."""
+        if report.when == "call":
+            if report.passed:
+                outcome = "passed"
+            elif report.failed:
+                outcome = "failed"
+            else:
+                outcome = "xfailed" if hasattr(report, "wasxfail") else "skipped"
+        elif report.failed:
+            outcome = "failed"
+        elif report.skipped and report.when == "setup":
+            outcome = "xfailed" if hasattr(report, "wasxfail") else "skipped"
+        else:
+            return
+        if self.outcomes.get(report.nodeid) == "failed":
+            return
+        self.outcomes[report.nodeid] = outcome
+        if outcome == "skipped":
+            self.skip_reasons[report.nodeid] = _skip_reason(report)
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for value in self.outcomes.values() if value == outcome)
+
+    def skipped(self) -> list[str]:
+        return [nodeid for nodeid, value in self.outcomes.items() if value == "skipped"]
+
+    # Hooks: this object is registered as a plugin for the session.
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if INTEGRATION_MARK in report.keywords:
+            self.record(report)
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """Hand a worker's servers to the xdist controller; in CI, fail the session on skips."""
+        worker_output = getattr(session.config, "workeroutput", None)
+        if worker_output is not None:
+            worker_output[_WORKER_OUTPUT_KEY] = [asdict(server) for server in self.servers]
+            return
+        if in_ci() and self.skipped() and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        """pytest-xdist: collect the servers a finished worker started."""
+        servers = getattr(node, "workeroutput", {}).get(_WORKER_OUTPUT_KEY, [])
+        self.servers.extend(_Server(**server) for server in servers)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.outcomes:
+            return
+        terminalreporter.write_line(summary_line(self))
+        skipped = self.skipped()
+        if in_ci() and skipped:
+            terminalreporter.write_line(
+                f"ddbwrap: FAILING the session: CI is set and {len(skipped)} integration "
+                "test(s) were skipped; integration tests must run in CI:",
+                red=True,
+                bold=True,
+            )
+            for nodeid in skipped[:20]:
+                terminalreporter.write_line(f"  {nodeid}: {self.skip_reasons.get(nodeid, '')}")
+
+
+_TRACKER = pytest.StashKey[_Tracker]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"{INTEGRATION_MARK}: talks to a real DynamoDB Local endpoint (ddbwrap)"
+    )
+    tracker = _Tracker()
+    config.stash[_TRACKER] = tracker
+    config.pluginmanager.register(tracker, "ddbwrap-integration-tracker")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    endpoint = env_endpoint()
+    if endpoint is not None:
+        return f"ddbwrap: integration tests use {ENDPOINT_ENV}={endpoint}"
+    return (
+        f"ddbwrap: integration tests use DynamoDB Local from {NPM_PACKAGE}@{NPM_PACKAGE_VERSION} "
+        f"(cache {default_cache_dir()})"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs ``ddb_endpoint`` (directly or not) as ``integration``."""
+    for item in items:
+        if ENDPOINT_FIXTURE in getattr(item, "fixturenames", ()):
+            item.add_marker(INTEGRATION_MARK)
+
+
+def summary_line(tracker: _Tracker) -> str:
+    """``ddbwrap: 42 integration tests ran against DynamoDB Local 3.3.1 at URL (...)``."""
+    counts = ", ".join(
+        f"{tracker.count(outcome)} {outcome}"
+        for outcome in ("passed", "failed", "skipped", "xfailed")
+        if outcome != "xfailed" or tracker.count(outcome)
+    )
+    total = len(tracker.outcomes)
+    tests = f"{total} integration test{'s' if total != 1 else ''}"
+    if not tracker.servers:
+        return f"ddbwrap: {tests}, no DynamoDB Local was reached ({counts})"
+    servers = tracker.servers
+    if all(server.external for server in servers):
+        where = f"{ENDPOINT_ENV}={servers[0].endpoint}"
+    else:
+        versions = sorted({server.version or "?" for server in servers})
+        urls = ", ".join(sorted({server.endpoint for server in servers}))
+        where = f"DynamoDB Local {'/'.join(versions)} at {urls}"
+    return f"ddbwrap: {tests} ran against {where} ({counts})"
+
+
+@pytest.fixture(scope="session")
+def ddb_endpoint(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The endpoint URL: ``$DDBWRAP_TEST_ENDPOINT``, else a DynamoDB Local for this session."""
+    server = DynamoDBLocal()
+    try:
+        server.start()
+    except DynamoDBLocalError as exc:
+        _unavailable(f"DynamoDB Local is not available: {exc}")
+    request.config.stash[_TRACKER].servers.append(
+        _Server(server.endpoint_url, server.version, server.external)
+    )
+    try:
+        yield server.endpoint_url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def ddb_client(ddb_endpoint: str) -> DynamoDBClient:
+    """A boto3 DynamoDB client for ``ddb_endpoint`` with dummy credentials."""
+    return local_client(ddb_endpoint)
+
+
+@pytest.fixture
+def ddb_gateway(ddb_client: DynamoDBClient, request: pytest.FixtureRequest) -> TableGateway:
+    """A TableGateway whose table prefix is unique to this test."""
+    from ddbwrap import TableGateway
+
+    return TableGateway(ddb_client, table_prefix=unique_table_prefix(request.node.name))
+
+
+class TableFactory(Protocol):
+    """``ddb_tables(*models)``: create the models' tables for this test; return its gateway."""
+
+    def __call__(self, *models: type[BaseModel]) -> TableGateway: ...
+
+
+@pytest.fixture
+def ddb_tables(ddb_client: DynamoDBClient, ddb_gateway: TableGateway) -> Iterator[TableFactory]:
+    """A factory that creates the models' tables (once per test) and deletes them afterwards.
+
+    Each model gets its table, with its indexes and TTL, plus the guard-item table of its
+    ``Meta.unique`` fields when it has some. Models sharing a table create it once.
+    """
+    from ddbwrap import schema_of
+
+    created: list[str] = []
+
+    def create_once(params: dict[str, Any]) -> None:
+        name = params["TableName"]
+        if name in created:  # models sharing one table (single-table design)
+            return
+        response = ddb_client.create_table(**params)
+        created.append(name)
+        if response["TableDescription"].get("TableStatus") != "ACTIVE":
+            wait_until_active(ddb_client, name)
+
+    def create(*models: type[BaseModel]) -> TableGateway:
+        for model in models:
+            schema = schema_of(model)
+            name = ddb_gateway.physical_table_name(schema.table_name)
+            fresh = name not in created
+            create_once(schema.create_table_params(table_name=name))
+            if fresh and schema.ttl_attribute is not None:
+                ddb_client.update_time_to_live(
+                    TableName=name,
+                    TimeToLiveSpecification={
+                        "Enabled": True,
+                        "AttributeName": schema.ttl_attribute,
+                    },
+                )
+            if schema.unique_table is not None:  # guard items of Meta.unique fields
+                guard = ddb_gateway.physical_table_name(schema.unique_table)
+                guard_params = schema.unique_table_params(table_name=guard)
+                if guard_params is not None:
+                    create_once(guard_params)
+        return ddb_gateway
+
+    yield create
+    for name in reversed(created):
+        with contextlib.suppress(ddb_client.exceptions.ResourceNotFoundException):
+            ddb_client.delete_table(TableName=name)
+
+
+def wait_until_active(
+    client: DynamoDBClient, table_name: str, timeout: float = TABLE_ACTIVE_TIMEOUT
+) -> None:
+    """Poll DescribeTable until the table and its GSIs are ACTIVE.
+
+    boto3's ``table_exists`` waiter sleeps whole seconds between polls; DynamoDB Local usually
+    answers ACTIVE at once, and a real endpoint is polled here every 0.1-1 s.
+    """
+    deadline = time.monotonic() + timeout
+    delay = 0.1
+    while True:
+        table = client.describe_table(TableName=table_name)["Table"]
+        statuses = [table.get("TableStatus")]
+        statuses += [gsi.get("IndexStatus") for gsi in table.get("GlobalSecondaryIndexes", [])]
+        if all(status == "ACTIVE" for status in statuses):
+            return
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"table {table_name} not ACTIVE after {timeout:.0f} s: {statuses}")
+        time.sleep(delay)
+        delay = min(delay * 2, 1.0)
+
+
+def unique_table_prefix(test_name: str) -> str:
+    """``<test name>-<8 hex>-``: readable in a table listing, unique per test and worker."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", test_name).strip("_.-")[:40] or "test"
+    return f"{slug}-{uuid.uuid4().hex[:8]}-"
+
+
+def _unavailable(reason: str) -> NoReturn:
+    if in_ci():
+        pytest.fail(f"{reason}\n(CI is set, so this fails instead of skipping)", pytrace=False)
+    pytest.skip(f"{reason} (set {ENDPOINT_ENV} to use your own endpoint)")
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr or "")

@@ -1,0 +1,280 @@
+"""Write models: ``CreateDTO[M]`` and ``UpdateDTO[M]``.
+
+A DTO declares some of ``M``'s fields (checked at class definition: names, types, roles) and
+every value it is given is validated twice: by the DTO's own declaration, then by ``M``'s rules
+for that field (its type, constraints such as ``max_length`` and its ``@field_validator``s),
+so a DTO can never carry a value the domain model would refuse. ``M``'s normalisations (a
+validator that lower-cases an email, say) apply too: the DTO holds the value ``M`` would.
+
+Definition-time rules (``ModelDefinitionError``):
+
+- fields must exist in ``M`` with compatible types (``subset.check_subset``);
+- server-managed fields (``Meta.version_attribute``, ``created_at_attribute``,
+  ``updated_at_attribute``) are set by ddbwrap, so a DTO may not declare them;
+- an ``UpdateDTO`` may not declare a table key field (the key is passed separately and cannot
+  change), and declares either all or none of the fields of each index key template;
+- a ``CreateDTO`` must declare every field of ``M`` that has no default;
+- a DTO field's default must be a value ``M`` accepts.
+
+Unknown keyword arguments are refused (``extra="forbid"``): a typo is an error, not a no-op.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationInfo, field_validator
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import PydanticCustomError, PydanticUndefined, SchemaValidator
+
+from ..errors import ModelDefinitionError
+from ..model import DomainModel, schema_of
+from ..subset import check_subset, domain_model_of
+
+M = TypeVar("M", bound=DomainModel)
+
+FieldValidator = Callable[[Any], Any]
+
+
+# --- the domain's per-field validators ------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=2048)
+def domain_field_validator(model: type[BaseModel], name: str) -> FieldValidator:
+    """A function that validates one value exactly as ``model`` validates field ``name``.
+
+    Built from the model's own core schema (type, constraints, field validators, model config),
+    so nothing is re-declared; falls back to a TypeAdapter of the annotation and its metadata
+    when the schema has an unexpected shape.
+    """
+    validator = _schema_validator(model, name)
+    if validator is not None:
+        return validator.validate_python
+    info = model.model_fields[name]
+    annotation: Any = info.annotation
+    if info.metadata:
+        from typing import Annotated
+
+        annotation = Annotated[(annotation, *info.metadata)]
+    return TypeAdapter(annotation).validate_python
+
+
+def _schema_validator(model: type[BaseModel], name: str) -> SchemaValidator | None:
+    schema: Any = model.__pydantic_core_schema__
+    definitions = None
+    if isinstance(schema, Mapping) and schema.get("type") == "definitions":
+        definitions = schema.get("definitions")
+        schema = schema.get("schema")
+    config = None
+    for _ in range(16):  # unwrap model validators (function-*) down to model-fields
+        if not isinstance(schema, Mapping):
+            return None
+        kind = schema.get("type")
+        if kind == "model":
+            config = schema.get("config")
+        if kind == "model-fields":
+            break
+        schema = schema.get("schema")
+    else:
+        return None
+    if not isinstance(schema, Mapping) or schema.get("type") != "model-fields":
+        return None
+    field = schema.get("fields", {}).get(name)
+    if field is None:
+        return None
+    field_schema: Any = field["schema"]
+    if definitions:
+        field_schema = {"type": "definitions", "schema": field_schema, "definitions": definitions}
+    try:
+        return SchemaValidator(field_schema, config)
+    except Exception:  # an exotic schema: use the annotation-based fallback
+        return None
+
+
+def _domain_error(model: type[BaseModel], name: str, exc: PydanticValidationError) -> Exception:
+    errors = exc.errors(include_url=False)
+    detail = "; ".join(
+        (".".join(str(p) for p in e["loc"]) + ": " if e["loc"] else "") + e["msg"] for e in errors
+    )
+    kind = errors[0]["type"] if len(errors) == 1 else "domain_rules"
+    return PydanticCustomError(
+        kind,
+        "{model}.{field} refuses this value: {detail}",
+        {"model": model.__name__, "field": name, "detail": detail},
+    )
+
+
+# --- the DTO base ---------------------------------------------------------------------------
+
+
+class _WriteModel(BaseModel):
+    """Shared machinery of CreateDTO and UpdateDTO."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    __ddb_domain__: ClassVar[type[DomainModel] | None] = None
+    __ddb_attributes__: ClassVar[Mapping[str, str]] = {}
+    """DTO field name -> stored attribute name in the domain model's table."""
+    _ddb_kind: ClassVar[str] = "DTO"
+    _ddb_base: ClassVar[type] = BaseModel
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        base = cls._ddb_base
+        domain = domain_model_of(cls, base)
+        metadata = cls.__pydantic_generic_metadata__
+        if domain is None:
+            if not metadata["parameters"]:
+                raise ModelDefinitionError(
+                    cls.__name__,
+                    f"a {cls._ddb_kind} must name its domain model: declare it as "
+                    f"class {cls.__name__}({cls._ddb_kind}[YourModel])",
+                )
+            return
+        if not issubclass(domain, DomainModel):
+            raise ModelDefinitionError(
+                cls.__name__,
+                f"{cls._ddb_kind}[{domain.__name__}]: {domain.__name__} is not a DomainModel",
+            )
+        cls.__ddb_domain__ = domain
+        cls.__ddb_attributes__ = check_subset(cls, domain, cls._ddb_kind)
+        if metadata["origin"] is not None:
+            return  # the bare parametrisation CreateDTO[M] itself: declares no fields yet
+        cls._check_server_managed(domain)
+        cls._check_roles(domain)
+        cls._check_defaults(domain)
+
+    @classmethod
+    def _check_server_managed(cls, domain: type[DomainModel]) -> None:
+        schema = schema_of(domain)
+        managed = {
+            schema.version_field: "Meta.version_attribute (ddbwrap sets and checks the version)",
+            schema.created_at_field: "Meta.created_at_attribute (ddbwrap sets it on create)",
+            schema.updated_at_field: "Meta.updated_at_attribute (ddbwrap sets it on every write)",
+        }
+        for name in cls.model_fields:
+            if name in managed:
+                raise ModelDefinitionError(
+                    cls.__name__,
+                    f"is server-managed by {managed[name]}; remove it from the "
+                    f"{cls._ddb_kind}",
+                    field=name,
+                )
+
+    @classmethod
+    def _check_roles(cls, domain: type[DomainModel]) -> None:
+        """Kind-specific rules (overridden)."""
+
+    @classmethod
+    def _check_defaults(cls, domain: type[DomainModel]) -> None:
+        for name, info in cls.model_fields.items():
+            default = info.default
+            if default is PydanticUndefined or default is None or info.default_factory:
+                continue
+            try:
+                domain_field_validator(domain, name)(default)
+            except PydanticValidationError as exc:
+                detail = "; ".join(e["msg"] for e in exc.errors(include_url=False))
+                raise ModelDefinitionError(
+                    cls.__name__,
+                    f"default {default!r} is refused by {domain.__name__}.{name}: {detail}",
+                    field=name,
+                ) from None
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _domain_rules(cls, value: Any, info: ValidationInfo) -> Any:
+        domain = cls.__ddb_domain__
+        name = info.field_name
+        if domain is None or name is None:
+            return value
+        try:
+            return domain_field_validator(domain, name)(value)
+        except PydanticValidationError as exc:
+            raise _domain_error(domain, name, exc) from None
+
+    @classmethod
+    def domain_model(cls) -> type[DomainModel]:
+        """The domain model this DTO writes."""
+        domain = cls.__ddb_domain__
+        if domain is None:
+            raise ModelDefinitionError(
+                cls.__name__, f"is not bound to a domain model ({cls._ddb_kind}[Model])"
+            )
+        return domain
+
+
+class CreateDTO(_WriteModel, Generic[M]):
+    """The fields a caller supplies to create an ``M``: ``class NewUser(CreateDTO[User])``.
+
+    Must declare every field of ``M`` without a default (server-managed ones excepted).
+    """
+
+    _ddb_kind: ClassVar[str] = "CreateDTO"
+
+    @classmethod
+    def _check_roles(cls, domain: type[DomainModel]) -> None:
+        schema = schema_of(domain)
+        managed = {schema.version_field, schema.created_at_field, schema.updated_at_field}
+        missing = [
+            name
+            for name, info in domain.model_fields.items()
+            if info.is_required() and name not in cls.model_fields and name not in managed
+        ]
+        if missing:
+            raise ModelDefinitionError(
+                cls.__name__,
+                f"does not declare {', '.join(missing)}, which {domain.__name__} requires (no "
+                "default); add them to the CreateDTO or give them defaults in the model",
+            )
+
+    def values(self) -> dict[str, Any]:
+        """Every field's value (defaults included), by field name."""
+        return {name: getattr(self, name) for name in type(self).model_fields}
+
+
+class UpdateDTO(_WriteModel, Generic[M]):
+    """A validated partial update of an ``M``: ``class Rename(UpdateDTO[User])``.
+
+    Only the fields the caller set (``model_fields_set``) are written; an explicit ``None``
+    removes an optional attribute; everything else on the item is left untouched.
+    """
+
+    _ddb_kind: ClassVar[str] = "UpdateDTO"
+
+    @classmethod
+    def _check_roles(cls, domain: type[DomainModel]) -> None:
+        schema = schema_of(domain)
+        declared = set(cls.model_fields)
+        for name in schema.key_fields:
+            if name in declared:
+                raise ModelDefinitionError(
+                    cls.__name__,
+                    "is part of the table's primary key, which an update cannot change; pass "
+                    "the key separately (writes.update(key, dto)), or delete and re-create",
+                    field=name,
+                )
+        for key in schema.index_key_attributes.values():
+            if key.template is None:
+                continue
+            parts = set(key.template.fields)
+            if parts & declared and not parts <= declared:
+                missing = sorted(parts - declared)
+                raise ModelDefinitionError(
+                    cls.__name__,
+                    f"declares part of key template {key.template.pattern!r} (stored as "
+                    f"{key.attribute!r}) but not {', '.join(missing)}; the key is rebuilt from "
+                    "all its parts on update, so declare all of them or none",
+                )
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the caller set, by field name (``None`` means: remove the attribute)."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+# pydantic reads these at subclass creation; set after the classes exist.
+CreateDTO._ddb_base = CreateDTO
+UpdateDTO._ddb_base = UpdateDTO
