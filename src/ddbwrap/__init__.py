@@ -24,6 +24,7 @@ from .expressions import Attr, Placeholders, Update, begins_with, between, eq, g
 from .gateway import TableGateway
 from .meta import ALL, GSI, INCLUDE, KEYS_ONLY, LSI, KeyTemplate, Projection
 from .model import DomainModel, schema_of
+from .read import BatchResult, Get, Page, ReadApi, Snapshot, View, transact_get
 from .retry import RetryPolicy
 from .schema import IndexSchema, KeyAttribute, TableSchema
 
@@ -37,11 +38,13 @@ __all__ = [
     "LSI",
     "AlreadyExistsError",
     "Attr",
+    "BatchResult",
     "CancellationReason",
     "ConditionFailedError",
     "CorruptItemError",
     "DdbwrapError",
     "DomainModel",
+    "Get",
     "IndexSchema",
     "InvalidCursorError",
     "ItemCodec",
@@ -50,10 +53,13 @@ __all__ = [
     "KeyAttribute",
     "KeyTemplate",
     "ModelDefinitionError",
+    "Page",
     "Placeholders",
     "Projection",
+    "ReadApi",
     "RetryPolicy",
     "ServiceError",
+    "Snapshot",
     "TableGateway",
     "TableNotFoundError",
     "TableSchema",
@@ -64,6 +70,7 @@ __all__ = [
     "Update",
     "ValidationError",
     "VersionConflictError",
+    "View",
     "begins_with",
     "between",
     "codec_for",
@@ -73,4 +80,5 @@ __all__ = [
     "le",
     "lt",
     "schema_of",
+    "transact_get",
 ]

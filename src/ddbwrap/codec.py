@@ -46,6 +46,7 @@ MAX_DIGITS = 38
 _INT_LIMIT = 10**MAX_DIGITS
 _UTC = dt.timezone.utc
 _NULL: AttributeValue = {"NULL": True}
+_MINUTE = dt.timedelta(minutes=1)
 
 Encoder = Callable[[Any, int, "dt.tzinfo | None"], "AttributeValue | None"]
 
@@ -102,6 +103,18 @@ def _date(value: dt.date, depth: int, zone: dt.tzinfo | None) -> AttributeValue:
 
 
 def _time(value: dt.time, depth: int, zone: dt.tzinfo | None) -> AttributeValue:
+    if value.tzinfo is not None:
+        offset = value.utcoffset()
+        if offset is None:
+            raise ValidationError(
+                f"time {value} has a time zone without a fixed offset ({value.tzinfo}), which "
+                "isoformat would silently drop; use a fixed-offset timezone or a naive time"
+            )
+        if offset % _MINUTE:
+            raise ValidationError(
+                f"time {value} has a UTC offset of {offset}, which ISO-8601 cannot write; "
+                "offsets must be whole minutes"
+            )
     return {"S": value.isoformat()}
 
 

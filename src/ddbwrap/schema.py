@@ -10,7 +10,7 @@ import difflib
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_origin
 
 from pydantic.fields import FieldInfo
 
@@ -472,4 +472,8 @@ class _SchemaBuilder:
 
 
 def _type_name(annotation: Any) -> str:
-    return getattr(annotation, "__name__", None) or repr(annotation)
+    if get_origin(annotation) is None:  # list[str].__name__ would say just "list"
+        name = getattr(annotation, "__name__", None)
+        if name:
+            return str(name)
+    return repr(annotation).replace("typing.", "")

@@ -7,6 +7,8 @@ with a table prefix unique to the page, so pages cannot see each other's tables.
 from __future__ import annotations
 
 import re
+import sys
+import types
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +30,17 @@ def test_docs_have_python_examples() -> None:
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(DOCS)))
-def test_docs_page_examples_run(page: Path, ddb_gateway: Any) -> None:
-    namespace: dict[str, Any] = {"__name__": f"docs_{page.stem}", "gateway": ddb_gateway}
+def test_docs_page_examples_run(
+    page: Path, ddb_gateway: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A real module: pydantic looks the defining module up in sys.modules (generic models).
+    module = types.ModuleType(f"docs_{page.stem}")
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    namespace: dict[str, Any] = module.__dict__
+    namespace["gateway"] = ddb_gateway
     for number, block in enumerate(python_blocks(page), start=1):
-        code = compile(block, f"{page.relative_to(DOCS)} [block {number}]", "exec")
+        # dont_inherit: this file's `from __future__ import annotations` must not leak in.
+        code = compile(
+            block, f"{page.relative_to(DOCS)} [block {number}]", "exec", dont_inherit=True
+        )
         exec(code, namespace)

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
 import pytest
 
 from ddbwrap import GSI, DomainModel
-from ddbwrap.testing.local import ENDPOINT_ENV
+from ddbwrap.testing import local
+from ddbwrap.testing.local import (
+    ENDPOINT_ENV,
+    DynamoDBLocal,
+    env_endpoint,
+    free_port,
+    local_client,
+)
 from ddbwrap.testing.plugin import TableFactory
 
 if TYPE_CHECKING:
@@ -161,3 +170,38 @@ def test_each_test_gets_its_own_tables_deleted_after_it(
     result = pytester.runpytest("-p", "no:hypothesispytest", "-p", "no:randomly")
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines([f"ddbwrap: 3 integration tests ran against {ENDPOINT_ENV}=*"])
+
+
+class _ImpostorHandler(BaseHTTPRequestHandler):
+    """Answers ListTables like DynamoDB: another program already on the chosen port."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        body = b'{"TableNames": []}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-amz-json-1.0")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_port_taken_by_another_server_is_not_mistaken_for_ours(
+    ddb_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if env_endpoint() is not None:
+        pytest.skip(f"starts its own DynamoDB Local; {ENDPOINT_ENV} is set")
+    impostor = ThreadingHTTPServer(("", 0), _ImpostorHandler)
+    threading.Thread(target=impostor.serve_forever, args=(0.05,), daemon=True).start()
+    taken = impostor.server_address[1]
+    ports = iter([taken])
+    monkeypatch.setattr(local, "free_port", lambda: next(ports, None) or free_port())
+    try:
+        with DynamoDBLocal() as server:
+            assert not server.endpoint_url.endswith(f":{taken}")
+            assert local_client(server.endpoint_url).list_tables()["TableNames"] == []
+    finally:
+        impostor.shutdown()
+        impostor.server_close()

@@ -29,6 +29,8 @@ from ddbwrap.testing.local import (
     Distribution,
     DynamoDBLocal,
     DynamoDBLocalError,
+    _listening_ports,
+    client_for,
     find_installed,
     find_java,
     free_port,
@@ -181,6 +183,24 @@ def test_local_client_ignores_a_missing_aws_profile(monkeypatch: pytest.MonkeyPa
     credentials = client._request_signer._credentials  # type: ignore[attr-defined]
     assert credentials.access_key == "local"
     assert client.meta.region_name == "us-east-1"
+
+
+def test_client_for_a_local_endpoint_uses_dummy_credentials(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAREALKEY")
+    client = client_for("http://localhost:8000")
+    assert client._request_signer._credentials.access_key == "local"  # type: ignore[attr-defined]
+
+
+def test_client_for_aws_uses_real_credentials_and_the_hosts_region(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAREALKEY")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    client = client_for("https://dynamodb.eu-west-1.amazonaws.com")
+    credentials = client._request_signer._credentials  # type: ignore[attr-defined]
+    assert (credentials.access_key, client.meta.region_name) == ("AKIAREALKEY", "eu-west-1")
 
 
 # --- finding and installing ----------------------------------------------------------------
@@ -411,3 +431,16 @@ def test_xdist_workers_report_their_endpoint_to_the_summary(
     result.stdout.fnmatch_lines(
         [f"ddbwrap: 2 integration tests ran against {ENDPOINT_ENV}={fake_dynamodb} (2 passed*"]
     )
+
+
+@pytest.mark.skipif(not Path("/proc/self/net/tcp").exists(), reason="needs Linux /proc")
+def test_listening_ports_finds_a_socket_this_process_listens_on() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        assert sock.getsockname()[1] in (_listening_ports(os.getpid()) or set())
+
+
+def test_command_uses_quick_start_jvm_flags_by_default(tmp_path: Path) -> None:
+    command = DynamoDBLocal().command("java", Distribution(tmp_path), 8123)
+    assert command[1:3] == ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"]

@@ -781,9 +781,7 @@ class ReadApi(Generic[M]):
             if start is not None:
                 params["ExclusiveStartKey"] = start
             wanted = None if limit is None else limit - len(raws if plan.fetch_full else items)
-            size = wanted if (wanted is not None and not plan.filtered) else None
-            if page_size is not None:
-                size = min(size, page_size) if size is not None else page_size
+            size = _request_limit(plan, wanted, page_size)
             if size is not None:
                 params["Limit"] = size
             response = self._send(plan, params)
@@ -1032,6 +1030,7 @@ class Explain:
         consistent: bool = False,
         limit: int | None = None,
         cursor: str | None = None,
+        page_size: int | None = None,
         fetch_full: bool = False,
         capacity: bool = False,
         **key_values: object,
@@ -1049,7 +1048,7 @@ class Explain:
             capacity=capacity,
             fetch_full=fetch_full,
         )
-        return self._first(plan, limit, cursor)
+        return self._first(plan, limit, cursor, page_size)
 
     def scan(
         self,
@@ -1060,6 +1059,7 @@ class Explain:
         consistent: bool = False,
         limit: int | None = None,
         cursor: str | None = None,
+        page_size: int | None = None,
         segment: tuple[int, int] | None = None,
         capacity: bool = False,
     ) -> Params:
@@ -1074,14 +1074,17 @@ class Explain:
             segment=_segment(segment)[0],
             segments=_segment(segment)[1],
         )
-        return self._first(plan, limit, cursor)
+        return self._first(plan, limit, cursor, page_size)
 
-    def _first(self, plan: ReadPlan, limit: int | None, cursor: str | None) -> Params:
+    def _first(
+        self, plan: ReadPlan, limit: int | None, cursor: str | None, page_size: int | None
+    ) -> Params:
         params = dict(plan.params)
         if cursor is not None:
             params["ExclusiveStartKey"] = self._reads._start_key(plan, cursor)
-        if limit is not None and not plan.filtered:
-            params["Limit"] = limit
+        size = _request_limit(plan, limit, page_size)
+        if size is not None:
+            params["Limit"] = size
         return params
 
 
@@ -1110,6 +1113,16 @@ def _segment(segment: tuple[int, int] | None) -> tuple[int | None, int | None]:
     if not (isinstance(segment, tuple) and len(segment) == 2):
         raise ValidationError(f"segment= takes (segment, total_segments), got {segment!r}")
     return segment[0], segment[1]
+
+
+def _request_limit(plan: ReadPlan, wanted: int | None, page_size: int | None) -> int | None:
+    """DynamoDB's Limit (items evaluated) for a request that still wants ``wanted`` items:
+    exactly that without a filter; with one, only ``page_size`` (a filter drops items after
+    Limit counts them, so a small Limit would just mean more round trips)."""
+    size = wanted if (wanted is not None and not plan.filtered) else None
+    if page_size is not None:
+        size = min(size, page_size) if size is not None else page_size
+    return size
 
 
 def _check_positive(name: str, value: int | None, model: str) -> None:

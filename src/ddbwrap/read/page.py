@@ -98,7 +98,6 @@ class BatchResult(Generic[T_co]):
     results: tuple[T_co | None, ...]
     missing: tuple[Mapping[str, Any], ...] = ()
     corrupt: tuple[CorruptItemError, ...] = ()
-    consumed_capacity: tuple[Mapping[str, Any], ...] = ()
 
     def __iter__(self) -> Iterator[T_co]:
         return iter(self.items)

@@ -192,9 +192,7 @@ def position_attributes(schema: TableSchema, index: IndexSchema | None) -> tuple
     return tuple(dict.fromkeys(k.attribute for k in keys))
 
 
-def projection_params(
-    attributes: Iterable[str], placeholders: Placeholders
-) -> dict[str, str]:
+def projection_params(attributes: Iterable[str], placeholders: Placeholders) -> dict[str, str]:
     """``ProjectionExpression`` for stored attribute names (each through a ``#n`` placeholder)."""
     names = sorted(set(attributes))
     return {"ProjectionExpression": ", ".join(placeholders.name(a) for a in names)}
@@ -208,9 +206,7 @@ def check_index_supplies(
     if index.can_supply(needed):
         return
     assert index.projected_attributes is not None
-    missing = sorted(
-        schema.attribute_fields.get(a, a) for a in needed - index.projected_attributes
-    )
+    missing = sorted(schema.attribute_fields.get(a, a) for a in needed - index.projected_attributes)
     target = view.__name__ if view is not None else schema.model_name
     raise ValidationError(
         f"index {index.name!r} projects {index.projection.type} and cannot supply "
@@ -311,9 +307,7 @@ def _resolve_index(schema: TableSchema, index: str | None) -> IndexSchema | None
     return schema.index(index)
 
 
-def _partition_value(
-    model: type[DomainModel], key: KeyAttribute, values: Mapping[str, Any]
-) -> Any:
+def _partition_value(model: type[DomainModel], key: KeyAttribute, values: Mapping[str, Any]) -> Any:
     if key.template is not None:
         return dict(values)
     assert key.field is not None
@@ -503,18 +497,17 @@ def _select(
 # --- transforms ----------------------------------------------------------------------------------
 
 
-def decode(
-    model: type[DomainModel], view: type[View[Any]] | None, item: Mapping[str, Any]
-) -> Any:
+def decode(model: type[DomainModel], view: type[View[Any]] | None, item: Mapping[str, Any]) -> Any:
     """A raw item as ``model`` or ``view``; ``CorruptItemError`` names the table and key."""
     codec = codec_for(model)
     if view is None:
         return codec.decode(item)
-    data = {
-        field: decode_value(item[attribute])
-        for field, attribute in view_attributes(view).items()
-        if attribute in item
-    }
+    data: dict[str, Any] = {}
+    for field, attribute in view_attributes(view).items():
+        if attribute in item:
+            data[field] = decode_value(item[attribute])
+        elif field in view.__ddb_defaults__:
+            data[field] = view.__ddb_defaults__[field].get_default(call_default_factory=True)
     try:
         return view.model_validate(data)
     except PydanticValidationError as exc:

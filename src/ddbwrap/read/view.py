@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
+from pydantic.fields import FieldInfo
 
 from ..errors import ModelDefinitionError
 from ..model import DomainModel
@@ -31,6 +32,9 @@ class View(BaseModel, Generic[M]):
     __ddb_domain__: ClassVar[type[DomainModel] | None] = None
     __ddb_attributes__: ClassVar[Mapping[str, str]] = {}
     """View field name -> stored attribute name in the domain model's table."""
+    __ddb_defaults__: ClassVar[Mapping[str, FieldInfo]] = {}
+    """Required view fields whose domain field has a default: an item without the attribute
+    is valid for the domain model, so the view falls back to the domain's default."""
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -51,6 +55,11 @@ class View(BaseModel, Generic[M]):
             )
         cls.__ddb_domain__ = domain
         cls.__ddb_attributes__ = check_subset(cls, domain, "view")
+        cls.__ddb_defaults__ = {
+            name: domain.model_fields[name]
+            for name, info in cls.model_fields.items()
+            if info.is_required() and not domain.model_fields[name].is_required()
+        }
 
 
 def view_domain(view: type[View[Any]]) -> type[DomainModel]:

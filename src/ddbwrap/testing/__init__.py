@@ -14,11 +14,12 @@ if TYPE_CHECKING:
     from ddbwrap.testing.local import (
         DynamoDBLocal,
         DynamoDBLocalError,
+        client_for,
         install,
         local_client,
     )
 
-__all__ = ["DynamoDBLocal", "DynamoDBLocalError", "install", "local_client"]
+__all__ = ["DynamoDBLocal", "DynamoDBLocalError", "client_for", "install", "local_client"]
 
 
 def __getattr__(name: str) -> Any:

@@ -5,7 +5,8 @@ Loaded automatically (entry point ``pytest11``) wherever ddbwrap is installed. F
 - ``ddb_endpoint`` (session): the URL of a DynamoDB Local started for the session, or of
   ``$DDBWRAP_TEST_ENDPOINT``. When it cannot be had, the tests that need it are skipped, or,
   when ``$CI`` is set, fail: integration tests must never silently skip in CI.
-- ``ddb_client`` (session): a boto3 client for it, with dummy credentials.
+- ``ddb_client`` (session): a boto3 client for it, with dummy credentials (or, when
+  ``$DDBWRAP_TEST_ENDPOINT`` is an ``*.amazonaws.com`` endpoint, the normal credential chain).
 - ``ddb_gateway``: a ``TableGateway`` whose table prefix is unique to the test, so tests (and
   xdist workers) never see each other's tables.
 - ``ddb_tables``: ``ddb_tables(ModelA, ModelB)`` creates the models' tables for this test (and
@@ -35,9 +36,9 @@ from ddbwrap.testing.local import (
     NPM_PACKAGE_VERSION,
     DynamoDBLocal,
     DynamoDBLocalError,
+    client_for,
     default_cache_dir,
     env_endpoint,
-    local_client,
 )
 
 if TYPE_CHECKING:
@@ -205,8 +206,8 @@ def ddb_endpoint(request: pytest.FixtureRequest) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def ddb_client(ddb_endpoint: str) -> DynamoDBClient:
-    """A boto3 DynamoDB client for ``ddb_endpoint`` with dummy credentials."""
-    return local_client(ddb_endpoint)
+    """A boto3 client for ``ddb_endpoint``: dummy credentials, or your own for AWS itself."""
+    return client_for(ddb_endpoint)
 
 
 @pytest.fixture

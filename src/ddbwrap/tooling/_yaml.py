@@ -47,7 +47,7 @@ def dump_cloudformation(template: dict[str, Any]) -> str:
     def convert(value: Any) -> Any:
         if isinstance(value, dict):
             if len(value) == 1:
-                (key, inner), = value.items()
+                ((key, inner),) = value.items()
                 if key in _SHORT_TAGS:
                     return Tagged(_SHORT_TAGS[key], inner)
             return {k: convert(v) for k, v in value.items()}

@@ -30,7 +30,6 @@ from typing import Any
 from pydantic import BaseModel
 
 from ddbwrap.errors import ValidationError
-from ddbwrap.model import schema_of
 
 from .attributes import StoredAttribute, stored_attributes
 from .sizes import estimated_item_size
@@ -75,7 +74,7 @@ def _table_entry(
     gsis = [_index_keys(i) for i in spec.gsis]
     if gsis:
         entry["gsis"] = gsis
-    owners = [m for m in models if any(schema_of(m) is s for s in spec.schemas)]
+    owners = spec.owners(models)
     stored = _merged_attributes(owners) if spec.kind == "table" else {}
     if spec.kind == "unique":
         stored = {"pk": StoredAttribute("pk", ("S",), True, key=True)}
@@ -117,9 +116,7 @@ def _gsi_entries(
             **({"sk": keys["sk"]} if "sk" in keys else {}),
             "attributes": attributes,
             "satisfies": list(gsi_extra.get("satisfies") or [f"Query by {keys['pk']}"]),
-            "estimated_item_size_bytes": int(
-                gsi_extra.get("estimated_item_size_bytes") or size
-            ),
+            "estimated_item_size_bytes": int(gsi_extra.get("estimated_item_size_bytes") or size),
         }
         out.append(entry)
     return out
@@ -147,9 +144,7 @@ def contract_type(attribute: StoredAttribute) -> str:
     return "|".join(kinds)
 
 
-def _attribute(
-    attribute: StoredAttribute, source: str, extra: Mapping[str, Any]
-) -> dict[str, Any]:
+def _attribute(attribute: StoredAttribute, source: str, extra: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "type": contract_type(attribute),
         "source_table": extra.get("source_table", source),
@@ -166,7 +161,9 @@ def _satisfies(spec: TableSpec) -> list[str]:
     what = " and ".join(spec.models)
     if spec.kind == "unique":
         return [f"Enforce unique values of {what} (guard items written in the same transaction)"]
-    patterns = [f"Get {what} by {keys['HASH']}" + (f" and {keys['RANGE']}" if "RANGE" in keys else "")]
+    patterns = [
+        f"Get {what} by {keys['HASH']}" + (f" and {keys['RANGE']}" if "RANGE" in keys else "")
+    ]
     if "RANGE" in keys:
         patterns.append(f"Query {what} by {keys['HASH']}, sorted by {keys['RANGE']}")
     for group in (spec.gsis, spec.lsis):
@@ -232,4 +229,3 @@ def _check_attribute(where: str, name: str, attribute: Any, known: set[str]) -> 
             )
         if set(join) != {"local_column", "source_column"}:
             raise ValidationError(f"{where}.join: needs exactly local_column and source_column")
-

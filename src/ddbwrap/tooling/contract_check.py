@@ -106,9 +106,7 @@ def _shape_problem(entry: Any) -> str:
     return ""
 
 
-def _compare_entry(
-    table: str, want: Mapping[str, Any], have: Mapping[str, Any]
-) -> list[Finding]:
+def _compare_entry(table: str, want: Mapping[str, Any], have: Mapping[str, Any]) -> list[Finding]:
     findings = []
     for key in ("pk", "sk"):
         if want.get(key) != have.get(key):
@@ -143,8 +141,14 @@ def _compare_gsis(table: str, want: list[Any], have: list[Any]) -> list[Finding]
         else:
             continue
         findings.append(
-            Finding(Severity.HIGH, "DDB405", message, "regenerate the contract", table=table,
-                    subject=name)
+            Finding(
+                Severity.HIGH,
+                "DDB405",
+                message,
+                "regenerate the contract",
+                table=table,
+                subject=name,
+            )
         )
     for name in sorted(set(had) - set(wanted), key=str):
         findings.append(
@@ -214,7 +218,9 @@ def _compare_gsi_entries(
         if gsi is None:
             message = "GSI entry names no GSI the models declare"
         elif (entry.get("pk"), entry.get("sk")) != (gsi["pk"], gsi.get("sk")):
-            message = f"GSI entry keys ({entry.get('pk')}, {entry.get('sk')}) differ from the models'"
+            message = (
+                f"GSI entry keys ({entry.get('pk')}, {entry.get('sk')}) differ from the models'"
+            )
         else:
             continue
         findings.append(

@@ -1,4 +1,4 @@
-"""Find models by import path: ``app.models`` (a module or a package, walked) or ``app.models:Goal``.
+"""Find models by import path: ``app.models`` (module or package) or ``app.models:Goal``.
 
 A *table model* is a ``DomainModel`` subclass with a ``Meta`` (it has a derived schema); the
 other pydantic models found next to them (views, DTOs, nested models) are *companions*, which
@@ -100,9 +100,7 @@ def _import(name: str) -> types.ModuleType:
     except DdbwrapError:
         raise
     except Exception as exc:
-        raise DiscoveryError(
-            f"importing {name!r} failed: {type(exc).__name__}: {exc}"
-        ) from exc
+        raise DiscoveryError(f"importing {name!r} failed: {type(exc).__name__}: {exc}") from exc
 
 
 def _walk(module: types.ModuleType) -> Iterable[types.ModuleType]:

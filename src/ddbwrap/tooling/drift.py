@@ -1,4 +1,4 @@
-"""Drift: compare the tables the models declare with live tables (DescribeTable, DescribeTimeToLive).
+"""Drift: compare the tables the models declare with live tables (DescribeTable, TTL).
 
 Severities: a missing table or a different table key is CRITICAL (nothing works); a missing
 index or a key attribute of another type is HIGH (some reads fail); a different projection or
@@ -299,8 +299,7 @@ def diff_tables(
         for table, spec in by_table.items():
             if fetched.get(table) is None:
                 continue
-            owners = [m for m in models if getattr(m, "__ddb_schema__", None) in spec.schemas]
-            findings += sample_findings(gateway, table, owners, sample, progress)
+            findings += sample_findings(gateway, table, spec.owners(models), sample, progress)
     return findings
 
 

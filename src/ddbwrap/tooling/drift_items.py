@@ -191,4 +191,3 @@ def _expected(
                 if attribute.name == subject:
                     return " or ".join(attribute.types)
     return "?"
-

@@ -56,7 +56,7 @@ class StoredFormSchema(GenerateJsonSchema):
             ("lt", "exclusiveMaximum"),
             ("multiple_of", "multipleOf"),
         ):
-            value = schema.get(name)
+            value: Any = schema.get(name)
             if value is not None:
                 out[keyword] = float(value) if value % 1 else int(value)
         return out
@@ -78,6 +78,9 @@ def source_model(cls: type[BaseModel]) -> type[BaseModel] | None:
     """The table model whose items ``cls`` describes: itself, or the ``M`` of ``View[M]`` etc."""
     if is_table_model(cls):
         return cls
+    domain = getattr(cls, "__ddb_domain__", None)
+    if is_table_model(domain):
+        return domain  # type: ignore[no-any-return]
     for base in cls.__mro__:
         metadata = getattr(base, "__pydantic_generic_metadata__", None) or {}
         for arg in metadata.get("args", ()):
@@ -100,6 +103,8 @@ def stored_json_schema(
         if cls is source:
             _add_templates(schema, source, table)
             _apply_ttl(schema, source, table)
+        else:
+            _rename_to_stored(schema, cls, table)
         schema["x-ddbwrap"] = {
             "model": source.__name__,
             "table": table.table_name,
@@ -119,7 +124,7 @@ def json_schema_bundle(
     """One document holding every class's schema under ``$defs`` (each its own resource)."""
     names = _unique_names(classes)
     defs = {}
-    for cls, name in zip(classes, names):
+    for cls, name in zip(classes, names, strict=True):
         schema = stored_json_schema(cls, id_base=None)
         schema.pop("$schema")
         defs[name] = {"$id": id_base + name, **schema}
@@ -144,7 +149,7 @@ def _unique_names(classes: Sequence[type[BaseModel]]) -> list[str]:
     short = [c.__name__ for c in classes]
     return [
         name if short.count(name) == 1 else f"{cls.__module__}.{cls.__qualname__}"
-        for cls, name in zip(classes, short)
+        for cls, name in zip(classes, short, strict=True)
     ]
 
 
@@ -166,6 +171,22 @@ def _omit_when_empty(target: JsonSchemaValue, name: str) -> None:
         required.remove(name)
 
 
+def _rename_to_stored(schema: JsonSchemaValue, cls: type[BaseModel], table: TableSchema) -> None:
+    """A view's or DTO's properties under the attribute names the table model stores."""
+    properties = schema.get("properties", {})
+    required = schema.get("required", [])
+    renamed: dict[str, Any] = {}
+    for name, info in cls.model_fields.items():
+        current = info.alias or name
+        stored = table.field_attributes.get(name, current)
+        if current in properties:
+            renamed[stored] = properties[current]
+        if current in required:
+            required[required.index(current)] = stored
+    if properties:
+        schema["properties"] = renamed
+
+
 def _apply_keys(schema: JsonSchemaValue, cls: type[BaseModel], table: TableSchema) -> None:
     """Index keys in stored form: bools as "true"/"false", never null (omitted instead)."""
     properties = schema.get("properties", {})
@@ -184,7 +205,7 @@ def _apply_keys(schema: JsonSchemaValue, cls: type[BaseModel], table: TableSchem
 
 
 def _key_property(prop: JsonSchemaValue, key: KeyAttribute) -> JsonSchemaValue:
-    notes = {k: prop[k] for k in ("title", "description") if k in prop}
+    notes: dict[str, Any] = {k: prop[k] for k in ("title", "description") if k in prop}
     if key.is_bool:
         out: JsonSchemaValue = {"type": "string", "enum": ["true", "false"], **notes}
         if isinstance(prop.get("default"), bool):

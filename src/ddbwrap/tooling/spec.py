@@ -43,6 +43,10 @@ class TableSpec:
     def index_count(self) -> int:
         return len(self.gsis) + len(self.lsis)
 
+    def owners(self, models: Iterable[type[BaseModel]]) -> list[type[BaseModel]]:
+        """Those of ``models`` whose items this table stores."""
+        return [m for m in models if any(schema_of(m) is s for s in self.schemas)]
+
 
 def table_specs(models: Iterable[type[BaseModel]]) -> list[TableSpec]:
     """The merged TableSpecs of ``models``: tables first (in model order), then guard tables."""
@@ -75,7 +79,9 @@ def _merge(
     name = params["TableName"]
     spec = into.get(name)
     if spec is None:
-        into[name] = TableSpec(name, kind, copy.deepcopy(params), ttl, [schema.model_name], [schema])
+        into[name] = TableSpec(
+            name, kind, copy.deepcopy(params), ttl, [schema.model_name], [schema]
+        )
         return
     owner = spec.models[0]
     problem = _conflict(spec, params, ttl)

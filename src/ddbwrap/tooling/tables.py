@@ -182,7 +182,9 @@ def _create(gateway: TableGateway, spec: TableSpec, progress: Progress | None) -
 
 
 def _finish(
-    gateway: TableGateway, created: Sequence[tuple[TableSpec, TableResult]], progress: Progress | None
+    gateway: TableGateway,
+    created: Sequence[tuple[TableSpec, TableResult]],
+    progress: Progress | None,
 ) -> None:
     """Wait for new tables to be ACTIVE, then enable their TTL."""
     for spec, result in created:

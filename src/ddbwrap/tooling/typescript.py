@@ -35,9 +35,9 @@ def typescript_types(classes: Sequence[type[BaseModel]], *, header: str = "") ->
     defs = [schema.pop("$defs", None) or {} for schema in schemas]
     for schema in schemas:
         schema.pop("$schema", None)
-    for cls, schema in zip(classes, schemas):
+    for cls, schema in zip(classes, schemas, strict=True):
         tops.add(_claim(cls.__name__, schema, bodies, order))
-    for schema, definitions in zip(schemas, defs):
+    for schema, definitions in zip(schemas, defs, strict=True):
         renames = {name: _claim(name, d, bodies, order) for name, d in definitions.items()}
         for name in [*renames.values(), *(n for n in order if bodies[n] is schema)]:
             contexts.setdefault(name, renames)
@@ -75,9 +75,7 @@ def _rewrite_refs(schema: Any, renames: dict[str, str]) -> Any:
     return schema
 
 
-def _declare(
-    name: str, schema: Any, renames: dict[str, str], *, top_level: bool = False
-) -> str:
+def _declare(name: str, schema: Any, renames: dict[str, str], *, top_level: bool = False) -> str:
     schema = _rewrite_refs(schema, renames)
     doc = _doc(schema, top_level)
     if schema.get("type") == "object" and "properties" in schema:
@@ -88,7 +86,9 @@ def _declare(
 def _doc(schema: Any, top_level: bool) -> str:
     notes = []
     extra = schema.get("x-ddbwrap") if top_level else None
-    if extra:
+    if extra and "role" in extra:
+        notes.append(f"Part of a stored item of table {extra['table']!r} ({extra['model']}).")
+    elif extra:
         notes.append(f"Stored item of table {extra['table']!r} (model {extra['model']}).")
     if schema.get("description"):
         notes.append(str(schema["description"]))

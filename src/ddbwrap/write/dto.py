@@ -57,7 +57,8 @@ def domain_field_validator(model: type[BaseModel], name: str) -> FieldValidator:
     if info.metadata:
         from typing import Annotated
 
-        annotation = Annotated[(annotation, *info.metadata)]
+        params = (annotation, *info.metadata)
+        annotation = Annotated[params]
     return TypeAdapter(annotation).validate_python
 
 
@@ -159,8 +160,7 @@ class _WriteModel(BaseModel):
             if name in managed:
                 raise ModelDefinitionError(
                     cls.__name__,
-                    f"is server-managed by {managed[name]}; remove it from the "
-                    f"{cls._ddb_kind}",
+                    f"is server-managed by {managed[name]}; remove it from the {cls._ddb_kind}",
                     field=name,
                 )
 

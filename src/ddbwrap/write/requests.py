@@ -90,6 +90,8 @@ class WriteAction:
     unique_value: Any = None
     seen_unique: Mapping[str, AttributeValue | None] | None = None
     """Stored values of unique attributes this write assumed (None: did not assume)."""
+    assumed_missing: bool = False
+    """The write was computed from a read that found no item (its guards depend on that)."""
 
     @property
     def is_guard(self) -> bool:
@@ -221,8 +223,56 @@ def encode_item(codec: ItemCodec[M], instance: M) -> Item:
 
 
 def condition_text(condition: Condition | None) -> str | None:
-    """How a condition reads in messages: the builder's own ``str``."""
-    return None if condition is None else str(condition)
+    """How a condition reads in messages: as it was written, ``(Attr('n') > 5) & ...``.
+
+    Uses the builder's own ``__str__`` when it has one; otherwise renders the builder's
+    (public, frozen) structure the same way.
+    """
+    if condition is None:
+        return None
+    if type(condition).__str__ is not object.__str__:
+        return str(condition)
+    return _render_condition(condition)
+
+
+_INFIX = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+_METHODS = {
+    "between": "between",
+    "in": "is_in",
+    "begins_with": "begins_with",
+    "contains": "contains",
+    "exists": "exists",
+    "not_exists": "not_exists",
+    "attribute_type": "attribute_type",
+}
+
+
+def _render_operand(operand: Any) -> str:
+    path = getattr(operand, "path", None)
+    if path is None:
+        return repr(operand)
+    text = f"Attr({str(path)!r})"
+    return text + ".size()" if type(operand).__name__ == "_SizeRef" else text
+
+
+def _render_condition(condition: Any) -> str:
+    parts = getattr(condition, "parts", None)
+    if isinstance(condition, Condition) and parts is not None:
+        joiner = " & " if type(condition).__name__ == "And" else " | "
+        return joiner.join(f"({_render_condition(p)})" for p in parts)
+    inner = getattr(condition, "inner", None)
+    if inner is not None:
+        return f"~({_render_condition(inner)})"
+    op = getattr(condition, "op", None)
+    subject = getattr(condition, "subject", None)
+    if op is None or subject is None:
+        return repr(condition)
+    args = [_render_operand(a) if hasattr(a, "path") else repr(a) for a in condition.args]
+    if op in _INFIX:
+        return f"{_render_operand(subject)} {_INFIX[op]} {args[0]}"
+    if op == "in":
+        return f"{_render_operand(subject)}.is_in([{', '.join(args)}])"
+    return f"{_render_operand(subject)}.{_METHODS.get(op, op)}({', '.join(args)})"
 
 
 # --- expression assembly --------------------------------------------------------------------
@@ -403,7 +453,7 @@ def _guard_action(
 
 
 def _check_model(model: type[DomainModel], instance: object, operation: str) -> None:
-    if type(instance) is not model and not isinstance(instance, model):
+    if not isinstance(instance, model):
         raise ValidationError(
             f"{operation} takes a {model.__name__} (or a CreateDTO[{model.__name__}]), not "
             f"{type(instance).__name__}",
@@ -550,8 +600,8 @@ def put_plan(
         condition=condition_text(condition),
         expected_version=expected,
         must_exist=must_exist,
-        must_not_exist=current is None and bool(new_unique),
         seen_unique=guards.seen if current is not None and new_unique else None,
+        assumed_missing=current is None and bool(new_unique),
     )
     return WritePlan(operation, model, key, (main, *guards.actions), return_values="ALL_NEW")
 
@@ -762,6 +812,7 @@ def delete_plan(
         expr.version(schema.version_attribute, expected)
     actions: list[WriteAction] = []
     seen: dict[str, AttributeValue | None] | None = None
+    assumed_missing = False
     if schema.unique:
         if isinstance(current, _Unread):
             raise ValidationError(
@@ -775,6 +826,7 @@ def delete_plan(
             actions, seen = guards.actions, guards.seen
         else:
             expr.not_exists(schema.partition_key.attribute)
+            assumed_missing = True
     expr.user(model, condition)
     main = WriteAction(
         kind="Delete",
@@ -786,6 +838,7 @@ def delete_plan(
         condition=condition_text(condition),
         expected_version=expected,
         seen_unique=seen,
+        assumed_missing=assumed_missing,
     )
     return WritePlan(
         "delete", model, wkey, (main, *actions), return_values="ALL_OLD" if return_old else "NONE"
@@ -838,7 +891,9 @@ def explain_failure(action: WriteAction, old: Mapping[str, Any] | None) -> Ddbwr
     schema = schema_of(model)
     if action.is_guard:
         if action.operation == "claim":
-            return UniqueConstraintError(model.__name__, str(action.unique_field), action.unique_value)
+            return UniqueConstraintError(
+                model.__name__, str(action.unique_field), action.unique_value
+            )
         return ConditionFailedError(
             f"{action.describe()}: the guard belongs to another item, so the guard table "
             "disagrees with the items; nothing was written. Check the guard's owner_key",
@@ -881,15 +936,15 @@ def explain_failure(action: WriteAction, old: Mapping[str, Any] | None) -> Ddbwr
                 key=plain_key,
                 item=item,
             )
-    if action.seen_unique is not None and old:
-        for attribute, seen in action.seen_unique.items():
-            if unique.value_text(_stored(old, attribute)) != unique.value_text(seen):
-                return StaleUniqueValueError(
-                    f"{where}: unique attribute {attribute!r} changed since the item was read",
-                    table=action.table,
-                    key=plain_key,
-                    item=item,
-                )
+    stale = _staleness(action, old)
+    if stale is not None:
+        return StaleUniqueValueError(
+            f"{where}: {stale} since it was read, and its unique guards were computed from "
+            "that read; nothing was written. Re-read and retry",
+            table=action.table,
+            key=plain_key,
+            item=item,
+        )
     text = action.condition or "the item's state"
     return ConditionFailedError(
         f"{where}: condition {text} did not hold; nothing was written. The current item is "
@@ -901,11 +956,23 @@ def explain_failure(action: WriteAction, old: Mapping[str, Any] | None) -> Ddbwr
     )
 
 
+def _staleness(action: WriteAction, old: Mapping[str, Any] | None) -> str | None:
+    """What changed under a write whose guards were computed from an earlier read."""
+    if action.assumed_missing and old:
+        return "the item was created"
+    if action.seen_unique is None:
+        return None
+    if not old:
+        return "the item was deleted"
+    for attribute, seen in action.seen_unique.items():
+        if unique.value_text(_stored(old, attribute)) != unique.value_text(seen):
+            return f"unique attribute {attribute!r} changed"
+    return None
+
+
 def first_failure(
     actions: Sequence[WriteAction], failed: Sequence[tuple[int, Mapping[str, Any] | None]]
-) -> DdbwrapError | None:
+) -> DdbwrapError:
     """The most telling error among failed actions: the item's own before its guards'."""
-    ordered = sorted(failed, key=lambda pair: (actions[pair[0]].is_guard, pair[0]))
-    for index, old in ordered:
-        return explain_failure(actions[index], old)
-    return None
+    index, old = min(failed, key=lambda pair: (actions[pair[0]].is_guard, pair[0]))
+    return explain_failure(actions[index], old)

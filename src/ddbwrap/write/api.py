@@ -1,0 +1,512 @@
+"""``WriteApi[M]``: the command half of CQRS for one domain model.
+
+::
+
+    writes = WriteApi[User](gateway)                  # or: class UserWrites(WriteApi[User])
+    user = writes.create(NewUser(user_id="u1", email="ada@example.com", name="Ada"))
+    user = writes.update(user, Rename(name="Ada L."))  # version taken from the instance
+    writes.delete(user)
+
+Each method builds a plan (``ddbwrap.write.requests``), sends it through the gateway and
+decodes the answer as ``M``. A failed condition becomes the precise ddbwrap error:
+``AlreadyExistsError``, ``ItemNotFoundError``, ``VersionConflictError``,
+``UniqueConstraintError`` or ``ConditionFailedError`` (naming the write, table, key and
+condition, with the current item decoded). Writes that move unique guards read the item first
+(consistently) and are retried when it changed in between; transactions cancelled by a
+conflicting transaction are retried with backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import types
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, ClassVar, Generic, Literal, TypeVar, overload
+
+from pydantic import ValidationError as PydanticValidationError
+
+from ..codec import Item, codec_for
+from ..errors import (
+    AlreadyExistsError,
+    ConditionFailedError,
+    ItemNotFoundError,
+    ModelDefinitionError,
+    ServiceError,
+    TransactionCanceledError,
+    ValidationError,
+)
+from ..expressions import Condition, Update
+from ..gateway import TableGateway
+from ..model import DomainModel, schema_of
+from .batch import DEFAULT_FLUSH_AT, BatchWriter
+from .dto import CreateDTO, UpdateDTO
+from .locking import ANY_VERSION, ExpectedVersion, retry_on_conflict
+from .requests import (
+    KeyLike,
+    Params,
+    StaleUniqueValueError,
+    WritePlan,
+    create_plan,
+    delete_plan,
+    explain_failure,
+    first_failure,
+    key_values,
+    put_plan,
+    unique_fields_changed,
+    update_plan,
+    wire_key,
+)
+from .timestamps import Clock, checked_now, utc_now
+from .transaction import map_cancellation
+
+M = TypeVar("M", bound=DomainModel)
+
+logger = logging.getLogger("ddbwrap.write")
+
+_BOUND: dict[tuple[type, type], type] = {}
+
+CONFLICT_RETRIES = 8
+"""Attempts for a write whose transaction is cancelled by a conflicting transaction."""
+STALE_RETRIES = 8
+"""Attempts for a guard-moving write whose item changed between its read and its write."""
+
+
+class _ConflictError(Exception):
+    """Internal: a transaction was cancelled only because another one held its items."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class WriteApi(Generic[M]):
+    """Create, put, replace, update and delete items of one DomainModel ``M``.
+
+    Bind the model with ``WriteApi[M](gateway)`` or by subclassing ``WriteApi[M]``. Instances
+    are stateless apart from their configuration and safe to share between threads.
+    """
+
+    __ddb_model__: ClassVar[type[DomainModel] | None] = None
+
+    def __class_getitem__(cls, params: Any) -> Any:
+        alias = super().__class_getitem__(params)  # type: ignore[misc]
+        if not (isinstance(params, type) and issubclass(params, DomainModel)):
+            return alias  # a TypeVar (generic subclass) or an error pydantic reports later
+        key = (cls, params)
+        bound = _BOUND.get(key)
+        if bound is None:
+
+            def body(namespace: dict[str, Any]) -> None:
+                namespace["__ddb_model__"] = params
+                namespace["__module__"] = cls.__module__
+                namespace["__qualname__"] = f"{cls.__qualname__}[{params.__name__}]"
+
+            bound = types.new_class(f"{cls.__name__}[{params.__name__}]", (alias,), {}, body)
+            _BOUND[key] = bound
+        return bound
+
+    def __init__(
+        self,
+        gateway: TableGateway,
+        *,
+        clock: Clock = utc_now,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        model = type(self).__ddb_model__
+        if model is None:
+            raise ModelDefinitionError(
+                type(self).__name__,
+                "is not bound to a model: use WriteApi[YourModel](gateway) or subclass "
+                "WriteApi[YourModel]",
+            )
+        schema_of(model)
+        self.gateway = gateway
+        self._clock = clock
+        self._sleep = sleep
+
+    @property
+    def model(self) -> type[M]:
+        """The domain model this API writes."""
+        model: Any = type(self).__ddb_model__
+        return model  # type: ignore[no-any-return]
+
+    # -- create ---------------------------------------------------------------------------
+
+    def create(self, item: M | CreateDTO[M], *, condition: Condition | None = None) -> M:
+        """Store a new item from a CreateDTO or an instance; never overwrites.
+
+        Sets version 1 and created_at = updated_at = now; claims unique values in the same
+        transaction. Raises ``AlreadyExistsError`` (naming the key) when the key is taken and
+        ``UniqueConstraintError`` when a unique value is.
+        """
+        plan = create_plan(self.model, item, now=self._now(), condition=condition)
+        self._execute(plan)
+        assert plan.item is not None
+        return plan.item
+
+    # -- put / replace --------------------------------------------------------------------
+
+    def put(
+        self,
+        item: M,
+        *,
+        condition: Condition | None = None,
+        expected_version: ExpectedVersion = None,
+    ) -> M:
+        """Create or replace the item's model fields (an upsert of the whole model).
+
+        Sent as an UpdateItem, so attributes the model does not know are kept. On a versioned
+        model the instance's version is the one expected (0: not stored yet).
+        """
+        return self._put(item, condition, expected_version, must_exist=False)
+
+    def replace(
+        self,
+        item: M,
+        *,
+        condition: Condition | None = None,
+        expected_version: ExpectedVersion = None,
+    ) -> M:
+        """Replace the model fields of an existing item (``ItemNotFoundError`` if there is
+        none); attributes the model does not know are kept."""
+        return self._put(item, condition, expected_version, must_exist=True)
+
+    def _put(
+        self,
+        item: M,
+        condition: Condition | None,
+        expected_version: ExpectedVersion,
+        *,
+        must_exist: bool,
+    ) -> M:
+        schema = schema_of(self.model)
+        if not schema.unique:
+            plan = put_plan(
+                self.model,
+                item,
+                now=self._now(),
+                condition=condition,
+                expected_version=expected_version,
+                must_exist=must_exist,
+            )
+            return self._stored_after(plan, self._execute(plan))
+        for _ in self._fresh_reads():
+            current = self._read(item)
+            if must_exist and current is None:
+                raise self._not_found("replace", wire_key(self.model, item))
+            plan = put_plan(
+                self.model,
+                item,
+                now=self._now(),
+                condition=condition,
+                expected_version=expected_version,
+                must_exist=must_exist,
+                current=current,
+            )
+            try:
+                return self._stored_after(plan, self._execute(plan))
+            except StaleUniqueValueError:
+                continue
+        raise self._kept_changing("put")
+
+    # -- update ---------------------------------------------------------------------------
+
+    def update(
+        self,
+        key: KeyLike,
+        changes: UpdateDTO[M] | Update,
+        *,
+        condition: Condition | None = None,
+        expected_version: ExpectedVersion = None,
+        upsert: bool = False,
+    ) -> M:
+        """Write only the fields ``changes`` sets; return the updated item.
+
+        ``changes`` is an ``UpdateDTO[M]`` (fields the caller set; ``None`` removes) or an
+        ``Update()`` builder (counters, list appends, set add/delete). ``key`` is a mapping of
+        the key fields or the instance you read (whose version is then the one expected).
+        Raises ``ItemNotFoundError`` when there is no such item, unless ``upsert=True``: then
+        a missing item is created from the key, the DTO's fields and the model's defaults.
+        """
+        if upsert and isinstance(changes, UpdateDTO):
+            return self._upsert(key, changes, condition, expected_version)
+        if not unique_fields_changed(self.model, changes):
+            plan = update_plan(
+                self.model,
+                key,
+                changes,
+                now=self._now(),
+                condition=condition,
+                expected_version=expected_version,
+                must_exist=not upsert,
+            )
+            return self._stored_after(plan, self._execute(plan))
+        for _ in self._fresh_reads():
+            current = self._read(key)
+            if current is None:
+                raise self._not_found("update", wire_key(self.model, key))
+            plan = update_plan(
+                self.model,
+                key,
+                changes,
+                now=self._now(),
+                condition=condition,
+                expected_version=expected_version,
+                current=current,
+            )
+            try:
+                return self._stored_after(plan, self._execute(plan))
+            except StaleUniqueValueError:
+                continue
+        raise self._kept_changing("update")
+
+    def _upsert(
+        self,
+        key: KeyLike,
+        changes: UpdateDTO[M],
+        condition: Condition | None,
+        expected_version: ExpectedVersion,
+    ) -> M:
+        for _ in self._fresh_reads():
+            try:
+                return self.update(
+                    key, changes, condition=condition, expected_version=expected_version
+                )
+            except ItemNotFoundError:
+                if expected_version not in (None, 0, ANY_VERSION):
+                    raise
+            instance = self._new_from(key, changes)
+            try:
+                return self.create(instance, condition=condition)
+            except AlreadyExistsError:
+                continue  # created meanwhile: update it
+        raise self._kept_changing("upsert")
+
+    def _new_from(self, key: KeyLike, changes: UpdateDTO[M]) -> M:
+        """The item an upsert creates: key + the fields set + the model's defaults."""
+        values = {**key_values(self.model, key), **changes.changes()}
+        schema = schema_of(self.model)
+        now = self._now()
+        for name in (schema.created_at_field, schema.updated_at_field):
+            if name:
+                values[name] = now
+        try:
+            return self.model.model_validate(values)
+        except PydanticValidationError as exc:
+            details = "; ".join(
+                ".".join(str(p) for p in e["loc"]) + ": " + e["msg"]
+                for e in exc.errors(include_url=False)
+            )
+            raise ValidationError(
+                f"upsert: the item does not exist and cannot be created from the key and the "
+                f"fields set ({details}); set the missing fields or give them defaults",
+                model=self.model.__name__,
+            ) from None
+
+    def modify(
+        self,
+        key: KeyLike,
+        change: Callable[[M], UpdateDTO[M] | Update],
+        *,
+        condition: Condition | None = None,
+        attempts: int = 10,
+    ) -> M:
+        """Read-modify-write with optimistic locking: read the item (consistently), call
+        ``change(item)`` for the changes, write them expecting the version read, and start
+        over on ``VersionConflictError`` (at most ``attempts`` times).
+
+        Needs ``Meta.version_attribute``; ``change`` may run several times, so keep it pure.
+        """
+        if schema_of(self.model).version_field is None:
+            raise ValidationError(
+                "modify needs optimistic locking: declare Meta.version_attribute (without it "
+                "a concurrent write between the read and the update would be lost)",
+                model=self.model.__name__,
+            )
+        codec = codec_for(self.model)
+
+        def attempt() -> M:
+            current = self._read(key)
+            if current is None:
+                raise self._not_found("modify", wire_key(self.model, key))
+            item = codec.decode(current)
+            return self.update(item, change(item), condition=condition)
+
+        return retry_on_conflict(attempt, attempts=attempts, sleep=self._sleep)
+
+    # -- delete ---------------------------------------------------------------------------
+
+    @overload
+    def delete(
+        self,
+        key: KeyLike,
+        *,
+        condition: Condition | None = ...,
+        expected_version: ExpectedVersion = ...,
+        return_old: Literal[False] = ...,
+    ) -> None: ...
+
+    @overload
+    def delete(
+        self,
+        key: KeyLike,
+        *,
+        condition: Condition | None = ...,
+        expected_version: ExpectedVersion = ...,
+        return_old: Literal[True],
+    ) -> M | None: ...
+
+    def delete(
+        self,
+        key: KeyLike,
+        *,
+        condition: Condition | None = None,
+        expected_version: ExpectedVersion = None,
+        return_old: bool = False,
+    ) -> M | None:
+        """Delete an item (deleting a missing item is a no-op) and release its unique guards.
+
+        With ``return_old=True`` returns the item as it was (None if there was none).
+        """
+        codec = codec_for(self.model)
+        if not schema_of(self.model).unique:
+            plan = delete_plan(
+                self.model,
+                key,
+                condition=condition,
+                expected_version=expected_version,
+                return_old=return_old,
+            )
+            response = self._execute(plan)
+            old = response.get("Attributes")
+            return codec.decode(old) if return_old and old else None
+        for _ in self._fresh_reads():
+            current = self._read(key)
+            plan = delete_plan(
+                self.model,
+                key,
+                condition=condition,
+                expected_version=expected_version,
+                return_old=return_old,
+                current=current,
+            )
+            try:
+                response = self._execute(plan)
+            except StaleUniqueValueError:
+                continue
+            old = response.get("Attributes") or current
+            return codec.decode(old) if return_old and old else None
+        raise self._kept_changing("delete")
+
+    # -- batches --------------------------------------------------------------------------
+
+    def batch(self, *, flush_at: int = DEFAULT_FLUSH_AT) -> BatchWriter[M]:
+        """A batch writer for this model (not atomic, no conditions; see ``BatchWriter``)."""
+        return BatchWriter(self.gateway, self.model, flush_at=flush_at)
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _now(self) -> Any:
+        return checked_now(self._clock)
+
+    def _read(self, key: KeyLike) -> Item | None:
+        """The stored item, read consistently (None when there is none)."""
+        return self._read_wire(wire_key(self.model, key))
+
+    def _read_wire(self, wkey: Item) -> Item | None:
+        schema = schema_of(self.model)
+        response = self.gateway.get_item(
+            {"TableName": schema.table_name, "Key": wkey, "ConsistentRead": True}
+        )
+        item: Item | None = response.get("Item")
+        return item
+
+    def _fresh_reads(self) -> Iterator[int]:
+        for attempt in range(STALE_RETRIES):
+            if attempt:
+                self._backoff(attempt)
+            yield attempt
+
+    def _backoff(self, attempt: int) -> None:
+        self._sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
+
+    def _execute(self, plan: WritePlan[M]) -> Params:
+        """Send a plan; retry transaction conflicts; turn failed conditions into errors."""
+        error: Exception | None = None
+        for attempt in range(CONFLICT_RETRIES):
+            if attempt:
+                self._backoff(attempt)
+            try:
+                return self._send(plan)
+            except _ConflictError as conflict:
+                error = conflict.error
+        assert error is not None
+        raise error
+
+    def _send(self, plan: WritePlan[M]) -> Params:
+        ((operation, params),) = plan.requests()
+        logger.debug(
+            "%s model=%s table=%s actions=%d",
+            plan.operation,
+            plan.model.__name__,
+            plan.main.table,
+            len(plan.actions),
+        )
+        try:
+            if operation == "TransactWriteItems":
+                return self.gateway.transact_write(params["TransactItems"])
+            if operation == "PutItem":
+                return self.gateway.put_item(params)
+            if operation == "UpdateItem":
+                return self.gateway.update_item(params)
+            return self.gateway.delete_item(params)
+        except ConditionFailedError as exc:
+            raise explain_failure(plan.main, exc.item) from exc
+        except TransactionCanceledError as exc:
+            failed = [(r.index, r.item) for r in exc.reasons if r.code == "ConditionalCheckFailed"]
+            if failed:
+                raise first_failure(plan.actions, failed) from exc
+            mapped = map_cancellation(plan.actions, exc)
+            if any(r.code == "TransactionConflict" for r in exc.reasons):
+                raise _ConflictError(mapped) from exc
+            raise mapped from exc
+        except ServiceError as exc:
+            if exc.aws_code == "TransactionConflictException":
+                raise _ConflictError(exc) from exc
+            raise
+
+    def _stored_after(self, plan: WritePlan[M], response: Params) -> M:
+        """The item after a write: ALL_NEW of a single request, else read back."""
+        codec = codec_for(self.model)
+        attributes = response.get("Attributes")
+        if attributes is None:
+            attributes = self._read_wire(plan.key) if plan.transactional else None
+            if not isinstance(attributes, Mapping):
+                raise self._not_found(plan.operation, plan.key, after=True)
+        return codec.decode(attributes)
+
+    def _not_found(self, operation: str, wkey: Item, *, after: bool = False) -> ItemNotFoundError:
+        schema = schema_of(self.model)
+        plain = codec_for(self.model).key_values(wkey)
+        why = (
+            "was deleted right after it was written"
+            if after
+            else "does not exist; nothing was written (create it first, or pass upsert=True)"
+        )
+        return ItemNotFoundError(
+            schema.table_name,
+            plain,
+            f"{operation} of {self.model.__name__} {plain!r} in table {schema.table_name!r}: "
+            f"the item {why}",
+        )
+
+    def _kept_changing(self, operation: str) -> ConditionFailedError:
+        schema = schema_of(self.model)
+        return ConditionFailedError(
+            f"{operation} of {self.model.__name__} in table {schema.table_name!r}: the item's "
+            f"unique fields kept changing under the write ({STALE_RETRIES} attempts); nothing "
+            "was written. Retry later",
+            table=schema.table_name,
+        )

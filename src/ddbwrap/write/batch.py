@@ -1,0 +1,187 @@
+"""``BatchWriter``: many puts and deletes of one model through BatchWriteItem.
+
+::
+
+    with writes.batch() as batch:
+        for user in users:
+            batch.put(user)
+        batch.delete({"user_id": "old"})
+    # sent here, in requests of 25; leftovers (UnprocessedItems) re-sent with backoff
+
+What a batch is *not* (use ``WriteApi``/``Transaction`` when you need these):
+
+- not atomic: each request of 25 stands alone; when the retry budget runs out,
+  ``UnprocessedItemsError.unprocessed`` lists exactly the ``BatchEntry``s not written and
+  everything else *was* written;
+- no conditions and no version checks: a put stores the instance exactly as given (version,
+  timestamps and all), which suits loading and migrating data;
+- a put replaces the whole item: BatchWriteItem has no update, so attributes the model does not
+  know (written by another service) are lost on an existing item. Use ``WriteApi.put`` for
+  items other services also write;
+- no unique guards: models with ``Meta.unique`` are refused.
+
+The same key twice in one batch is refused before anything is sent (DynamoDB would reject the
+request, or silently keep only one of them across requests).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Generic, Literal, TypeVar
+
+from ..codec import Item, codec_for, key_description
+from ..errors import UnprocessedItemsError, ValidationError
+from ..gateway import TableGateway
+from ..model import DomainModel, schema_of
+from .requests import KeyLike, Params, encode_item, wire_key
+from .unique import owner_text
+
+M = TypeVar("M", bound=DomainModel)
+
+logger = logging.getLogger("ddbwrap.write")
+
+DEFAULT_FLUSH_AT = 1000
+
+
+@dataclass(frozen=True)
+class BatchEntry(Generic[M]):
+    """One queued write: ``kind``, the item's primary key (wire form) and, for a put, the item."""
+
+    kind: Literal["put", "delete"]
+    key: Item
+    item: M | None = None
+    request: Params = field(default_factory=dict, repr=False)
+    """The WriteRequest sent (``{"PutRequest": ...}`` or ``{"DeleteRequest": ...}``)."""
+
+    def describe(self) -> str:
+        return f"{self.kind} {key_description(self.key)}"
+
+
+class BatchWriter(Generic[M]):
+    """Queues puts/deletes of ``model`` and sends them with BatchWriteItem on ``flush``/exit.
+
+    ``flush_at`` pending writes trigger a flush on their own, bounding memory on big loads.
+    Leaving the ``with`` block by an exception sends nothing more: queued writes are dropped.
+    """
+
+    def __init__(
+        self, gateway: TableGateway, model: type[M], *, flush_at: int = DEFAULT_FLUSH_AT
+    ) -> None:
+        schema = schema_of(model)
+        if schema.unique:
+            raise ValidationError(
+                f"batch writes cannot maintain the unique guard items of Meta.unique "
+                f"({', '.join(schema.unique)}); write {model.__name__} with WriteApi.create/"
+                "put/delete or a Transaction",
+                model=model.__name__,
+            )
+        if flush_at < 1:
+            raise ValidationError(f"flush_at must be at least 1, got {flush_at}")
+        self.gateway = gateway
+        self.model = model
+        self.flush_at = flush_at
+        self._schema = schema
+        self._codec = codec_for(model)
+        self._pending: list[BatchEntry[M]] = []
+        self._seen: dict[str, BatchEntry[M]] = {}
+        self.written = 0
+        """How many writes this batch has sent successfully so far."""
+
+    def put(self, item: M) -> None:
+        """Queue a put of the whole item (it replaces any stored item with this key)."""
+        if not isinstance(item, self.model):
+            raise ValidationError(
+                f"batch.put takes a {self.model.__name__}, not {type(item).__name__}",
+                model=self.model.__name__,
+            )
+        encoded = encode_item(self._codec, item)
+        key = self._codec.key_of(item)
+        self._queue(BatchEntry("put", key, item, {"PutRequest": {"Item": encoded}}))
+
+    def delete(self, key: KeyLike) -> None:
+        """Queue a delete by key (a mapping of the key fields, or an instance)."""
+        wkey = wire_key(self.model, key)
+        self._queue(BatchEntry("delete", wkey, None, {"DeleteRequest": {"Key": wkey}}))
+
+    def _queue(self, entry: BatchEntry[M]) -> None:
+        identity = owner_text(entry.key)
+        earlier = self._seen.get(identity)
+        if earlier is not None:
+            raise ValidationError(
+                f"key {key_description(entry.key)} is already in this batch ({earlier.kind}); "
+                "one batch may write each key once: drop the duplicate or send it in a later "
+                "batch",
+                model=self.model.__name__,
+            )
+        self._seen[identity] = entry
+        self._pending.append(entry)
+        if len(self._pending) >= self.flush_at:
+            self.flush()
+
+    @property
+    def pending(self) -> tuple[BatchEntry[M], ...]:
+        """The queued writes not sent yet."""
+        return tuple(self._pending)
+
+    def requests(self) -> dict[str, list[Params]]:
+        """The ``request_items`` the next flush hands to the gateway (logical table name)."""
+        return {self._schema.table_name: [entry.request for entry in self._pending]}
+
+    def flush(self) -> None:
+        """Send every queued write; raise ``UnprocessedItemsError`` listing what was not written."""
+        if not self._pending:
+            return
+        entries, self._pending = self._pending, []
+        logger.debug(
+            "batch model=%s table=%s writes=%d",
+            self.model.__name__,
+            self._schema.table_name,
+            len(entries),
+        )
+        try:
+            self.gateway.batch_write({self._schema.table_name: [e.request for e in entries]})
+        except UnprocessedItemsError as exc:
+            missing = self._entries_of(entries, exc.unprocessed)
+            self.written += len(entries) - len(missing)
+            shown = ", ".join(entry.describe() for entry in missing[:10])
+            more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+            raise UnprocessedItemsError(
+                f"batch of {self.model.__name__}: {len(missing)} of {len(entries)} writes were "
+                f"not written after the retry budget ran out ({shown}{more}); all others were "
+                "written. .unprocessed lists the BatchEntry objects: send them again later",
+                missing,
+            ) from exc
+        self.written += len(entries)
+
+    def _entries_of(
+        self, entries: list[BatchEntry[M]], unprocessed: list[Any]
+    ) -> list[BatchEntry[M]]:
+        by_key = {owner_text(entry.key): entry for entry in entries}
+        attributes = [k.attribute for k in self._schema.key_attributes]
+        missing: list[BatchEntry[M]] = []
+        for pair in unprocessed:
+            request: Mapping[str, Any] = pair[1] if isinstance(pair, tuple) else pair
+            if "PutRequest" in request:
+                item = request["PutRequest"]["Item"]
+                key = {name: item[name] for name in attributes}
+            else:
+                key = dict(request["DeleteRequest"]["Key"])
+            missing.append(by_key[owner_text(key)])
+        return missing
+
+    def __enter__(self) -> BatchWriter[M]:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.flush()
+        else:
+            self._pending = []
