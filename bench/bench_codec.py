@@ -203,7 +203,7 @@ def table(results: dict[str, list[float]]) -> str:
         "decode": statistics.median(results["decode  ddbwrap ItemCodec.decode"]),
     }
     lines = [
-        "| contender | median µs/item | min–max µs/item | × ddbwrap |",
+        "| contender | median µs/item | min-max µs/item | vs ddbwrap |",
         "|---|---:|---:|---:|",
     ]
     for name, times in results.items():
@@ -211,8 +211,8 @@ def table(results: dict[str, list[float]]) -> str:
         median = statistics.median(times)
         ratio = median / baseline[direction]
         lines.append(
-            f"| {direction}: {label} | {median:.2f} | {min(times):.2f}–{max(times):.2f} "
-            f"| {ratio:.2f} |"
+            f"| {direction}: {label} | {median:.2f} | {min(times):.2f}-{max(times):.2f} "
+            f"| {ratio:.2f}x |"
         )
     return "\n".join(lines)
 

@@ -27,11 +27,13 @@ from .model import DomainModel, schema_of
 from .read import BatchResult, Get, Page, ReadApi, Snapshot, View, transact_get
 from .retry import RetryPolicy
 from .schema import IndexSchema, KeyAttribute, TableSchema
+from .write import ANY_VERSION, CreateDTO, Transaction, UpdateDTO, WriteApi, retry_on_conflict
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ALL",
+    "ANY_VERSION",
     "GSI",
     "INCLUDE",
     "KEYS_ONLY",
@@ -42,6 +44,7 @@ __all__ = [
     "CancellationReason",
     "ConditionFailedError",
     "CorruptItemError",
+    "CreateDTO",
     "DdbwrapError",
     "DomainModel",
     "Get",
@@ -64,13 +67,16 @@ __all__ = [
     "TableNotFoundError",
     "TableSchema",
     "ThrottledError",
+    "Transaction",
     "TransactionCanceledError",
     "UniqueConstraintError",
     "UnprocessedItemsError",
     "Update",
+    "UpdateDTO",
     "ValidationError",
     "VersionConflictError",
     "View",
+    "WriteApi",
     "begins_with",
     "between",
     "codec_for",
@@ -79,6 +85,7 @@ __all__ = [
     "gt",
     "le",
     "lt",
+    "retry_on_conflict",
     "schema_of",
     "transact_get",
 ]

@@ -167,7 +167,7 @@ def test_each_test_gets_its_own_tables_deleted_after_it(
 ) -> None:
     monkeypatch.setenv(ENDPOINT_ENV, ddb_endpoint)  # the inner run reuses this server
     pytester.makepyfile(ISOLATION_SUITE)
-    result = pytester.runpytest("-p", "no:hypothesispytest", "-p", "no:randomly")
+    result = pytester.runpytest("-p", "no:hypothesispytest")
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines([f"ddbwrap: 3 integration tests ran against {ENDPOINT_ENV}=*"])
 

@@ -388,9 +388,7 @@ def test_put_keeps_attributes_of_other_services(
     created = new(pipelines)
     other_service_writes(ddb_client, gateway, "p1")
     pipelines.put(created.model_copy(update={"name": "Put"}))
-    assert raw(ddb_client, gateway, "pipelines", pipeline_id="p1")["DotNetOnly"] == {
-        "S": "keep me"
-    }
+    assert raw(ddb_client, gateway, "pipelines", pipeline_id="p1")["DotNetOnly"] == {"S": "keep me"}
 
 
 def test_replace_removes_model_fields_the_instance_clears(
@@ -449,7 +447,8 @@ def test_delete_removes_the_item(
 
 
 def test_delete_of_a_missing_item_returns_none(pipelines: WriteApi[Pipeline]) -> None:
-    assert pipelines.delete({"pipeline_id": "p1"}, expected_version=ANY_VERSION, return_old=True) is None
+    old = pipelines.delete({"pipeline_id": "p1"}, expected_version=ANY_VERSION, return_old=True)
+    assert old is None
 
 
 def test_delete_with_failed_condition_keeps_the_item(pipelines: WriteApi[Pipeline]) -> None:

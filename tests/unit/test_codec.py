@@ -161,9 +161,7 @@ ENCODINGS: dict[str, Case] = {
     "list-empty": Case(list[str], [], {"L": []}),
     "list-with-none": Case(list[int | None], [1, None], {"L": [{"N": "1"}, {"NULL": True}]}),
     "tuple": Case(tuple[int, str], (1, "a"), {"L": [{"N": "1"}, {"S": "a"}]}),
-    "dict": Case(
-        dict[str, int], {"a": 1, "b": 2}, {"M": {"a": {"N": "1"}, "b": {"N": "2"}}}
-    ),
+    "dict": Case(dict[str, int], {"a": 1, "b": 2}, {"M": {"a": {"N": "1"}, "b": {"N": "2"}}}),
     "dict-enum-keys": Case(dict[Color, int], {Color.RED: 1}, {"M": {"red": {"N": "1"}}}),
     "dict-empty": Case(dict[str, int], {}, {"M": {}}),
     "nested-model-uses-aliases": Case(
@@ -235,9 +233,7 @@ aware_datetimes = st.datetimes(
     max_value=dt.datetime(9998, 12, 31),
     timezones=st.one_of(
         st.timezones(),
-        st.builds(
-            dt.timezone, st.timedeltas(dt.timedelta(hours=-23.9), dt.timedelta(hours=23.9))
-        ),
+        st.builds(dt.timezone, st.timedeltas(dt.timedelta(hours=-23.9), dt.timedelta(hours=23.9))),
     ),
 )
 
@@ -376,18 +372,14 @@ def test_index_template_renders_key_forms_of_enum_and_bool() -> None:
 
 
 def test_index_template_with_a_none_field_is_omitted() -> None:
-    member = Member(
-        tenant_id="t1", user_id=USER, joined=dt.date(2026, 1, 2), level=1, active=True
-    )
+    member = Member(tenant_id="t1", user_id=USER, joined=dt.date(2026, 1, 2), level=1, active=True)
     assert "gpk" not in MEMBERS.encode(member)
 
 
 def test_table_template_with_a_none_field_is_refused() -> None:
-    member = Member(
-        tenant_id="t1", user_id=USER, joined=dt.date(2026, 1, 2), level=1, active=True
-    )
+    member = Member(tenant_id="t1", user_id=USER, joined=dt.date(2026, 1, 2), level=1, active=True)
     member.tenant_id = None  # type: ignore[assignment]
-    with pytest.raises(ValidationError, match="key template 'TENANT#{tenant_id}' needs") as info:
+    with pytest.raises(ValidationError, match=r"key template 'TENANT#\{tenant_id\}' needs") as info:
         MEMBERS.encode(member)
     assert (info.value.model, info.value.field) == ("Member", "tenant_id")
 

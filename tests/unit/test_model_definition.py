@@ -300,9 +300,7 @@ BAD_DECLARATIONS: dict[str, Bad] = {
     "unique-on-partition-key": Bad(
         {"pk": str}, {**BASE, "unique": ("pk",)}, "is a table key field; it is unique", "pk"
     ),
-    "unique-on-sort-key": Bad(
-        KEYED, {**BASE_SK, "unique": ("sk",)}, "is a table key field", "sk"
-    ),
+    "unique-on-sort-key": Bad(KEYED, {**BASE_SK, "unique": ("sk",)}, "is a table key field", "sk"),
     "unique-of-unkeyable-type": Bad(
         {"pk": str, "emails": list[str]},
         {**BASE, "unique": ("emails",)},

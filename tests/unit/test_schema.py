@@ -296,7 +296,9 @@ class LongArticle(Article):
 
 
 def test_model_without_meta_has_no_schema() -> None:
-    with pytest.raises(ModelDefinitionError, match="Base: is not a DomainModel with a Meta") as info:
+    with pytest.raises(
+        ModelDefinitionError, match="Base: is not a DomainModel with a Meta"
+    ) as info:
         schema_of(Base)
     assert info.value.model == "Base"
 

@@ -31,6 +31,7 @@ from ddbwrap.testing.local import (
     DynamoDBLocalError,
     _listening_ports,
     client_for,
+    default_cache_dir,
     find_installed,
     find_java,
     free_port,
@@ -226,6 +227,13 @@ def test_cache_dir_comes_from_the_env_var(tmp_path: Path, monkeypatch: pytest.Mo
     home = fake_npm_install(tmp_path)
     monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path))
     assert find_installed() == Distribution(home)
+
+
+def test_default_cache_dir_follows_xdg_cache_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert default_cache_dir() == tmp_path / "ddbwrap" / "dynamodb-local"
 
 
 def test_install_reuses_an_existing_install_without_npm(tmp_path: Path, bin_dir: Path) -> None:

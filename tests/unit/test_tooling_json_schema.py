@@ -44,7 +44,7 @@ def plain_json(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, Binary):
-        return base64.b64encode(value.value).decode()
+        return base64.b64encode(value.value).decode()  # type: ignore[attr-defined]
     if isinstance(value, bytes):
         return base64.b64encode(value).decode()
     return value
@@ -52,7 +52,7 @@ def plain_json(value: Any) -> Any:
 
 def stored_item(model: type[BaseModel], instance: BaseModel) -> dict[str, Any]:
     """Encode with the codec, decode with boto3's TypeDeserializer, as plain JSON."""
-    raw = codec_for(model).encode(instance)  # type: ignore[arg-type]
+    raw: dict[str, Any] = codec_for(model).encode(instance)
     deserializer = TypeDeserializer()
     return {name: plain_json(deserializer.deserialize(av)) for name, av in raw.items()}
 
@@ -152,7 +152,9 @@ def test_optional_index_key_is_never_null_only_absent(sample: ModuleType) -> Non
 
 
 def test_empty_set_is_not_stored_so_the_set_is_optional_and_non_empty(sample: ModuleType) -> None:
-    item = stored_item(sample.Goal, sample.Goal(goal_id="g", tenant_id="t", title="x", created_at=NOW))
+    item = stored_item(
+        sample.Goal, sample.Goal(goal_id="g", tenant_id="t", title="x", created_at=NOW)
+    )
     assert "tags" not in item
     check = validator(sample.Goal)
     assert check.is_valid(item)

@@ -67,15 +67,25 @@ def _find_or_install_tsc() -> tuple[Path | None, str]:
         if npm is None:
             return None, "npm is not on PATH"
         result = subprocess.run(
-            [npm, "install", "--prefix", str(cache), "--no-audit", "--no-fund",
-             f"typescript@{TYPESCRIPT_VERSION}"],
+            [
+                npm,
+                "install",
+                "--prefix",
+                str(cache),
+                "--no-audit",
+                "--no-fund",
+                f"typescript@{TYPESCRIPT_VERSION}",
+            ],
             capture_output=True,
             text=True,
             timeout=300,
             check=False,
         )
         if result.returncode != 0 or not tsc.exists():
-            return None, f"npm install typescript@{TYPESCRIPT_VERSION} failed: {result.stderr[-500:]}"
+            return (
+                None,
+                f"npm install typescript@{TYPESCRIPT_VERSION} failed: {result.stderr[-500:]}",
+            )
     return tsc, ""
 
 

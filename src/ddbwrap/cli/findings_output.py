@@ -12,9 +12,7 @@ from ddbwrap.tooling.findings import Finding, fails, render_json, render_markdow
 from .common import EXIT_FINDINGS, EXIT_OK
 
 
-def report(
-    args: argparse.Namespace, findings: Sequence[Finding], title: str, **extra: Any
-) -> int:
+def report(args: argparse.Namespace, findings: Sequence[Finding], title: str, **extra: Any) -> int:
     """Write the report to stdout; exit 1 when a finding is at or above ``--fail-on``."""
     code = EXIT_FINDINGS if fails(findings, args.fail_on) else EXIT_OK
     if args.format == "json":

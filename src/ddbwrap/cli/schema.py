@@ -168,4 +168,3 @@ def run_diff(args: argparse.Namespace) -> int:
         endpoint=gateway.endpoint_url,
         sampled=args.sample,
     )
-

@@ -314,6 +314,28 @@ def _partition_value(model: type[DomainModel], key: KeyAttribute, values: Mappin
     return values[key.field]
 
 
+def _sort_from_keywords(
+    schema: TableSchema,
+    sk: KeyAttribute | None,
+    partition: Mapping[str, object],
+    sort: SortCondition | object | None,
+) -> tuple[Mapping[str, object], SortCondition | object | None]:
+    """Let ``tenant_id="t1", is_active=True`` mean an equality on the sort key."""
+    if sk is None or not any(name in partition for name in sk.fields):
+        return partition, sort
+    if sort is not None:
+        raise ValidationError(
+            "the sort key is given both as a keyword and as sort=; pass one of them",
+            model=schema.model_name,
+            field=sk.fields[0],
+        )
+    rest = {k: v for k, v in partition.items() if k not in sk.fields}
+    given = {k: v for k, v in partition.items() if k in sk.fields}
+    if sk.template is not None:
+        return rest, given
+    return rest, given[sk.fields[0]]
+
+
 def query_plan(
     model: type[DomainModel],
     partition: Mapping[str, object],
@@ -335,7 +357,9 @@ def query_plan(
     check_view(model, view)
     target = _resolve_index(schema, index)
     pk = target.partition_key if target is not None else schema.partition_key
+    sk = target.sort_key if target is not None else schema.sort_key
     what = f"partition key of index {target.name!r}" if target else "partition key"
+    partition, sort = _sort_from_keywords(schema, sk, partition, sort)
     values = key_fields(model, pk.fields, None, partition, what)
     _check_consistent(schema, target, consistent)
     if fetch_full and target is None:

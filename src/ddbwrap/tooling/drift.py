@@ -125,7 +125,9 @@ def _compare_indexes(
     spec: TableSpec, desc: Mapping[str, Any], group: str, kind: str
 ) -> list[Finding]:
     want = {i["IndexName"]: i for i in spec.params.get(group, ())}
-    have = {i["IndexName"]: i for i in desc.get(group, None) or ()}
+    have = {  # an index being deleted is as good as gone
+        i["IndexName"]: i for i in desc.get(group, None) or () if i.get("IndexStatus") != "DELETING"
+    }
     findings: list[Finding] = []
     for name, index in want.items():
         live = have.get(name)

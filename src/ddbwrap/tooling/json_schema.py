@@ -80,7 +80,7 @@ def source_model(cls: type[BaseModel]) -> type[BaseModel] | None:
         return cls
     domain = getattr(cls, "__ddb_domain__", None)
     if is_table_model(domain):
-        return domain  # type: ignore[no-any-return]
+        return domain
     for base in cls.__mro__:
         metadata = getattr(base, "__pydantic_generic_metadata__", None) or {}
         for arg in metadata.get("args", ()):

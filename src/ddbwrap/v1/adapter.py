@@ -17,7 +17,7 @@ from __future__ import annotations
 import builtins
 import logging
 from collections.abc import Mapping
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import ValidationError as PydanticValidationError
 
@@ -26,18 +26,51 @@ from ..expressions import Attr, Condition, SortCondition, Update, all_of
 from ..model import DomainModel, schema_of
 from ..read import ReadApi
 from ..schema import KeyAttribute, TableSchema
-from ..write import WriteApi
+from ..write import ANY_VERSION, WriteApi
+from ..write.locking import ExpectedVersion
 from .exceptions import v1_errors
 from .models import dump, field_specs, is_model_class, validation_errors
 
-__all__ = ["Filters", "V1Adapter", "as_v1_repository"]
+__all__ = ["Filters", "RepositoryLike", "V1Adapter", "as_v1_repository"]
 
 M = TypeVar("M", bound=DomainModel)
+T = TypeVar("T")
 
 logger = logging.getLogger("ddbwrap.v1")
 
 Filters = Mapping[str, Any] | Condition
 """V1 filters: ``{"status": "active"}`` (every field equals its value) or a V2 condition."""
+
+
+class RepositoryLike(Protocol[T]):
+    """What V1 call sites use: satisfied by ``BaseRepository[T]`` and ``V1Adapter[T]``, so a
+    handler annotated with it accepts either while it moves from one to the other."""
+
+    def get(
+        self, hash_key: Any, range_key: Any = None, *, consistent_read: bool = False
+    ) -> T | None: ...
+
+    def list(
+        self,
+        hash_key_value: Any = None,
+        *,
+        range_key_condition: SortCondition | object | None = None,
+        index_name: str | None = None,
+        filters: Filters | None = None,
+        limit: int | None = None,
+        ascending: bool = True,
+        consistent_read: bool = False,
+    ) -> builtins.list[T]: ...
+
+    def list_all(
+        self, *, filters: Filters | None = None, limit: int | None = None
+    ) -> builtins.list[T]: ...
+
+    def create(self, item: Any) -> T: ...
+
+    def update(self, item_or_key: Any, changes: Mapping[str, Any] | None = None) -> T: ...
+
+    def delete(self, hash_key_or_item: Any, range_key: Any = None) -> bool: ...
 
 
 class V1Adapter(Generic[M]):
@@ -71,7 +104,9 @@ class V1Adapter(Generic[M]):
 
     # -- reads ---------------------------------------------------------------------------
 
-    def get(self, hash_key: Any, range_key: Any = None, *, consistent_read: bool = False) -> M | None:
+    def get(
+        self, hash_key: Any, range_key: Any = None, *, consistent_read: bool = False
+    ) -> M | None:
         """The item with this key, or None (V2: ``reads.get(**key)``).
 
         ``hash_key`` is the partition key value (``range_key`` the sort key value), or a
@@ -152,17 +187,20 @@ class V1Adapter(Generic[M]):
         key fields or an item. Attributes the model does not know are kept either way.
         """
         with v1_errors():
+            expected = self._expected(item_or_key)
             if changes is None:
-                return self._writes.replace(self.instance(item_or_key))
+                instance = self.instance(item_or_key)
+                return self._writes.replace(instance, expected_version=expected)
             key = self._key_of(item_or_key)
-            return self._writes.update(key, self._update(changes))
+            return self._writes.update(key, self._update(changes), expected_version=expected)
 
     def delete(self, hash_key_or_item: Any, range_key: Any = None) -> bool:
         """Delete the item; True when there was one (V2: ``writes.delete(key)``)."""
         with v1_errors():
             key = self.key(hash_key_or_item, range_key)
+            expected = self._expected(hash_key_or_item)
             try:
-                old = self._writes.delete(key, return_old=True)
+                old = self._writes.delete(key, expected_version=expected, return_old=True)
             except CorruptItemError:
                 return True  # deleted; the old item just did not validate
             return old is not None
@@ -174,6 +212,9 @@ class V1Adapter(Generic[M]):
         if isinstance(hash_key, self._model):
             return {name: getattr(hash_key, name) for name in self._schema.key_fields}
         if isinstance(hash_key, Mapping):
+            fields = self._schema.key_fields
+            if all(name in hash_key for name in fields):
+                return {name: hash_key[name] for name in fields}
             return dict(hash_key)
         if is_model_class(type(hash_key)):
             values = self._values(hash_key)
@@ -194,6 +235,20 @@ class V1Adapter(Generic[M]):
                 model=self._schema.model_name,
             )
         return key
+
+    def _expected(self, source: Any) -> ExpectedVersion:
+        """The version a write expects: the one ``source`` carries (an item read before),
+        else none at all, as V1 had no optimistic locking (the version still goes up)."""
+        field = self._schema.version_field
+        if field is None or isinstance(source, self._model):
+            return None
+        if isinstance(source, Mapping) and isinstance(source.get(field), int):
+            version: int = source[field]
+            return version
+        if is_model_class(type(source)) and isinstance(getattr(source, field, None), int):
+            found: int = getattr(source, field)
+            return found
+        return ANY_VERSION
 
     def _key_of(self, key: Any) -> dict[str, Any]:
         if isinstance(key, tuple) and len(key) == 2:

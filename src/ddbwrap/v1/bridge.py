@@ -28,7 +28,7 @@ from .models import FieldSpec, field_specs, is_model_class
 __all__ = ["RepositorySpec", "derive_domain_model", "normalise_indexes", "to_domain_model"]
 
 IndexDeclaration = (
-    Mapping[str, "str | tuple[str, str | None] | Mapping[str, str | None]"] | Sequence[GSI | LSI]
+    Mapping[str, str | tuple[str, str | None] | Mapping[str, str | None]] | Sequence[GSI | LSI]
 )
 """``indexes`` of a V1 repository: ``{"name": "hash_field"}``, ``{"name": ("hash", "range")}``,
 ``{"name": {"hash_key": ..., "range_key": ...}}``, or a list of ``GSI(...)``/``LSI(...)``."""
@@ -52,7 +52,7 @@ def repository_spec(repository: type[Any]) -> RepositorySpec:
     """Read (and check) the declaration of a V1 repository class."""
     name = repository.__name__
     model = getattr(repository, "model_class", None) or model_argument(repository)
-    if not is_model_class(model):
+    if model is None or not is_model_class(model):
         raise ModelDefinitionError(
             name,
             "declares no model: set model_class = YourModel (a pydantic model) or subclass "
@@ -71,7 +71,9 @@ def repository_spec(repository: type[Any]) -> RepositorySpec:
         )
     range_key = getattr(repository, "range_key", None)
     if range_key is not None and not isinstance(range_key, str):
-        raise ModelDefinitionError(name, "range_key must be a field name or None", "range_key")
+        raise ModelDefinitionError(
+            name, "range_key must be a field name or None", field="range_key"
+        )
     domain = getattr(repository, "domain_model", None)
     if domain is not None and not (isinstance(domain, type) and issubclass(domain, DomainModel)):
         raise ModelDefinitionError(
@@ -127,11 +129,11 @@ def normalise_indexes(declared: object, owner: str = "repository") -> tuple[GSI 
         for index in declared:
             if not isinstance(index, (GSI, LSI)):
                 raise ModelDefinitionError(
-                    owner, f"indexes must hold GSI(...) or LSI(...), got {index!r}", "indexes"
+                    owner, f"indexes must hold GSI(...) or LSI(...), got {index!r}", field="indexes"
                 )
         return tuple(declared)
     raise ModelDefinitionError(
-        owner, "indexes must be a dict {index name: keys} or a list of GSI(...)", "indexes"
+        owner, "indexes must be a dict {index name: keys} or a list of GSI(...)", field="indexes"
     )
 
 
@@ -140,7 +142,9 @@ def _check_fields(spec: RepositorySpec) -> None:
     fields = [f.name for f in field_specs(spec.model_class)]
     named = [("hash_key", spec.hash_key), ("range_key", spec.range_key)]
     for index in spec.indexes:
-        keys = (index.partition_key, index.sort_key) if isinstance(index, GSI) else (index.sort_key,)
+        keys = (
+            (index.partition_key, index.sort_key) if isinstance(index, GSI) else (index.sort_key,)
+        )
         named += [(f"index {index.name!r}", k) for k in keys if isinstance(k, str)]
     for role, field in named:
         if field is not None and field not in fields:
@@ -189,25 +193,17 @@ def _create(
     name: str, source: type[Any], specs: Sequence[FieldSpec], meta: type
 ) -> type[DomainModel]:
     fields: dict[str, Any] = {s.name: (s.annotation, s.field_info()) for s in specs}
-    doc = f"V2 model derived from the V1 model {source.__module__}.{source.__qualname__}."
-    try:
-        derived: type[DomainModel] = pydantic.create_model(
-            name,
-            __base__=DomainModel,
-            __module__=source.__module__,
-            __doc__=doc,
-            __namespace__={"Meta": meta},
-            **fields,
-        )
-    except TypeError:  # pydantic < 2.11 has no __namespace__; __validators__ fills it alike
-        derived = pydantic.create_model(
-            name,
-            __base__=DomainModel,
-            __module__=source.__module__,
-            __doc__=doc,
-            __validators__={"Meta": meta},  # type: ignore[dict-item]
-            **fields,
-        )
+    meta.__module__ = source.__module__
+    meta.__qualname__ = f"{name}.Meta"  # a nested class of the model: not a field
+    derived: type[DomainModel] = pydantic.create_model(
+        name,
+        __base__=DomainModel,
+        __module__=source.__module__,
+        __qualname__=name,
+        __doc__=f"V2 model derived from the V1 model {source.__module__}.{source.__qualname__}.",
+        __namespace__={"Meta": meta},
+        **fields,
+    )
     return derived
 
 
@@ -225,7 +221,8 @@ def to_domain_model(repository: type[Any]) -> type[DomainModel]:
         return result
     spec = repository_spec(repository)
     declared = spec.domain_model
-    if declared is None and isinstance(getattr(spec.model_class, "__ddb_schema__", None), TableSchema):
+    schema = getattr(spec.model_class, "__ddb_schema__", None)
+    if declared is None and isinstance(schema, TableSchema):
         declared = spec.model_class  # the model is a V2 model already
     if declared is not None:
         _check_declared(spec, declared)
@@ -272,7 +269,6 @@ def _check_declared(spec: RepositorySpec, domain: type[DomainModel]) -> None:
     if problems:
         raise ModelDefinitionError(
             spec.name,
-            f"domain_model {domain.__name__} does not match the repository: "
-            + "; ".join(problems),
+            f"domain_model {domain.__name__} does not match the repository: " + "; ".join(problems),
             field="domain_model",
         )

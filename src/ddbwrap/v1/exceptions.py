@@ -56,7 +56,7 @@ class DynamoDBWrapperError(DdbwrapError):
         return super().docs_url  # pragma: no cover - DdbwrapError is always in the MRO
 
 
-class ItemNotFoundException(DynamoDBWrapperError, ItemNotFoundError):
+class ItemNotFoundException(DynamoDBWrapperError, ItemNotFoundError):  # noqa: N818 - V1's names
     """V1: the item does not exist (an ``ItemNotFoundError``)."""
 
     def __init__(
@@ -69,19 +69,19 @@ class ItemNotFoundException(DynamoDBWrapperError, ItemNotFoundError):
         ItemNotFoundError.__init__(self, table, key or {}, message)
 
 
-class ValidationException(DynamoDBWrapperError, ValidationError):
+class ValidationException(DynamoDBWrapperError, ValidationError):  # noqa: N818 - V1's names
     """V1: a value or an item is invalid (a ``ValidationError``)."""
 
 
-class ConnectionException(DynamoDBWrapperError, ServiceError):
+class ConnectionException(DynamoDBWrapperError, ServiceError):  # noqa: N818 - V1's names
     """V1: DynamoDB or the transport failed (a ``ServiceError``)."""
 
 
-class ConditionalCheckFailedException(DynamoDBWrapperError, ConditionFailedError):
+class ConditionalCheckFailedException(DynamoDBWrapperError, ConditionFailedError):  # noqa: N818 - V1's names
     """V1: a write's condition did not hold (a ``ConditionFailedError``)."""
 
 
-class ItemAlreadyExistsException(ConditionalCheckFailedException, AlreadyExistsError):
+class ItemAlreadyExistsException(ConditionalCheckFailedException, AlreadyExistsError):  # noqa: N818 - V1's names
     """V1: ``create`` found an item with the same key (an ``AlreadyExistsError``)."""
 
 

@@ -110,7 +110,9 @@ class BaseRepository(Generic[T]):
 
     # -- reads ---------------------------------------------------------------------------
 
-    def get(self, hash_key: Any, range_key: Any = None, *, consistent_read: bool = False) -> T | None:
+    def get(
+        self, hash_key: Any, range_key: Any = None, *, consistent_read: bool = False
+    ) -> T | None:
         """The item with this key, or None when there is none."""
         with v1_errors():
             found = self._adapter.get(hash_key, range_key, consistent_read=consistent_read)
@@ -195,9 +197,7 @@ class BaseRepository(Generic[T]):
                 raise
             schema = schema_of(self._domain)
             key = {k: values.get(k) for k in schema.key_fields}
-            raise CorruptItemError(
-                self._model.__name__, schema.table_name, key, errors
-            ) from exc
+            raise CorruptItemError(self._model.__name__, schema.table_name, key, errors) from exc
         return converted
 
 

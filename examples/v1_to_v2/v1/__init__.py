@@ -1,0 +1,1 @@
+"""The V1 code base: v1-style models, repositories and handlers (before the migration)."""

@@ -1,0 +1,203 @@
+"""``ddbwrap tables ...`` against a real DynamoDB Local (the plugin's fixtures)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from ddbwrap.cli import main
+from ddbwrap.gateway import TableGateway
+from ddbwrap.testing.local import LOCAL_ACCESS_KEY, LOCAL_REGION, LOCAL_SECRET_KEY
+from ddbwrap.tooling import ensure_tables
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+Run = Callable[..., int]
+
+
+@pytest.fixture
+def sample(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    monkeypatch.syspath_prepend(str(FIXTURES))
+    return importlib.import_module("models_sample")
+
+
+@pytest.fixture
+def cli(
+    ddb_endpoint: str,
+    ddb_client: DynamoDBClient,
+    ddb_gateway: TableGateway,
+    sample: ModuleType,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Run]:
+    """``run(*args)``: main() against DynamoDB Local with this test's table prefix."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", LOCAL_ACCESS_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", LOCAL_SECRET_KEY)
+    for name in (
+        "AWS_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_DYNAMODB",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    prefix = ddb_gateway.table_prefix
+    connection = [
+        "--endpoint-url",
+        ddb_endpoint,
+        "--region",
+        LOCAL_REGION,
+        "--table-prefix",
+        prefix,
+    ]
+
+    def run(*args: str) -> int:
+        return main([*args, *connection])
+
+    yield run
+    for name in ddb_client.list_tables(Limit=100)["TableNames"]:
+        if name.startswith(prefix):
+            ddb_client.delete_table(TableName=name)
+
+
+def physical(gateway: TableGateway, table: str) -> str:
+    return gateway.physical_table_name(table)
+
+
+def describe(client: DynamoDBClient, gateway: TableGateway, table: str) -> dict[str, Any]:
+    return dict(client.describe_table(TableName=physical(gateway, table))["Table"])
+
+
+def output_json(capsys: pytest.CaptureFixture[str]) -> Any:
+    return json.loads(capsys.readouterr().out)
+
+
+def test_create_makes_tables_with_indexes_ttl_and_guard_table(
+    cli: Run, ddb_client: DynamoDBClient, ddb_gateway: TableGateway
+) -> None:
+    assert cli("tables", "create", "models_sample") == 0
+    goals = describe(ddb_client, ddb_gateway, "goals")
+    assert sorted(g["IndexName"] for g in goals["GlobalSecondaryIndexes"]) == [
+        "active-index",
+        "owner-index",
+        "tenant-index",
+    ]
+    tasks = describe(ddb_client, ddb_gateway, "tasks")
+    assert [i["IndexName"] for i in tasks["LocalSecondaryIndexes"]] == ["priority-index"]
+    ttl = ddb_client.describe_time_to_live(TableName=physical(ddb_gateway, "tasks"))
+    assert ttl["TimeToLiveDescription"]["AttributeName"] == "expires_at"
+    guard = describe(ddb_client, ddb_gateway, "tasks-unique")
+    assert guard["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
+
+
+def test_create_reports_tables_that_exist_and_exits_1(
+    cli: Run, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cli("tables", "create", "models_sample")
+    capsys.readouterr()
+    assert cli("tables", "create", "models_sample", "--format", "json") == 1
+    actions = {t["table"]: t["action"] for t in output_json(capsys)["tables"]}
+    assert actions == {"goals": "exists", "tasks": "exists", "tasks-unique": "exists"}
+
+
+def test_ensure_creates_then_is_idempotent(cli: Run, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli("tables", "ensure", "models_sample") == 0
+    assert "created   goals" in capsys.readouterr().out
+    assert cli("tables", "ensure", "models_sample", "--format", "json") == 0
+    actions = {t["table"]: t["action"] for t in output_json(capsys)["tables"]}
+    assert actions == {"goals": "ok", "tasks": "ok", "tasks-unique": "ok"}
+
+
+def test_ensure_enables_ttl_that_is_off(
+    cli: Run, ddb_client: DynamoDBClient, ddb_gateway: TableGateway, sample: ModuleType
+) -> None:
+    from ddbwrap import schema_of
+
+    params = schema_of(sample.Task).create_table_params(physical(ddb_gateway, "tasks"))
+    ddb_client.create_table(**params)
+    assert cli("tables", "ensure", "models_sample:Task") == 0
+    ttl = ddb_client.describe_time_to_live(TableName=physical(ddb_gateway, "tasks"))
+    assert ttl["TimeToLiveDescription"]["TimeToLiveStatus"] in ("ENABLED", "ENABLING")
+
+
+def test_ensure_reports_a_deleted_gsi_and_exits_1(
+    cli: Run,
+    ddb_client: DynamoDBClient,
+    ddb_gateway: TableGateway,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    cli("tables", "create", "models_sample:Goal")
+    ddb_client.update_table(
+        TableName=physical(ddb_gateway, "goals"),
+        GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "owner-index"}}],
+    )
+    capsys.readouterr()
+    assert cli("tables", "ensure", "models_sample:Goal", "--format", "json") == 1
+    [table] = output_json(capsys)["tables"]
+    assert table["action"] == "differs"
+    assert [(f["code"], f["subject"]) for f in table["findings"]] == [("DDB204", "owner-index")]
+
+
+def test_describe_shows_the_live_state(cli: Run, capsys: pytest.CaptureFixture[str]) -> None:
+    cli("tables", "create", "models_sample:Task")
+    capsys.readouterr()
+    assert cli("tables", "describe", "models_sample:Task", "--format", "json") == 0
+    tables = {t["table"]: t for t in output_json(capsys)["tables"]}
+    live = tables["tasks"]["live"]
+    assert live["keys"] == {"HASH": "pk", "RANGE": "sk"}
+    assert live["ttl"] == "expires_at"
+    assert live["lsis"][0]["name"] == "priority-index"
+
+
+def test_describe_of_missing_tables_exits_1(cli: Run, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli("tables", "describe", "models_sample:Goal") == 1
+    assert "missing   goals" in capsys.readouterr().out
+
+
+def test_delete_removes_tables_and_guard_tables(
+    cli: Run, ddb_client: DynamoDBClient, ddb_gateway: TableGateway
+) -> None:
+    cli("tables", "create", "models_sample")
+    assert cli("tables", "delete", "models_sample", "--yes") == 0
+    left = [
+        n for n in ddb_client.list_tables()["TableNames"] if n.startswith(ddb_gateway.table_prefix)
+    ]
+    assert left == []
+
+
+def test_delete_of_absent_tables_is_reported_not_an_error(
+    cli: Run, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli("tables", "delete", "models_sample:Goal", "--yes") == 0
+    assert "absent    goals" in capsys.readouterr().out
+
+
+def test_progress_goes_to_stderr_when_asked(cli: Run, capsys: pytest.CaptureFixture[str]) -> None:
+    cli("tables", "create", "models_sample:Goal", "--progress")
+    captured = capsys.readouterr()
+    assert "ddbwrap: creating " in captured.err
+    assert "ddbwrap:" not in captured.out
+
+
+def test_no_progress_without_a_terminal_or_flag(
+    cli: Run, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cli("tables", "create", "models_sample:Goal")
+    assert capsys.readouterr().err == ""
+
+
+def test_ensure_is_usable_from_code(
+    ddb_gateway: TableGateway, ddb_client: DynamoDBClient, sample: ModuleType
+) -> None:
+    try:
+        results = ensure_tables(ddb_gateway, [sample.Goal])
+        assert [(r.table, r.action) for r in results] == [("goals", "created")]
+        assert ensure_tables(ddb_gateway, [sample.Goal])[0].action == "ok"
+    finally:
+        ddb_client.delete_table(TableName=physical(ddb_gateway, "goals"))
