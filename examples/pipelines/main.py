@@ -52,18 +52,31 @@ class ResponseBytes:
         box[0] = self.total - start
 
 
+class Service:
+    """The handlers of the three domains, wired to one gateway (as a web app would)."""
+
+    def __init__(self, gateway: TableGateway) -> None:
+        self.pipelines_w = PipelineConfigWriteApi(gateway)
+        self.pipelines_r = PipelineConfigReadApi(gateway)
+        self.tables_w, self.tables_r = TableConfigWriteApi(gateway), TableConfigReadApi(gateway)
+        self.runs_w, self.runs_r = PipelineRunLogWriteApi(gateway), PipelineRunLogReadApi(gateway)
+        self.wire = ResponseBytes(gateway)
+
+
 def run(gateway: TableGateway, say: Any = print) -> dict[str, Any]:
     """Run the whole scenario on ``gateway``; returns the figures it printed."""
-    wire = ResponseBytes(gateway)
-    pipelines_w, pipelines_r = PipelineConfigWriteApi(gateway), PipelineConfigReadApi(gateway)
-    tables_w, tables_r = TableConfigWriteApi(gateway), TableConfigReadApi(gateway)
-    runs_w, runs_r = PipelineRunLogWriteApi(gateway), PipelineRunLogReadApi(gateway)
+    service = Service(gateway)
     figures: dict[str, Any] = {}
-
     created = create_tables(gateway, MODELS)
     figures["tables"] = [result.table for result in created]
     say(f"tables        created {', '.join(figures['tables'])} from the models' Meta")
+    for step in (_write, _runs, _views, _pagination, _conflicts):
+        step(service, figures, say)
+    return figures
 
+
+def _write(service: Service, figures: dict[str, Any], say: Any) -> None:
+    pipelines_w, pipelines_r, tables_w = service.pipelines_w, service.pipelines_r, service.tables_w
     for tenant in ("acme", "globex"):
         for n in range(1, 4):
             pipelines_w.register(
@@ -91,6 +104,8 @@ def run(gateway: TableGateway, say: Any = print) -> dict[str, Any]:
         )
     say("writes        6 pipelines and 3 table configs created from validated DTOs; 1 deactivated")
 
+
+def _runs(service: Service, figures: dict[str, Any], say: Any) -> None:
     history = [
         PipelineRunLog(
             pipeline_id="acme-p2",
@@ -105,7 +120,7 @@ def run(gateway: TableGateway, say: Any = print) -> dict[str, Any]:
         )
         for h in range(48)
     ]
-    figures["batch_written"] = runs_w.import_runs(history)
+    figures["batch_written"] = service.runs_w.import_runs(history)
     say(f"batch write   {figures['batch_written']} historical run logs (25 per request)")
 
     live = PipelineRunLog(
@@ -117,14 +132,17 @@ def run(gateway: TableGateway, say: Any = print) -> dict[str, Any]:
         duration_ms=61_000,
         expires_at=T0 + timedelta(days=33),
     )
-    pipelines_w.record_run(live)
-    after = pipelines_r.require(pipeline_id="acme-p2")
+    service.pipelines_w.record_run(live)
+    after = service.pipelines_r.require(pipeline_id="acme-p2")
     figures["last_run"] = after.last_run_id
     say(
         f"transaction   run log + pipeline last-run fields written atomically "
         f"(acme-p2 last run: {after.last_run_id}, {after.last_run_status})"
     )
 
+
+def _views(service: Service, figures: dict[str, Any], say: Any) -> None:
+    wire, pipelines_r = service.wire, service.pipelines_r
     with wire.measure() as full_bytes:
         full = pipelines_r.query(index="tenant-active-index", tenant_id="acme", is_active=True)
     with wire.measure() as view_bytes:
@@ -138,18 +156,24 @@ def run(gateway: TableGateway, say: Any = print) -> dict[str, Any]:
     )
     say(f"              {', '.join(p.pipeline_id for p in active.items)}")
 
-    page1 = runs_r.runs_between("acme-p2", T0, T0 + timedelta(days=1), limit=10)
+
+def _pagination(service: Service, figures: dict[str, Any], say: Any) -> None:
+    day_one = (T0, T0 + timedelta(days=1))
+    page1 = service.runs_r.runs_between("acme-p2", *day_one, limit=10)
     assert page1.cursor is not None
-    page2 = runs_r.runs_between("acme-p2", T0, T0 + timedelta(days=1), limit=10, cursor=page1.cursor)
+    page2 = service.runs_r.runs_between("acme-p2", *day_one, limit=10, cursor=page1.cursor)
     figures["pages"] = [len(page1.items), len(page2.items)]
     say(
         f"pagination    runs of day 1, newest first: page 1 {page1.items[0].run_id}.."
         f"{page1.items[-1].run_id}, page 2 {page2.items[0].run_id}..{page2.items[-1].run_id} "
         "(opaque signed cursor)"
     )
-    tables = tables_r.for_pipeline("acme-p2")
+    tables = service.tables_r.for_pipeline("acme-p2")
     say(f"query         acme-p2 copies {', '.join(t.target_table for t in tables.items)}")
 
+
+def _conflicts(service: Service, figures: dict[str, Any], say: Any) -> None:
+    pipelines_w, pipelines_r = service.pipelines_w, service.pipelines_r
     alice = pipelines_r.require(pipeline_id="acme-p3")
     bob = pipelines_r.require(pipeline_id="acme-p3")
     pipelines_w.change(alice, UpdatePipeline(name="acme ingest 3 (alice)"))
@@ -177,13 +201,12 @@ def run(gateway: TableGateway, say: Any = print) -> dict[str, Any]:
     except AlreadyExistsError:
         figures["duplicate_refused"] = True
         say("create        a second acme-p1 refused: create never overwrites (AlreadyExistsError)")
-    summaries: list[PipelineSummary] = pipelines_r.active_for_tenant("globex").items
+    summaries: tuple[PipelineSummary, ...] = pipelines_r.active_for_tenant("globex").items
     final: PipelineConfig = pipelines_r.require(pipeline_id="acme-p3")
     say(
         f"done          globex has {len(summaries)} active pipelines; acme-p3 is at version "
         f"{final.version}"
     )
-    return figures
 
 
 def _gateway(endpoint_url: str | None) -> TableGateway:

@@ -126,8 +126,11 @@ def _list(value: list[Any] | tuple[Any, ...], depth: int, zone: dt.tzinfo | None
     if depth >= MAX_DEPTH:
         raise _too_deep()
     depth += 1
-    out = []
+    out: list[AttributeValue] = []
     for element in value:
+        if type(element) is str:
+            out.append({"S": element})
+            continue
         av = _encode(element, depth, zone)
         out.append({"L": []} if av is None else av)  # an empty set
     return {"L": out}
@@ -137,16 +140,24 @@ def _dict(value: Mapping[Any, Any], depth: int, zone: dt.tzinfo | None) -> Attri
     if depth >= MAX_DEPTH:
         raise _too_deep()
     depth += 1
-    out = {}
+    out: dict[str, AttributeValue] = {}
     for raw_key, element in value.items():
-        key = raw_key.value if isinstance(raw_key, enum.Enum) else raw_key
-        if not isinstance(key, str):
-            raise ValidationError(f"map keys must be strings, got {type(key).__name__} {key!r}")
+        key = raw_key if type(raw_key) is str else _map_key(raw_key)
         if not key:
             raise ValidationError("map keys cannot be empty strings (DynamoDB refuses them)")
+        if type(element) is str:
+            out[key] = {"S": element}
+            continue
         av = _encode(element, depth, zone)
         out[key] = {"L": []} if av is None else av  # an empty set: keep the entry
     return {"M": out}
+
+
+def _map_key(raw_key: object) -> str:
+    key = raw_key.value if isinstance(raw_key, enum.Enum) else raw_key
+    if not isinstance(key, str):
+        raise ValidationError(f"map keys must be strings, got {type(key).__name__} {key!r}")
+    return key
 
 
 def _set(
@@ -154,7 +165,16 @@ def _set(
 ) -> AttributeValue | None:
     if not value:
         return None
-    kinds = {_set_kind(type(v)) for v in value}
+    types = {type(v) for v in value}
+    if len(types) == 1:  # the common case, without a per-member issubclass
+        only = next(iter(types))
+        if only is str:
+            return {"SS": list(value)}
+        if only is int:
+            return {"NS": [_encode_number(v) for v in value]}
+        if only is bytes:
+            return {"BS": list(value)}
+    kinds = {_set_kind(t) for t in types}
     if len(kinds) != 1 or None in kinds:
         names = sorted({type(v).__name__ for v in value})
         raise ValidationError(
@@ -194,10 +214,14 @@ def _model(value: BaseModel, depth: int, zone: dt.tzinfo | None) -> AttributeVal
     if depth >= MAX_DEPTH:
         raise _too_deep()
     depth += 1
-    out = {}
+    out: dict[str, AttributeValue] = {}
     fields = value.__dict__
     for name, attribute in _attribute_plan(type(value)):
-        av = _encode(fields[name], depth, zone)
+        field_value = fields[name]
+        if type(field_value) is str:
+            out[attribute] = {"S": field_value}
+            continue
+        av = _encode(field_value, depth, zone)
         out[attribute] = {"L": []} if av is None else av  # an empty set: keep the field
     return {"M": out}
 
@@ -315,20 +339,49 @@ def number_text(value: Decimal) -> str:
 
 def datetime_text(value: dt.datetime, zone: dt.tzinfo | None = None) -> str:
     """UTC, fixed-width ISO-8601 with microseconds and ``Z``: sorts in instant order."""
-    if value.tzinfo is None or value.utcoffset() is None:
+    offset = value.utcoffset()
+    if offset is None:
         if zone is None:
             raise ValidationError(
                 f"naive datetime {value.isoformat()} has no time zone; pass an aware datetime "
                 "(e.g. datetime.now(timezone.utc)) or set Meta.naive_datetime_zone"
             )
         value = value.replace(tzinfo=zone)
-    try:
-        utc = value.astimezone(_UTC).replace(tzinfo=None)
+        offset = value.utcoffset()
+    try:  # what astimezone(utc) does, without its second utcoffset() call
+        utc = value.replace(tzinfo=None) - offset if offset else value.replace(tzinfo=None)
     except OverflowError:
         raise ValidationError(
             f"datetime {value.isoformat()} is outside years 1-9999 once converted to UTC"
         ) from None
     return utc.isoformat(timespec="microseconds") + "Z"
+
+
+def epoch_seconds(value: Any, *, zone: dt.tzinfo | None = None) -> int:
+    """Whole epoch seconds of a TTL value: an aware datetime (or naive with ``zone``) or an int."""
+    if isinstance(value, bool):
+        raise ValidationError("a TTL value must be a datetime or epoch seconds, not a bool")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            if zone is None:
+                raise ValidationError(
+                    f"naive TTL datetime {value.isoformat()} has no time zone; pass an aware "
+                    "datetime or set Meta.naive_datetime_zone"
+                )
+            value = value.replace(tzinfo=zone)
+        return int(value.timestamp())
+    raise ValidationError(
+        f"a TTL value must be a datetime or epoch seconds, not {type(value).__name__}"
+    )
+
+
+def ttl_value(value: Any, *, zone: dt.tzinfo | None = None) -> AttributeValue | None:
+    """The stored form of a TTL field: ``{"N": epoch}``; None for None (attribute omitted)."""
+    if value is None:
+        return None
+    return {"N": str(epoch_seconds(value, zone=zone))}
 
 
 def encode_key_value(value: object, *, zone: dt.tzinfo | None = None) -> AttributeValue:
@@ -376,7 +429,49 @@ def decode_value(av: Mapping[str, Any]) -> Any:
         if tag == "N":
             return _decode_number(raw)
         return _DECODERS[tag](raw)
-    raise ValidationError("empty AttributeValue")
+    raise _empty_value()
+
+
+def _decode_map(
+    raw: Mapping[str, Mapping[str, Any]], only: frozenset[str] | None = None
+) -> dict[str, Any]:
+    """A map's values decoded (only the keys in ``only``, when given)."""
+    # decode_value inlined for scalars: most values of a map are scalars
+    out = {}
+    for key, av in raw.items():
+        if only is not None and key not in only:
+            continue
+        for tag, value in av.items():
+            if tag == "S" or tag == "BOOL":  # noqa: PLR1714
+                out[key] = value
+            elif tag == "N":
+                out[key] = _decode_number(value)
+            else:
+                out[key] = _DECODERS[tag](value)
+            break
+        else:
+            raise _empty_value()
+    return out
+
+
+def _decode_list(raw: list[Mapping[str, Any]]) -> list[Any]:
+    out = []
+    for av in raw:
+        for tag, value in av.items():
+            if tag == "S" or tag == "BOOL":  # noqa: PLR1714
+                out.append(value)
+            elif tag == "N":
+                out.append(_decode_number(value))
+            else:
+                out.append(_DECODERS[tag](value))
+            break
+        else:
+            raise _empty_value()
+    return out
+
+
+def _empty_value() -> ValidationError:
+    return ValidationError("empty AttributeValue")
 
 
 def _decode_number(text: str) -> int | Decimal:
@@ -391,8 +486,8 @@ _DECODERS: dict[str, Callable[[Any], Any]] = {
     "BOOL": lambda raw: raw,
     "NULL": lambda raw: None,
     "B": bytes,
-    "M": lambda raw: {k: decode_value(v) for k, v in raw.items()},
-    "L": lambda raw: [decode_value(v) for v in raw],
+    "M": _decode_map,
+    "L": _decode_list,
     "SS": set,
     "NS": lambda raw: {_decode_number(v) for v in raw},
     "BS": lambda raw: {bytes(v) for v in raw},
@@ -401,7 +496,7 @@ _DECODERS: dict[str, Callable[[Any], Any]] = {
 
 def decode_item(item: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """A whole item as plain Python values keyed by attribute name."""
-    return {name: decode_value(av) for name, av in item.items()}
+    return _decode_map(item)
 
 
 def item_size(item: Mapping[str, Mapping[str, Any]]) -> int:
@@ -482,7 +577,7 @@ _SIZERS: dict[str, Callable[[Any], int]] = {
 # --- whole items ---------------------------------------------------------------------------
 
 
-_PLAIN, _INDEX_KEY, _TABLE_KEY = 0, 1, 2
+_PLAIN, _INDEX_KEY, _TABLE_KEY, _TTL = 0, 1, 2, 3
 
 
 class ItemCodec(Generic[M]):
@@ -503,6 +598,8 @@ class ItemCodec(Generic[M]):
                 if attribute in table_keys
                 else _INDEX_KEY
                 if attribute in index_keys
+                else _TTL
+                if name == schema.ttl_field
                 else _PLAIN,
             )
             for name, attribute in schema.field_attributes.items()
@@ -523,6 +620,11 @@ class ItemCodec(Generic[M]):
         try:
             for name, attribute, role in self._plan:
                 value = values[name]
+                if role == _TTL:
+                    ttl = ttl_value(value, zone=zone)
+                    if ttl is not None:
+                        item[attribute] = ttl
+                    continue
                 if role:  # a table or index key
                     if value is None:
                         if role == _TABLE_KEY:
@@ -556,6 +658,8 @@ class ItemCodec(Generic[M]):
         if attribute in self.schema.index_key_attributes:
             return None if value is None else self._key_value(name, value)
         try:
+            if name == self.schema.ttl_field:
+                return ttl_value(value, zone=self.zone)
             return _encode(value, 1, self.zone)
         except ValidationError as exc:
             raise self._field_error(name, exc) from None
@@ -649,14 +753,7 @@ class ItemCodec(Generic[M]):
         """
         plan = self._decode_plans.get(target) or self._decode_plan(target)
         attributes, set_attributes = plan
-        if attributes is None:
-            data = decode_item(item)
-        else:
-            data = {}
-            for attribute in attributes:
-                av = item.get(attribute)
-                if av is not None:
-                    data[attribute] = decode_value(av)
+        data = _decode_map(item, attributes)
         for attribute in set_attributes:
             if attribute not in data:
                 data[attribute] = set()
@@ -672,7 +769,9 @@ class ItemCodec(Generic[M]):
 
     def _decode_plan(self, target: type[BaseModel]) -> _DecodePlan:
         fields = target.model_fields
-        attributes = tuple(self.schema.field_attributes.values()) if target is self.model else None
+        attributes = (
+            frozenset(self.schema.field_attributes.values()) if target is self.model else None
+        )
         set_attributes = tuple(
             info.alias or name for name, info in fields.items() if _is_set(info.annotation)
         )
@@ -688,7 +787,7 @@ class ItemCodec(Generic[M]):
         }
 
 
-_DecodePlan = tuple[tuple[str, ...] | None, tuple[str, ...]]
+_DecodePlan = tuple[frozenset[str] | None, tuple[str, ...]]
 _SET_ORIGINS: tuple[Any, ...] = (set, frozenset, AbstractSet)
 
 

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ddbwrap.testing.plugin import TableFactory
 
 UTC = dt.timezone.utc
-EXAMPLES = settings.default.max_examples  # the profile's count (tests/conftest.py)
+EXAMPLES = settings().max_examples  # the loaded profile's count (tests/conftest.py)
 ROUND_TRIP = settings(
     max_examples=EXAMPLES, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -210,7 +210,7 @@ def table_of(ddb_tables: TableFactory, model: type[DomainModel]) -> str:
 
 
 def put_and_get(client: DynamoDBClient, table: str, item: dict[str, Any]) -> dict[str, Any]:
-    client.put_item(TableName=table, Item=item)  # type: ignore[arg-type]
+    client.put_item(TableName=table, Item=item)
     key = {name: item[name] for name in ("pk", "sk") if name in item}
     stored = client.get_item(TableName=table, Key=key, ConsistentRead=True)  # type: ignore[arg-type]
     return dict(stored["Item"])
@@ -219,7 +219,7 @@ def put_and_get(client: DynamoDBClient, table: str, item: dict[str, Any]) -> dic
 def dynamodb_refuses(client: DynamoDBClient, table: str, item: dict[str, Any]) -> str:
     """DynamoDB's ValidationException message for a raw put of ``item`` (fails if accepted)."""
     with pytest.raises(ClientError) as info:
-        client.put_item(TableName=table, Item=item)  # type: ignore[arg-type]
+        client.put_item(TableName=table, Item=item)
     error = info.value.response["Error"]
     assert error["Code"] == "ValidationException", error
     return str(error["Message"])
@@ -358,7 +358,7 @@ def test_generated_item_sizes_agree_with_dynamodb(
     @given(payloads)
     def agree(payload: Any) -> None:
         item = codec.encode(padded_to(codec, Blob(pk="sized", payload=payload), MAX_ITEM_BYTES))
-        ddb_client.put_item(TableName=table, Item=item)  # type: ignore[arg-type]
+        ddb_client.put_item(TableName=table, Item=item)
         over = dict(item, pad={"S": item["pad"]["S"] + "x"})
         assert "Item size has exceeded" in dynamodb_refuses(ddb_client, table, over)
 

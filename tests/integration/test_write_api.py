@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import TYPE_CHECKING, Annotated, Any
 
 import pydantic
@@ -71,6 +72,31 @@ class Member(DomainModel):
         unique = ("email",)
 
 
+class Tally(DomainModel):
+    tally_id: str
+    count: int = 0
+    created_at: dt.datetime | None = None
+
+    class Meta:
+        table_name = "tallies"
+        partition_key = "tally_id"
+        created_at_attribute = "created_at"
+
+
+class TenantUser(DomainModel):
+    tenant_id: str
+    user_id: str
+    role: str = "member"
+
+    class Meta:
+        table_name = "tenant_users"
+        partition_key = KeyTemplate("pk", "TENANT#{tenant_id}#USER#{user_id}")
+
+
+class RoleChange(UpdateDTO[TenantUser]):
+    role: str
+
+
 class NewPipeline(CreateDTO[Pipeline]):
     pipeline_id: str
     tenant_id: str
@@ -103,7 +129,7 @@ class Clock:
 
 @pytest.fixture
 def gateway(ddb_tables: TableFactory) -> TableGateway:
-    return ddb_tables(Pipeline, Member)
+    return ddb_tables(Pipeline, Member, Tally, TenantUser)
 
 
 @pytest.fixture
@@ -191,6 +217,30 @@ def test_ttl_reads_back_as_the_same_instant(pipelines: WriteApi[Pipeline]) -> No
     new(pipelines, expires_at=expires)
     updated = pipelines.update({"pipeline_id": "p1"}, PipelineEdit(note="n"), expected_version=1)
     assert updated.expires_at == expires
+
+
+def test_update_builder_stores_ttl_as_a_number(
+    pipelines: WriteApi[Pipeline], gateway: TableGateway, ddb_client: DynamoDBClient
+) -> None:
+    new(pipelines)
+    expires = dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc)
+    pipelines.update(
+        {"pipeline_id": "p1"}, Update().set("expires_at", expires), expected_version=1
+    )
+    stored = raw(ddb_client, gateway, "pipelines", pipeline_id="p1")
+    assert stored["expires_at"] == {"N": "1893456000"}
+
+
+def test_condition_on_ttl_compares_epoch_seconds(pipelines: WriteApi[Pipeline]) -> None:
+    new(pipelines, expires_at=dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc))
+    later = dt.datetime(2031, 1, 1, tzinfo=dt.timezone.utc)
+    updated = pipelines.update(
+        {"pipeline_id": "p1"},
+        PipelineEdit(note="still valid"),
+        condition=Attr("expires_at") < later,
+        expected_version=1,
+    )
+    assert updated.note == "still valid"
 
 
 def test_create_stores_bool_index_key_as_text(
@@ -356,6 +406,28 @@ def test_upsert_updates_an_existing_item(pipelines: WriteApi[Pipeline]) -> None:
     assert (made.name, made.tenant_id, made.version) == ("Again", "t1", 2)
 
 
+def test_upsert_with_builder_creates_a_missing_item(gateway: TableGateway, clock: Clock) -> None:
+    tallies = WriteApi[Tally](gateway, clock=clock)
+    made = tallies.update({"tally_id": "t"}, Update().increment("count", 5), upsert=True)
+    assert (made.count, made.created_at) == (5, NOW)
+
+
+def test_upsert_with_builder_updates_an_existing_item(gateway: TableGateway) -> None:
+    tallies = WriteApi[Tally](gateway)
+    tallies.update({"tally_id": "t"}, Update().increment("count", 5), upsert=True)
+    made = tallies.update({"tally_id": "t"}, Update().increment("count", 2), upsert=True)
+    assert made.count == 7
+
+
+def test_upsert_with_builder_of_an_item_it_cannot_create_is_refused(
+    pipelines: WriteApi[Pipeline],
+) -> None:
+    with pytest.raises(ValidationError, match="without name, tenant_id"):
+        pipelines.update(
+            {"pipeline_id": "p9"}, Update().increment("runs"), expected_version=0, upsert=True
+        )
+
+
 def test_upsert_that_cannot_make_a_valid_item_is_refused(pipelines: WriteApi[Pipeline]) -> None:
     with pytest.raises(ValidationError, match="tenant_id"):
         pipelines.update(
@@ -367,6 +439,21 @@ def test_modify_reads_and_writes_with_the_version_read(pipelines: WriteApi[Pipel
     new(pipelines)
     done = pipelines.modify({"pipeline_id": "p1"}, lambda p: PipelineEdit(note=f"{p.runs}!"))
     assert (done.note, done.version) == ("0!", 2)
+
+
+def test_composite_key_item_is_created_updated_and_deleted(gateway: TableGateway) -> None:
+    users = WriteApi[TenantUser](gateway)
+    users.create(TenantUser(tenant_id="acme", user_id="u1"))
+    key = {"tenant_id": "acme", "user_id": "u1"}
+    assert users.update(key, RoleChange(role="admin")).role == "admin"
+    assert users.delete(key, return_old=True) == TenantUser(
+        tenant_id="acme", user_id="u1", role="admin"
+    )
+
+
+def test_composite_key_needs_every_part(gateway: TableGateway) -> None:
+    with pytest.raises(ValidationError, match="user_id: is missing"):
+        WriteApi[TenantUser](gateway).update({"tenant_id": "acme"}, RoleChange(role="admin"))
 
 
 # --- put / replace --------------------------------------------------------------------------
@@ -547,3 +634,18 @@ def test_a_released_value_can_be_claimed_again(members: WriteApi[Member]) -> Non
 def test_batch_of_a_model_with_unique_fields_is_refused(members: WriteApi[Member]) -> None:
     with pytest.raises(ValidationError, match="unique guard items"):
         members.batch()
+
+
+# --- logging --------------------------------------------------------------------------------
+
+
+def test_write_logs_carry_no_key_or_value(
+    pipelines: WriteApi[Pipeline], caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG, logger="ddbwrap"):
+        created = pipelines.create(
+            NewPipeline(pipeline_id="secret-key-42", tenant_id="t1", name="SecretName")
+        )
+        pipelines.update(created, PipelineEdit(note="SecretNote"))
+    assert any(r.name == "ddbwrap.write" for r in caplog.records)  # there are logs...
+    assert [v for v in ("secret-key-42", "SecretName", "SecretNote") if v in caplog.text] == []

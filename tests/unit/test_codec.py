@@ -8,7 +8,7 @@ import uuid
 import zoneinfo
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import pytest
 from hypothesis import given
@@ -71,7 +71,9 @@ def holder(annotation: Any, **meta: Any) -> type[DomainModel]:
         "__qualname__": "Holder",
         "Meta": meta_class,
     }
-    return type(DomainModel)("Holder", (DomainModel,), namespace)  # type: ignore[no-any-return]
+    metaclass: Any = type(DomainModel)  # pydantic\'s
+    model = metaclass("Holder", (DomainModel,), namespace)
+    return cast("type[DomainModel]", model)
 
 
 def canonical(av: Any) -> Any:

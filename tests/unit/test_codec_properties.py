@@ -10,7 +10,7 @@ import datetime as dt
 import enum
 import uuid
 from decimal import Context, Decimal
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import pytest
 from hypothesis import given
@@ -173,7 +173,9 @@ def holder(annotation: Any) -> type[DomainModel]:
         "__qualname__": "Holder",
         "Meta": meta,
     }
-    return type(DomainModel)("Holder", (DomainModel,), namespace)  # type: ignore[no-any-return]
+    metaclass: Any = type(DomainModel)  # pydantic\'s
+    model = metaclass("Holder", (DomainModel,), namespace)
+    return cast("type[DomainModel]", model)
 
 
 HOLDERS = {name: holder(annotation) for name, (annotation, _) in TYPES.items()}

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
-from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from pydantic import BaseModel, Field
@@ -28,7 +28,7 @@ class Address(BaseModel):
 
 
 def define(
-    name: str, annotations: dict[str, Any], defaults: dict[str, Any] | None = None, **meta: Any
+    name: str, annotations: dict[str, Any], defaults: dict[str, Any] | None = None, /, **meta: Any
 ) -> type[DomainModel]:
     """``class <name>(DomainModel)`` with these annotations and ``class Meta`` attributes."""
     # pydantic skips a nested class whose qualname is inside the model's: Meta is not a field
@@ -40,10 +40,12 @@ def define(
         "Meta": meta_class,
         **(defaults or {}),
     }
-    return type(DomainModel)(name, (DomainModel,), namespace)  # type: ignore[no-any-return]
+    metaclass: Any = type(DomainModel)  # pydantic\'s
+    model = metaclass(name, (DomainModel,), namespace)
+    return cast("type[DomainModel]", model)
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Bad:
     """One bad declaration: what is declared, the expected message and the field it names."""
 
@@ -51,7 +53,7 @@ class Bad:
     meta: dict[str, Any]
     match: str
     field: str | None
-    defaults: dict[str, Any] = field(default_factory=dict)
+    defaults: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 KEYED = {"pk": str, "sk": str}

@@ -220,6 +220,25 @@ def test_query_request_on_an_index(pipelines: ReadApi[Pipeline]) -> None:
     assert (params["ScanIndexForward"], params["Limit"]) == (False, 5)
 
 
+def test_query_request_sort_key_keyword_means_equality(pipelines: ReadApi[Pipeline]) -> None:
+    params = pipelines.explain.query(index="tenant-index", tenant_id="t1", created_at=T0)
+    assert params["KeyConditionExpression"] == "#n0 = :v0 AND #n1 = :v1"
+    assert params["ExpressionAttributeValues"][":v1"] == {"S": "2024-01-01T00:00:00.000000Z"}
+
+
+def test_query_request_sort_key_template_keyword_renders_the_key(gateway: TableGateway) -> None:
+    params = ReadApi[Member](gateway).explain.query(tenant_id="acme", user_id="u1")
+    assert params["KeyConditionExpression"] == "#n0 = :v0 AND #n1 = :v1"
+    assert params["ExpressionAttributeValues"][":v1"] == {"S": "USER#u1"}
+
+
+def test_query_request_sort_key_as_keyword_and_sort_is_refused(
+    pipelines: ReadApi[Pipeline],
+) -> None:
+    with pytest.raises(ValidationError, match="both as a keyword and as sort="):
+        pipelines.explain.query(index="tenant-index", tenant_id="t1", created_at=T0, sort=T0)
+
+
 def test_query_request_with_filter_sends_no_limit(pipelines: ReadApi[Pipeline]) -> None:
     params = pipelines.explain.query(pipeline_id="p1", filter=Attr("owner") == "x", limit=5)
     assert params["FilterExpression"] == "#n1 = :v1"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -167,3 +168,14 @@ def test_yaml_with_short_tags_decodes_to_the_same_template(sample: ModuleType) -
     decoded, problems = decode_str(render_cloudformation(template))
     assert problems == []
     assert json.loads(json.dumps(decoded)) == template
+
+
+def test_yaml_without_pyyaml_names_the_extra(
+    sample: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ddbwrap.tooling._yaml import MissingDependencyError
+
+    monkeypatch.setitem(sys.modules, "yaml", None)
+    with pytest.raises(MissingDependencyError, match=r"ddbwrap\[yaml\]"):
+        render_cloudformation(cloudformation_template(models(sample)))
+    assert render_cloudformation(cloudformation_template(models(sample)), as_json=True)

@@ -248,3 +248,13 @@ def test_batch_left_by_an_exception_sends_nothing(gateway: TableGateway) -> None
         batch.put(Item(item_id="i1"))
         raise RuntimeError("stop")
     assert (batch.pending, batch.written) == ((), 0)
+
+
+def test_write_api_of_a_plain_pydantic_model_is_refused() -> None:
+    import pydantic
+
+    class Plain(pydantic.BaseModel):
+        x: int
+
+    with pytest.raises(ModelDefinitionError, match="Plain is not a DomainModel"):
+        WriteApi[Plain]  # type: ignore[type-var]

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+from pydantic import Field
 
 from ddbwrap import (
     GSI,
@@ -304,7 +305,6 @@ def test_update_with_builder_merges_server_fields() -> None:
     [
         (Update().set("version", 9), "server-managed"),
         (Update().set("stage", "prod"), "key template"),
-        (Update().set("expires_at", NOW), "TTL attribute"),
     ],
 )
 def test_update_builder_on_a_guarded_field_is_refused(update: Update, reason: str) -> None:
@@ -523,3 +523,64 @@ def test_failure_after_the_unique_value_changed_is_stale() -> None:
 def test_condition_text_reads_like_the_builder() -> None:
     condition = (Attr("a") == 1) & ~Attr("b").exists()
     assert condition_text(condition) == "(Attr('a') == 1) & (~(Attr('b').exists()))"
+
+
+def test_upsert_with_builder_that_would_store_an_unreadable_item_is_refused() -> None:
+    with pytest.raises(ValidationError, match="without name, tenant_id"):
+        update_plan(
+            Pipeline, KEY, Update().increment("runs"), now=NOW, expected_version=0, must_exist=False
+        )
+
+
+class Tally(DomainModel):
+    tally_id: str
+    count: int = 0
+    created_at: dt.datetime | None = None
+
+    class Meta:
+        table_name = "tallies"
+        partition_key = "tally_id"
+        created_at_attribute = "created_at"
+
+
+def test_upsert_with_builder_sets_created_at_only_when_missing() -> None:
+    changes = Update().increment("count")
+    plan = update_plan(Tally, {"tally_id": "t"}, changes, now=NOW, must_exist=False)
+    params = plan.main.params
+    assert "created_at = if_not_exists(created_at, :v" in resolved(
+        params, params["UpdateExpression"]
+    )
+
+
+def test_update_builder_on_a_key_field_is_refused() -> None:
+    with pytest.raises(ValidationError, match="primary key"):
+        update_plan(Pipeline, KEY, Update().set("pipeline_id", "p2"), now=NOW, expected_version=1)
+
+
+class Aliased(DomainModel):
+    aliased_id: str = Field(alias="Id")
+    display_name: str = Field(alias="DisplayName")
+
+    class Meta:
+        table_name = "aliased"
+        partition_key = "aliased_id"
+
+
+class NewAliased(CreateDTO[Aliased]):
+    aliased_id: str
+    display_name: str
+
+
+class RenameAliased(UpdateDTO[Aliased]):
+    display_name: str
+
+
+def test_create_from_dto_stores_aliased_attribute_names() -> None:
+    plan = create_plan(Aliased, NewAliased(aliased_id="a", display_name="Ada"), now=NOW)
+    assert plan.main.params["Item"] == {"Id": {"S": "a"}, "DisplayName": {"S": "Ada"}}
+
+
+def test_update_writes_the_aliased_attribute_name() -> None:
+    plan = update_plan(Aliased, {"aliased_id": "a"}, RenameAliased(display_name="Bo"), now=NOW)
+    params = plan.main.params
+    assert resolved(params, params["UpdateExpression"]) == "SET DisplayName = :v0"

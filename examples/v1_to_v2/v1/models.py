@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional  # noqa: UP035 - V1 code
 
 import pydantic.v1 as pydantic_v1
 from pydantic import BaseModel

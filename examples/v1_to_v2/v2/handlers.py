@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ddbwrap import AlreadyExistsError, DdbwrapError, ItemNotFoundError
-from ddbwrap.write import WriteApi
+from ddbwrap.write import ANY_VERSION, WriteApi
 
 from .apis import PipelineConfigReadApi, PipelineRunReadApi
 from .models import (
@@ -40,7 +40,9 @@ def register_pipeline(
 
 def rename_pipeline(writes: WriteApi[PipelineConfig], pipeline_id: str, name: str) -> bool:
     try:
-        writes.update({"pipeline_id": pipeline_id}, RenamePipeline(name=name))
+        writes.update(
+            {"pipeline_id": pipeline_id}, RenamePipeline(name=name), expected_version=ANY_VERSION
+        )
     except ItemNotFoundError:
         return False
     return True
@@ -96,7 +98,10 @@ def delete_pipeline(
     try:
         for run in run_reads.query_all(pipeline_id=pipeline_id):
             run_writes.delete(run)
-        return writes.delete({"pipeline_id": pipeline_id}, return_old=True) is not None
+        old = writes.delete(
+            {"pipeline_id": pipeline_id}, expected_version=ANY_VERSION, return_old=True
+        )
+        return old is not None
     except DdbwrapError:
         logger.exception("could not delete pipeline %s", pipeline_id)
         raise

@@ -83,4 +83,4 @@ class PipelineRun(DomainModel):
 
 class FinishRun(UpdateDTO[PipelineRun]):
     status: Literal["running", "succeeded", "failed"]
-    finished_at: datetime
+    finished_at: datetime | None

@@ -1,12 +1,15 @@
-"""The ``ddbwrap`` console command: tables, exports, contract, schema lock/check/diff, lint."""
+"""The ``ddbwrap`` console command: tables, exports, contract, schema lock/check/diff, lint,
+migrate (V1 -> V2)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from collections.abc import Sequence
 
 from ddbwrap.errors import DdbwrapError
+from ddbwrap.v1 import cli as migrate
 
 from . import contract, export, lint, schema, tables
 from .common import EXIT_CODES, EXIT_USAGE, CommandError
@@ -20,14 +23,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="ddbwrap",
-        description="Schema tooling for ddbwrap models: create tables, export CloudFormation / "
-        "JSON Schema / TypeScript / migration contracts, lock the schema, find drift, lint.",
+        description=textwrap.fill(
+            "Schema tooling for ddbwrap models: create tables, export CloudFormation / JSON "
+            "Schema / TypeScript / migration contracts, lock the schema, find drift, lint, "
+            "migrate V1 code to V2.",
+            88,
+        ),
         epilog=EXIT_CODES + "\n\nRun `ddbwrap COMMAND --help` for the options of a command.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"ddbwrap {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (tables, export, contract, schema, lint):
+    for module in (tables, export, contract, schema, lint, migrate):
         module.register(commands)
     return parser
 

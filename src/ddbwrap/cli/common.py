@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import json
 import sys
+import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ddbwrap.errors import DdbwrapError
+from ddbwrap.gateway import TableGateway
 from ddbwrap.tooling.discover import Discovered, discover, discover_models
 from ddbwrap.tooling.findings import Severity
 
@@ -45,10 +47,12 @@ def subcommand(
     subparsers: Any, name: str, help_text: str, description: str = ""
 ) -> argparse.ArgumentParser:
     """A subparser with the exit-codes epilog and raw formatting."""
+    paragraphs = (description or help_text).split("\n\n")
+    text = "\n\n".join(p if "\n" in p else textwrap.fill(p, 88) for p in paragraphs)
     parser: argparse.ArgumentParser = subparsers.add_parser(
         name,
         help=help_text,
-        description=description or help_text,
+        description=text,
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -130,14 +134,14 @@ def add_connection(parser: argparse.ArgumentParser) -> None:
         "--table-prefix", help="prepended to every table name (default: $DDBWRAP_TABLE_PREFIX)"
     )
     group.add_argument(
-        "--table-suffix", help="appended to every table name, e.g. -dev ($DDBWRAP_TABLE_SUFFIX)"
+        "--table-suffix",
+        help="appended to every table name; write --table-suffix=-dev when it starts with '-' "
+        "(default: $DDBWRAP_TABLE_SUFFIX)",
     )
 
 
-def gateway_from(args: argparse.Namespace) -> Any:
+def gateway_from(args: argparse.Namespace) -> TableGateway:
     """A TableGateway for the connection options (exit 3 when the client cannot be made)."""
-    from ddbwrap.gateway import TableGateway
-
     kwargs: dict[str, Any] = {}
     if args.endpoint_url:
         kwargs["endpoint_url"] = args.endpoint_url

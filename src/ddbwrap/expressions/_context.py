@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..codec import AttributeValue, encode_key_value, encode_value
+from ..codec import AttributeValue, encode_key_value, encode_value, ttl_value
 from ..errors import ValidationError
 from ..model import schema_of
 from ..schema import TableSchema
@@ -51,6 +51,8 @@ class Context:
         try:
             if target is not None and target.key is not None:
                 return encode_key_value(value, zone=zone)
+            if target is not None and self._is_ttl(target):
+                return ttl_value(value, zone=zone)
             return encode_value(value, zone=zone)
         except ValidationError as exc:
             field = str(target.path) if target is not None else None
@@ -59,6 +61,11 @@ class Context:
                 model=self.schema.model_name,
                 field=field,
             ) from None
+
+    def _is_ttl(self, target: ResolvedPath) -> bool:
+        """True for the top-level TTL attribute, stored as epoch seconds (a Number)."""
+        ttl = self.schema.ttl_attribute
+        return ttl is not None and target.stored == (ttl,)
 
     def value(self, value: Any, target: ResolvedPath | None, what: str) -> str:
         """A ``:v`` placeholder for ``value``; an empty set is refused (it has no encoding)."""

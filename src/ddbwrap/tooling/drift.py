@@ -132,7 +132,7 @@ def _compare_indexes(
     for name, index in want.items():
         live = have.get(name)
         if live is None:
-            findings.append(_missing_index(spec, index, kind))
+            findings.append(_missing_index(spec, index, kind, _physical(spec, desc)))
             continue
         if _key_pairs(index["KeySchema"]) != _key_pairs(live.get("KeySchema", [])):
             findings.append(
@@ -166,7 +166,7 @@ def _compare_indexes(
     return findings
 
 
-def _missing_index(spec: TableSpec, index: Mapping[str, Any], kind: str) -> Finding:
+def _missing_index(spec: TableSpec, index: Mapping[str, Any], kind: str, physical: str) -> Finding:
     if kind == "LSI":
         return _finding(
             spec,
@@ -180,7 +180,7 @@ def _missing_index(spec: TableSpec, index: Mapping[str, Any], kind: str) -> Find
     definitions = [d for d in spec.params["AttributeDefinitions"] if d["AttributeName"] in keys]
     create = {k: v for k, v in index.items() if k != "ProvisionedThroughput"}
     command = (
-        f"aws dynamodb update-table --table-name <{spec.table}> --attribute-definitions "
+        f"aws dynamodb update-table --table-name {physical} --attribute-definitions "
         f"'{json.dumps(definitions)}' --global-secondary-index-updates "
         f"'{json.dumps([{'Create': create}])}'"
     )
@@ -224,7 +224,8 @@ def _compare_billing(spec: TableSpec, live: LiveTable) -> list[Finding]:
             Severity.MEDIUM,
             "DDB209",
             f"billing mode is {live.billing_mode}, the models declare {want}",
-            f"aws dynamodb update-table --table-name <{spec.table}> --billing-mode {want}, or "
+            f"aws dynamodb update-table --table-name {_physical(spec, live.description)} "
+            f"--billing-mode {want}, or "
             "set Meta.billing_mode to match",
         )
     ]
@@ -315,6 +316,11 @@ def _finding(
     subject: str | None = None,
 ) -> Finding:
     return Finding(severity, code, message, fix, table=spec.table, subject=subject)
+
+
+def _physical(spec: TableSpec, desc: Mapping[str, Any]) -> str:
+    """The table's name at the endpoint (for commands in fixes)."""
+    return str(desc.get("TableName") or f"<{spec.table}>")
 
 
 def _key_pairs(schema: Iterable[Mapping[str, Any]]) -> list[tuple[str, str]]:

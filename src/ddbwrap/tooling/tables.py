@@ -64,7 +64,7 @@ def create_tables(
             created.append((spec, result))
         else:
             result.action = "exists"
-            result.notes.append("already exists; not changed (use `tables ensure` to compare)")
+            result.notes.append("not changed; `tables ensure` compares it with the models")
         results.append(result)
     _finish(gateway, created, progress)
     return results
@@ -77,6 +77,8 @@ def ensure_tables(
     results = []
     created = []
     for spec in table_specs(models):
+        if progress:
+            progress(f"checking {gateway.physical_table_name(spec.table)}")
         live = fetch_live(gateway, spec.table)
         result = _result(gateway, spec, "ok")
         if live is None:

@@ -91,6 +91,7 @@ OTHER_NAMES: dict[str, str] = {
     "(`ddbwrap migrate scaffold module:Repository` writes them)",
     "V1Adapter": "the ReadApi/WriteApi it wraps (move the call site to them)",
     "as_v1_repository": "the ReadApi/WriteApi it wraps (move the call site to them)",
+    "RepositoryLike": "ReadApi[M] / WriteApi[M] (move the call site to them)",
     "to_domain_model": "the V2 DomainModel itself (`ddbwrap migrate scaffold` writes it)",
     "derive_domain_model": "the V2 DomainModel itself (`ddbwrap migrate scaffold` writes it)",
     "v1_errors": "nothing: V2 raises ddbwrap errors directly",
@@ -103,6 +104,9 @@ OTHER_NAMES: dict[str, str] = {
 }
 
 V1_NAMES: dict[str, str] = {**EXCEPTIONS, **TIMEZONE_HELPERS, **OTHER_NAMES}
+
+_V1_SHAPED = frozenset({"V1Adapter", "as_v1_repository", "RepositoryLike"})
+"""ddbwrap.v1 names whose instances have the V1 repository's methods."""
 
 PYDANTIC_METHODS: dict[str, str] = {
     "dict": ".model_dump()",
@@ -374,23 +378,40 @@ class _FileChecker(ast.NodeVisitor):
             target, (ast.Name, ast.Attribute)
         )
 
+    def is_repository_type(self, node: ast.expr) -> bool:
+        """A repository class, or a V1-shaped type (``V1Adapter``, ``RepositoryLike``)."""
+        target = node.value if isinstance(node, ast.Subscript) else node
+        return self.is_repository_class(node) or self.imports.v1_symbol(target) in _V1_SHAPED
+
     def mentions_repository(self, annotation: ast.expr | None) -> bool:
         if annotation is None:
             return False
-        if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
-            try:
-                annotation = ast.parse(annotation.value, mode="eval").body
-            except SyntaxError:
-                return False
-        return any(
-            isinstance(n, (ast.Name, ast.Attribute)) and self.is_repository_class(n)
-            for n in ast.walk(annotation)
-        )
+        for node in ast.walk(annotation):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                try:  # a string annotation, whole or nested: Optional["Repo"]
+                    parsed = ast.parse(node.value, mode="eval").body
+                except SyntaxError:
+                    continue
+                if self.mentions_repository(parsed):
+                    return True
+            elif isinstance(node, (ast.Name, ast.Attribute)) and self.is_repository_type(node):
+                return True
+        return False
 
     def makes_repository(self, value: ast.expr | None) -> bool:
+        """A call that returns a repository (or an adapter)."""
         if not isinstance(value, ast.Call):
             return False
-        return self.is_repository_class(value.func) or _dotted(value.func) in self.factories
+        func = value.func
+        return (
+            self.is_repository_class(func)
+            or self.imports.v1_symbol(func) in _V1_SHAPED
+            or _dotted(func) in self.factories
+        )
+
+    def instantiates_repository(self, value: ast.Call) -> bool:
+        """A repository class called (the ``repository-instance`` usage)."""
+        return self.is_repository_class(value.func)
 
     def _collect_instances(self) -> None:
         for node in ast.walk(self.tree):
@@ -422,21 +443,21 @@ class _FileChecker(ast.NodeVisitor):
         module = node.module or ""
         if node.level == 0 and _is_v1_module(module):
             for alias in node.names:
-                self.add(node, "import", alias.name, _import_replacement(alias.name))
+                self.add(alias, "import", alias.name, _import_replacement(alias.name))
         elif node.level == 0 and module == "ddbwrap":
             for alias in node.names:
                 if alias.name == "v1":
-                    self.add(node, "import", V1_MODULE, "the ddbwrap top-level API")
+                    self.add(alias, "import", V1_MODULE, "the ddbwrap top-level API")
         elif node.level == 0 and (module == "pydantic.v1" or module.startswith("pydantic.v1.")):
             for alias in node.names:
-                self.add(node, "pydantic-v1", f"{module}.{alias.name}", "pydantic v2 (pydantic)")
+                self.add(alias, "pydantic-v1", f"{module}.{alias.name}", "pydantic v2 (pydantic)")
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
             if _is_v1_module(alias.name):
-                self.add(node, "import", alias.name, "the ddbwrap top-level API")
+                self.add(alias, "import", alias.name, "the ddbwrap top-level API")
             elif alias.name == "pydantic.v1" or alias.name.startswith("pydantic.v1."):
-                self.add(node, "pydantic-v1", alias.name, "pydantic v2 (pydantic)")
+                self.add(alias, "pydantic-v1", alias.name, "pydantic v2 (pydantic)")
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         if any(self.is_repository_class(base) for base in node.bases):
@@ -481,7 +502,7 @@ class _FileChecker(ast.NodeVisitor):
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
-        if self.makes_repository(node) and id(func) not in self.skip:
+        if self.instantiates_repository(node) and id(func) not in self.skip:
             symbol = _dotted(func) or "repository"
             self.add(
                 node,

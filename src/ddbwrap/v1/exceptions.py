@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from ..errors import (
     DOCS_BASE,
@@ -47,9 +47,14 @@ E = TypeVar("E", bound=DdbwrapError)
 class DynamoDBWrapperError(DdbwrapError):
     """V1's root exception; every error a V1 entry point raises is one (and a DdbwrapError)."""
 
+    _ddb_class: ClassVar[type[DdbwrapError] | None] = None
+    """The ddbwrap class a converted error came from (its docs section and code)."""
+
     @property
     def docs_url(self) -> str:
         """The section of docs/errors.md of the ddbwrap class this error also is."""
+        if self._ddb_class is not None:
+            return DOCS_BASE + "#" + self._ddb_class.__name__.lower()
         for klass in type(self).__mro__:
             if klass.__module__ == DdbwrapError.__module__:
                 return DOCS_BASE + "#" + klass.__name__.lower()
@@ -115,7 +120,12 @@ def v1_class_for(error_type: type[DdbwrapError]) -> type[DynamoDBWrapperError]:
         combined = type(
             error_type.__name__,
             (v1, error_type),
-            {"__module__": __name__, "__doc__": error_type.__doc__},
+            {
+                "__module__": __name__,
+                "__doc__": error_type.__doc__,
+                "code": error_type.code,
+                "_ddb_class": error_type,
+            },
         )
     _COMBINED[error_type] = combined
     return combined

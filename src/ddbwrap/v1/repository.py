@@ -159,7 +159,7 @@ class BaseRepository(Generic[T]):
     def create(self, item: T) -> T:
         """Store a new item; ``ItemAlreadyExistsException`` when one has the same key."""
         with v1_errors():
-            return self._from_domain(self._adapter.create(self._adapter.instance(item)))
+            return self._from_domain(self._adapter.create(item))
 
     def update(self, item_or_key: Any, changes: Mapping[str, Any] | None = None) -> T:
         """Update an existing item (``ItemNotFoundException`` when there is none); returns it
@@ -169,11 +169,7 @@ class BaseRepository(Generic[T]):
         only the fields given (the key: hash key value, ``(hash, range)``, a dict, an item).
         """
         with v1_errors():
-            if changes is None:
-                updated = self._adapter.update(self._adapter.instance(item_or_key))
-            else:
-                updated = self._adapter.update(item_or_key, changes)
-            return self._from_domain(updated)
+            return self._from_domain(self._adapter.update(item_or_key, changes))
 
     def delete(self, hash_key_or_item: Any, range_key: Any = None) -> bool:
         """Delete the item; True when there was one to delete."""

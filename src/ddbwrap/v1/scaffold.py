@@ -42,6 +42,8 @@ from .bridge import to_domain_model
 
 __all__ = ["ScaffoldError", "load_repository", "scaffold_source"]
 
+MIGRATION_DOCS = "https://ddbwrap.readthedocs.io/en/latest/migration/"
+
 _UNION_ORIGINS: tuple[Any, ...] = (Union, types.UnionType)
 _SIMPLE: dict[type, tuple[str, str | None]] = {
     str: ("str", None),
@@ -64,6 +66,11 @@ class ScaffoldError(DdbwrapError):
     """The repository cannot be loaded or its model cannot be written as source."""
 
     code = "ddbwrap.v1.scaffold"
+
+    @property
+    def docs_url(self) -> str:
+        """The migration guide's section on scaffolding."""
+        return MIGRATION_DOCS + "#step-2-generate-the-v2-model-ddbwrap-migrate-scaffold"
 
 
 def load_repository(spec: str) -> type[Any]:

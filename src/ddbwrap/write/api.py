@@ -23,7 +23,7 @@ import random
 import time
 import types
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, ClassVar, Generic, Literal, TypeVar, overload
+from typing import Any, ClassVar, Generic, Literal, TypeVar, cast, overload
 
 from pydantic import ValidationError as PydanticValidationError
 
@@ -92,8 +92,13 @@ class WriteApi(Generic[M]):
 
     def __class_getitem__(cls, params: Any) -> Any:
         alias = super().__class_getitem__(params)  # type: ignore[misc]
-        if not (isinstance(params, type) and issubclass(params, DomainModel)):
-            return alias  # a TypeVar (generic subclass) or an error pydantic reports later
+        if not isinstance(params, type):
+            return alias  # a TypeVar: a generic subclass, bound later
+        if not issubclass(params, DomainModel):
+            raise ModelDefinitionError(
+                f"{cls.__name__}[{params.__name__}]",
+                f"{params.__name__} is not a DomainModel; WriteApi writes DomainModel subclasses",
+            )
         key = (cls, params)
         bound = _BOUND.get(key)
         if bound is None:
@@ -103,8 +108,8 @@ class WriteApi(Generic[M]):
                 namespace["__module__"] = cls.__module__
                 namespace["__qualname__"] = f"{cls.__qualname__}[{params.__name__}]"
 
-            bound = types.new_class(f"{cls.__name__}[{params.__name__}]", (alias,), {}, body)
-            _BOUND[key] = bound
+            made = types.new_class(f"{cls.__name__}[{params.__name__}]", (alias,), {}, body)
+            bound = _BOUND.setdefault(key, made)  # threads racing here agree on one class
         return bound
 
     def __init__(
@@ -129,8 +134,7 @@ class WriteApi(Generic[M]):
     @property
     def model(self) -> type[M]:
         """The domain model this API writes."""
-        model: Any = type(self).__ddb_model__
-        return model  # type: ignore[no-any-return]
+        return cast("type[M]", type(self).__ddb_model__)
 
     # -- create ---------------------------------------------------------------------------
 

@@ -36,7 +36,7 @@ from ..codec import Item, codec_for, key_description
 from ..errors import UnprocessedItemsError, ValidationError
 from ..gateway import TableGateway
 from ..model import DomainModel, schema_of
-from .requests import KeyLike, Params, encode_item, wire_key
+from .requests import KeyLike, Params, wire_key
 from .unique import owner_text
 
 M = TypeVar("M", bound=DomainModel)
@@ -97,7 +97,7 @@ class BatchWriter(Generic[M]):
                 f"batch.put takes a {self.model.__name__}, not {type(item).__name__}",
                 model=self.model.__name__,
             )
-        encoded = encode_item(self._codec, item)
+        encoded = self._codec.encode(item)
         key = self._codec.key_of(item)
         self._queue(BatchEntry("put", key, item, {"PutRequest": {"Item": encoded}}))
 

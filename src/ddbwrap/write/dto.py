@@ -4,7 +4,8 @@ A DTO declares some of ``M``'s fields (checked at class definition: names, types
 every value it is given is validated twice: by the DTO's own declaration, then by ``M``'s rules
 for that field (its type, constraints such as ``max_length`` and its ``@field_validator``s),
 so a DTO can never carry a value the domain model would refuse. ``M``'s normalisations (a
-validator that lower-cases an email, say) apply too: the DTO holds the value ``M`` would.
+validator that lower-cases an email, say) apply too: the DTO holds the value ``M`` would. As on
+every read (which validates stored values with the same rules), validators must be idempotent.
 
 Definition-time rules (``ModelDefinitionError``):
 

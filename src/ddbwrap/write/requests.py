@@ -40,7 +40,6 @@ from ..schema import TableSchema
 from . import unique
 from .dto import CreateDTO, UpdateDTO, domain_field_validator
 from .locking import ExpectedVersion, resolve_expected
-from .timestamps import ttl_value
 
 M = TypeVar("M", bound=DomainModel)
 
@@ -198,28 +197,6 @@ def key_values(model: type[DomainModel], key: KeyLike) -> dict[str, Any]:
 def wire_key(model: type[DomainModel], key: KeyLike) -> Item:
     """The primary key in wire form."""
     return codec_for(model).key(key_values(model, key))
-
-
-def encode_field(codec: ItemCodec[Any], name: str, value: Any) -> AttributeValue | None:
-    """One field's stored form: the codec's, except the TTL field (epoch seconds, ``N``)."""
-    schema = codec.schema
-    if name == schema.ttl_field:
-        return ttl_value(value, zone=schema.naive_datetime_zone)
-    return codec.encode_field(name, value)
-
-
-def encode_item(codec: ItemCodec[M], instance: M) -> Item:
-    """A whole item in stored form (templates rendered, size-checked, TTL as epoch seconds)."""
-    item = codec.encode(instance)
-    ttl = codec.schema.ttl_field
-    if ttl is not None:
-        attribute = codec.schema.field_attributes[ttl]
-        av = ttl_value(getattr(instance, ttl), zone=codec.schema.naive_datetime_zone)
-        if av is None:
-            item.pop(attribute, None)
-        else:
-            item[attribute] = av
-    return item
 
 
 def condition_text(condition: Condition | None) -> str | None:
@@ -507,7 +484,7 @@ def create_plan(
     schema = schema_of(model)
     codec = codec_for(model)
     instance = new_instance(model, obj, now)
-    item = encode_item(codec, instance)
+    item = codec.encode(instance)
     key = codec.key_of(instance)
     expr = _Expression()
     expr.not_exists(schema.partition_key.attribute)
@@ -559,7 +536,7 @@ def put_plan(
     stamped = instance.model_copy(
         update={k: v for k, v in server.items() if k == schema.updated_at_field}
     )
-    item = encode_item(codec, stamped)
+    item = codec.encode(stamped)
     key = codec.key_of(instance)
     skip = {k.attribute for k in schema.key_attributes}
     expr = _Expression()
@@ -569,7 +546,7 @@ def put_plan(
     if schema.created_at_field:
         created = schema.field_attributes[schema.created_at_field]
         skip.add(created)
-        expr.set_if_missing(created, encode_field(codec, schema.created_at_field, now) or {})
+        expr.set_if_missing(created, codec.encode_field(schema.created_at_field, now) or {})
     for attribute, av in item.items():
         if attribute not in skip:
             expr.set(attribute, av)
@@ -644,13 +621,19 @@ def update_plan(
             model=model.__name__,
         )
     if schema.updated_at_field and schema.updated_at_field not in touched:
-        av = encode_field(codec, schema.updated_at_field, now)
+        av = codec.encode_field(schema.updated_at_field, now)
         assert av is not None
         expr.set(schema.field_attributes[schema.updated_at_field], av)
     if schema.version_attribute:
         expr.bump(schema.version_attribute)
     if must_exist:
         expr.exists(schema.partition_key.attribute)
+    else:
+        _check_bare_item(model, key_values(model, key), touched, now)
+        if schema.created_at_field and schema.created_at_field not in touched:
+            created = codec.encode_field(schema.created_at_field, now)
+            assert created is not None
+            expr.set_if_missing(schema.field_attributes[schema.created_at_field], created)
     if expected is not None and schema.version_attribute:
         expr.version(schema.version_attribute, expected)
     guards = _move_guards(model, expr, wkey, new_unique, current, "update")
@@ -673,6 +656,26 @@ def update_plan(
         seen_unique=guards.seen if new_unique and current is not None else None,
     )
     return WritePlan("update", model, wkey, (main, *guards.actions), return_values="ALL_NEW")
+
+
+def _check_bare_item(
+    model: type[DomainModel], key: Mapping[str, Any], touched: set[str], now: dt.datetime
+) -> None:
+    """An update that may create the item must not create one the model cannot read back:
+    every required field must be in the key, set by the update, or server-managed."""
+    server = _server_values(schema_of(model), now, version=1)
+    try:
+        model.model_validate({**key, **server})
+    except PydanticValidationError as exc:
+        missing = sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]} - touched)
+        if not missing:
+            return
+        raise ValidationError(
+            f"an update that may create the item (upsert) would store an item without "
+            f"{', '.join(missing)}, which {model.__name__} requires; upsert with an UpdateDTO "
+            "that sets them, or give them defaults",
+            model=model.__name__,
+        ) from None
 
 
 def unique_fields_changed(model: type[DomainModel], changes: UpdateDTO[Any] | Update) -> bool:
@@ -707,7 +710,7 @@ def _dto_actions(
         )
     for name, value in changes.items():
         attribute = schema.field_attributes[name]
-        av = None if value is None else encode_field(codec, name, value)
+        av = None if value is None else codec.encode_field(name, value)
         if av is None:
             expr.remove(attribute)
         else:
@@ -767,25 +770,12 @@ def _builder_actions(model: type[DomainModel], expr: _Expression, update: Update
                 f"{key.attribute!r}), which must be rebuilt from all its parts; set "
                 "them through an UpdateDTO"
             )
-        elif head == schema.ttl_field and _ttl_is_datetime(model):
-            why = (
-                "is the TTL attribute, stored as epoch seconds; set it through an UpdateDTO "
-                "(an Update() would store the datetime as text, which TTL ignores)"
-            )
         elif head in schema.attribute_fields and head not in schema.field_attributes:
             why = f"is the stored name of field {schema.attribute_fields[head]!r}; use that"
         if why is not None:
             raise ValidationError(f"Update() on {head!r}: {why}", model=model.__name__, field=head)
     expr.merge(update.compile(model, expr.placeholders))
     return touched
-
-
-def _ttl_is_datetime(model: type[DomainModel]) -> bool:
-    from ..annotations import is_datetime
-
-    schema = schema_of(model)
-    assert schema.ttl_field is not None
-    return is_datetime(model.model_fields[schema.ttl_field].annotation)
 
 
 # --- delete / check -------------------------------------------------------------------------

@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from ..codec import codec_for, decode_value
 from ..errors import (
@@ -52,7 +52,6 @@ from .requests import (
     create_plan,
     decode_quietly,
     delete_plan,
-    encode_item,
     explain_failure,
     put_plan,
     unique_fields_changed,
@@ -241,7 +240,7 @@ class Transaction:
 
     def _current(self, model: type[DomainModel], key: KeyLike) -> Current:
         if isinstance(key, model):
-            return encode_item(codec_for(model), key)
+            return codec_for(model).encode(key)
         return self._read(model, key)
 
     def _read(self, model: type[DomainModel], key: KeyLike) -> Current:
@@ -337,15 +336,10 @@ class Transaction:
 
 
 def _model_of(obj: M | CreateDTO[M]) -> type[M]:
-    model: Any
-    if isinstance(obj, CreateDTO):
-        model = type(obj).domain_model()
-    elif isinstance(obj, DomainModel):
-        model = type(obj)
-    else:
-        model = None
-    if model is not None:
-        return model  # type: ignore[no-any-return]
-    raise ValidationError(
-        f"create takes a DomainModel instance or a CreateDTO, not {type(obj).__name__}"
-    )
+    """The model a create writes: the DTO's domain model, or the instance's class."""
+    model: Any = type(obj).domain_model() if isinstance(obj, CreateDTO) else type(obj)
+    if not (isinstance(model, type) and issubclass(model, DomainModel)):
+        raise ValidationError(
+            f"create takes a DomainModel instance or a CreateDTO, not {type(obj).__name__}"
+        )
+    return cast("type[M]", model)
