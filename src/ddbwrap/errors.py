@@ -230,3 +230,24 @@ class ServiceError(DdbwrapError):
     def __init__(self, message: str, *, aws_code: str | None = None) -> None:
         super().__init__(message)
         self.aws_code = aws_code
+
+
+# --- tooling --------------------------------------------------------------------------------
+
+
+class DiscoveryError(DdbwrapError):
+    """An import path names nothing importable, or no model where models were expected."""
+
+    code = "ddbwrap.tooling.discovery"
+
+
+class MissingDependencyError(DdbwrapError):
+    """An optional dependency needed for this feature is not installed."""
+
+    code = "ddbwrap.tooling.missing_dependency"
+
+
+class ContractFormatError(ValidationError):
+    """The contract file is not JSON, or not a list of entries."""
+
+    code = "ddbwrap.tooling.contract_format"

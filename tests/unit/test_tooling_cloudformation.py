@@ -173,7 +173,7 @@ def test_yaml_with_short_tags_decodes_to_the_same_template(sample: ModuleType) -
 def test_yaml_without_pyyaml_names_the_extra(
     sample: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ddbwrap.tooling._yaml import MissingDependencyError
+    from ddbwrap.errors import MissingDependencyError
 
     monkeypatch.setitem(sys.modules, "yaml", None)
     with pytest.raises(MissingDependencyError, match=r"ddbwrap\[yaml\]"):

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from ddbwrap import DomainModel
-from ddbwrap.errors import ValidationError
+from ddbwrap.errors import ContractFormatError, ValidationError
 from ddbwrap.tooling.contract import migration_contract
-from ddbwrap.tooling.contract_check import ContractFormatError, check_contract, load_contract
+from ddbwrap.tooling.contract_check import check_contract, load_contract
 from ddbwrap.tooling.findings import Severity
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

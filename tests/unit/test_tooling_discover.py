@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ddbwrap.tooling.discover import DiscoveryError, discover, discover_models
+from ddbwrap.errors import DiscoveryError
+from ddbwrap.tooling.discover import discover, discover_models
 
 MODEL = """
 from pydantic import BaseModel

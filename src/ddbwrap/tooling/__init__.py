@@ -6,11 +6,12 @@ Everything the ``ddbwrap`` command does is a function here, usable from code and
     models = discover_models("app.models")
 """
 
+from ..errors import ContractFormatError, DiscoveryError, MissingDependencyError
 from .attributes import StoredAttribute, dynamo_types, stored_attributes
 from .cloudformation import CloudFormationOptions, cloudformation_template, render_cloudformation
 from .contract import migration_contract
-from .contract_check import ContractFormatError, check_contract, load_contract
-from .discover import Discovered, DiscoveryError, discover, discover_models, is_table_model
+from .contract_check import check_contract, load_contract
+from .discover import Discovered, discover, discover_models, is_table_model
 from .drift import compare, diff_tables, fetch_live
 from .drift_items import check_items, sample_items
 from .findings import Finding, Severity, render_json, render_markdown, render_text
@@ -29,6 +30,7 @@ __all__ = [
     "Discovered",
     "DiscoveryError",
     "Finding",
+    "MissingDependencyError",
     "Severity",
     "StoredAttribute",
     "TableSpec",

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ddbwrap.errors import DdbwrapError
+from ddbwrap.errors import MissingDependencyError
 
 _SHORT_TAGS = {"Fn::Sub": "!Sub", "Ref": "!Ref", "Fn::GetAtt": "!GetAtt"}
 
-
-class MissingDependencyError(DdbwrapError):
-    """An optional dependency needed for this feature is not installed."""
-
-    code = "ddbwrap.tooling.missing_dependency"
 
 
 def yaml_module() -> Any:

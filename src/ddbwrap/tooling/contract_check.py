@@ -13,18 +13,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ddbwrap.errors import ValidationError
+from ddbwrap.errors import ContractFormatError
 
 from .contract import migration_contract
 from .findings import Finding, Severity
 
 _REQUIRED = ("table", "type", "source_table", "pk", "attributes")
 
-
-class ContractFormatError(ValidationError):
-    """The contract file is not JSON, or not a list of entries."""
-
-    code = "ddbwrap.tooling.contract_format"
 
 
 def load_contract(path: str | Path) -> list[Any]:

@@ -17,14 +17,8 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from ddbwrap.errors import DdbwrapError
+from ddbwrap.errors import DdbwrapError, DiscoveryError
 from ddbwrap.schema import TableSchema
-
-
-class DiscoveryError(DdbwrapError):
-    """An import path names nothing importable, or no model where models were expected."""
-
-    code = "ddbwrap.tooling.discovery"
 
 
 @dataclass(frozen=True)
