@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -49,7 +48,6 @@ if TYPE_CHECKING:
 
 INTEGRATION_MARK = "integration"
 ENDPOINT_FIXTURE = "ddb_endpoint"
-TABLE_ACTIVE_TIMEOUT = 60.0
 _WORKER_OUTPUT_KEY = "ddbwrap_servers"
 
 
@@ -228,69 +226,24 @@ class TableFactory(Protocol):
 def ddb_tables(ddb_client: DynamoDBClient, ddb_gateway: TableGateway) -> Iterator[TableFactory]:
     """A factory that creates the models' tables (once per test) and deletes them afterwards.
 
-    Each model gets its table, with its indexes and TTL, plus the guard-item table of its
-    ``Meta.unique`` fields when it has some. Models sharing a table create it once.
+    Tables come from ``ddbwrap.tooling.create_tables``, exactly as ``ddbwrap tables create``
+    makes them: indexes, TTL, and the guard-item table of ``Meta.unique`` fields. Models sharing
+    a table create it once.
     """
-    from ddbwrap import schema_of
+    from ddbwrap.tooling import create_tables
 
     created: list[str] = []
 
-    def create_once(params: dict[str, Any]) -> None:
-        name = params["TableName"]
-        if name in created:  # models sharing one table (single-table design)
-            return
-        response = ddb_client.create_table(**params)
-        created.append(name)
-        if response["TableDescription"].get("TableStatus") != "ACTIVE":
-            wait_until_active(ddb_client, name)
-
     def create(*models: type[BaseModel]) -> TableGateway:
-        for model in models:
-            schema = schema_of(model)
-            name = ddb_gateway.physical_table_name(schema.table_name)
-            fresh = name not in created
-            create_once(schema.create_table_params(table_name=name))
-            if fresh and schema.ttl_attribute is not None:
-                ddb_client.update_time_to_live(
-                    TableName=name,
-                    TimeToLiveSpecification={
-                        "Enabled": True,
-                        "AttributeName": schema.ttl_attribute,
-                    },
-                )
-            if schema.unique_table is not None:  # guard items of Meta.unique fields
-                guard = ddb_gateway.physical_table_name(schema.unique_table)
-                guard_params = schema.unique_table_params(table_name=guard)
-                if guard_params is not None:
-                    create_once(guard_params)
+        for result in create_tables(ddb_gateway, models):
+            if result.action == "created":
+                created.append(result.physical)
         return ddb_gateway
 
     yield create
     for name in reversed(created):
         with contextlib.suppress(ddb_client.exceptions.ResourceNotFoundException):
             ddb_client.delete_table(TableName=name)
-
-
-def wait_until_active(
-    client: DynamoDBClient, table_name: str, timeout: float = TABLE_ACTIVE_TIMEOUT
-) -> None:
-    """Poll DescribeTable until the table and its GSIs are ACTIVE.
-
-    boto3's ``table_exists`` waiter sleeps whole seconds between polls; DynamoDB Local usually
-    answers ACTIVE at once, and a real endpoint is polled here every 0.1-1 s.
-    """
-    deadline = time.monotonic() + timeout
-    delay = 0.1
-    while True:
-        table = client.describe_table(TableName=table_name)["Table"]
-        statuses = [table.get("TableStatus")]
-        statuses += [gsi.get("IndexStatus") for gsi in table.get("GlobalSecondaryIndexes", [])]
-        if all(status == "ACTIVE" for status in statuses):
-            return
-        if time.monotonic() >= deadline:
-            raise TimeoutError(f"table {table_name} not ACTIVE after {timeout:.0f} s: {statuses}")
-        time.sleep(delay)
-        delay = min(delay * 2, 1.0)
 
 
 def unique_table_prefix(test_name: str) -> str:
