@@ -138,8 +138,8 @@ class TableSchema:
 
     @property
     def key_fields(self) -> tuple[str, ...]:
-        """Model fields that make up the table's primary key."""
-        return tuple(f for key in self.key_attributes for f in key.fields)
+        """Model fields that make up the table's primary key, each once, in declaration order."""
+        return tuple(dict.fromkeys(f for key in self.key_attributes for f in key.fields))
 
     def index(self, name: str) -> IndexSchema:
         """The declared index called ``name``; a clear error lists the declared ones otherwise."""

@@ -36,11 +36,11 @@ from ..errors import (
     ValidationError,
 )
 from ..expressions import Condition, SortCondition
+from ..keys import KeyLike, key_fields
 from ..model import DomainModel
 from .page import BatchResult, CursorCodec, Page, Secret
 from .requests import (
     MAX_TRANSACT_GET,
-    KeyLike,
     OnCorrupt,
     Params,
     ReadPlan,
@@ -48,12 +48,10 @@ from .requests import (
     check_view,
     decode,
     get_request,
-    key_fields,
     key_identity,
     position_of,
     query_plan,
     scan_plan,
-    table_key_fields,
     transact_get_action,
     wire_key,
 )
@@ -142,7 +140,7 @@ class ReadApi(Generic[M]):
         self._codec = codec_for(self._model)
         self._schema = self._codec.schema
         self._cursors = CursorCodec(cursor_secret)
-        self._key_fields = table_key_fields(self._schema)
+        self._key_fields = self._schema.key_fields
 
     # -- introspection ---------------------------------------------------------------------
 
@@ -995,7 +993,7 @@ class Explain:
     ) -> Params:
         """GetItem parameters of ``reads.get(...)``."""
         check_view(self._model, view)
-        fields = table_key_fields(self._reads._schema)
+        fields = self._reads._schema.key_fields
         values = key_fields(self._model, fields, key, key_values, "key")
         return get_request(
             self._model, wire_key(self._model, values), view=view, consistent=consistent

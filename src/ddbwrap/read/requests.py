@@ -8,25 +8,20 @@ Requests carry the *logical* table name; the gateway maps it to the physical one
 
 from __future__ import annotations
 
-import difflib
-import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
 from ..codec import Item, codec_for, decode_value
 from ..errors import CorruptItemError, ValidationError
 from ..expressions import Condition, Placeholders, SortCondition, build_key_condition
+from ..keys import key_fields
 from ..model import DomainModel
 from ..schema import IndexSchema, KeyAttribute, TableSchema
 from .view import View, view_attributes, view_domain
-
-KeyLike = Mapping[str, object] | BaseModel
-"""A key: a mapping of key field names to values, or a model/view instance that has them."""
 
 OnCorrupt = Literal["raise", "skip"] | Callable[[CorruptItemError], None]
 """What a read does with an item that fails validation: raise (default), skip and report it,
@@ -37,101 +32,6 @@ Params = dict[str, Any]
 
 
 # --- keys -----------------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=1024)
-def _adapter(model: type[BaseModel], field: str) -> TypeAdapter[Any]:
-    info = model.model_fields[field]
-    annotation: Any = info.annotation
-    for constraint in info.metadata:  # Annotated[Annotated[T, a], b] == Annotated[T, a, b]
-        annotation = Annotated[annotation, constraint]
-    return TypeAdapter(annotation)
-
-
-def check_field_value(model: type[DomainModel], field: str, value: object) -> Any:
-    """``value`` validated as ``model.field``'s type (wrong types fail before any request)."""
-    try:
-        return _adapter(model, field).validate_python(value)
-    except PydanticValidationError as exc:
-        details = "; ".join(e["msg"] for e in exc.errors(include_url=False))
-        raise ValidationError(
-            f"key value of type {type(value).__name__} is not valid for this field: {details}",
-            model=model.__name__,
-            field=field,
-        ) from None
-
-
-def key_fields(
-    model: type[DomainModel],
-    needed: Sequence[str],
-    key: KeyLike | None,
-    kwargs: Mapping[str, object],
-    what: str,
-) -> dict[str, Any]:
-    """The validated values of exactly the fields ``needed``, from a key object or kwargs.
-
-    Unknown or missing names raise ``ValidationError`` naming the model and the field.
-    """
-    given: dict[str, object]
-    if key is None:
-        given = dict(kwargs)
-    else:
-        if kwargs:
-            raise ValidationError(
-                f"pass the {what} either as one key object or as keyword arguments, not both",
-                model=model.__name__,
-                field=next(iter(kwargs)),
-            )
-        if isinstance(key, BaseModel):
-            _check_instance(model, key)
-            given = {name: getattr(key, name) for name in needed if hasattr(key, name)}
-        elif isinstance(key, Mapping):
-            given = dict(key)
-        else:
-            raise ValidationError(
-                f"a {what} is a mapping of field names to values or a {model.__name__} "
-                f"instance, not {type(key).__name__}",
-                model=model.__name__,
-            )
-    for name in given:
-        if name not in needed:
-            expected = ", ".join(needed)
-            if name in model.model_fields:
-                why = f"is not part of the {what} ({expected})"
-            else:
-                close = difflib.get_close_matches(name, list(needed), n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                why = f"is not a field of {model.__name__}; the {what} is {expected}{hint}"
-            raise ValidationError(why, model=model.__name__, field=name)
-    values: dict[str, Any] = {}
-    for name in needed:
-        if given.get(name) is None:
-            raise ValidationError(
-                f"is missing: the {what} needs {', '.join(needed)}",
-                model=model.__name__,
-                field=name,
-            )
-        values[name] = check_field_value(model, name, given[name])
-    return values
-
-
-def _check_instance(model: type[DomainModel], key: BaseModel) -> None:
-    owner: type[BaseModel] | None = None
-    if isinstance(key, model):
-        return
-    if isinstance(key, View):
-        owner = type(key).__ddb_domain__
-    if owner is not model:
-        raise ValidationError(
-            f"a {type(key).__name__} instance cannot be a key of {model.__name__}; pass a "
-            f"{model.__name__} (or one of its views) or the key fields",
-            model=model.__name__,
-        )
-
-
-def table_key_fields(schema: TableSchema) -> tuple[str, ...]:
-    """The fields that make up the table's primary key, in declaration order."""
-    return tuple(dict.fromkeys(schema.key_fields))
 
 
 def wire_key(model: type[DomainModel], values: Mapping[str, Any]) -> Item:

@@ -17,17 +17,15 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 from ..codec import Item, codec_for
 from ..errors import ItemNotFoundError, ValidationError
 from ..expressions import Placeholders
+from ..keys import KeyLike, key_fields
 from ..model import DomainModel
 from .requests import (
     MAX_TRANSACT_GET,
-    KeyLike,
     Params,
     check_view,
     decode,
-    key_fields,
     key_identity,
     projection_params,
-    table_key_fields,
     wire_key,
 )
 from .view import View, view_attributes
@@ -81,7 +79,7 @@ class Get(Generic[T_co]):
         self.model = model
         self.view = view
         self.values: dict[str, Any] = key_fields(
-            model, table_key_fields(codec.schema), key, key_values, "key"
+            model, codec.schema.key_fields, key, key_values, "key"
         )
         self.key: Item = wire_key(model, self.values)
 

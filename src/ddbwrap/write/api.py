@@ -39,12 +39,12 @@ from ..errors import (
 )
 from ..expressions import Condition, Update
 from ..gateway import TableGateway
+from ..keys import KeyLike
 from ..model import DomainModel, schema_of
 from .batch import DEFAULT_FLUSH_AT, BatchWriter
 from .dto import CreateDTO, UpdateDTO
 from .locking import ANY_VERSION, ExpectedVersion, retry_on_conflict
 from .requests import (
-    KeyLike,
     Params,
     StaleUniqueValueError,
     WritePlan,

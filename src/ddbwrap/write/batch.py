@@ -35,8 +35,9 @@ from typing import Any, Generic, Literal, TypeVar
 from ..codec import Item, codec_for, key_description
 from ..errors import UnprocessedItemsError, ValidationError
 from ..gateway import TableGateway
+from ..keys import KeyLike
 from ..model import DomainModel, schema_of
-from .requests import KeyLike, Params, wire_key
+from .requests import Params, wire_key
 from .unique import owner_text
 
 M = TypeVar("M", bound=DomainModel)

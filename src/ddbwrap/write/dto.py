@@ -22,15 +22,15 @@ Unknown keyword arguments are refused (``extra="forbid"``): a typo is an error, 
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 from pydantic import ValidationError as PydanticValidationError
-from pydantic_core import PydanticCustomError, PydanticUndefined, SchemaValidator
+from pydantic_core import PydanticCustomError, PydanticUndefined
 
 from ..errors import ModelDefinitionError
+from ..keys import domain_field_validator
 from ..model import DomainModel, schema_of
 from ..subset import check_subset, domain_model_of
 
@@ -40,59 +40,6 @@ FieldValidator = Callable[[Any], Any]
 
 
 # --- the domain's per-field validators ------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=2048)
-def domain_field_validator(model: type[BaseModel], name: str) -> FieldValidator:
-    """A function that validates one value exactly as ``model`` validates field ``name``.
-
-    Built from the model's own core schema (type, constraints, field validators, model config),
-    so nothing is re-declared; falls back to a TypeAdapter of the annotation and its metadata
-    when the schema has an unexpected shape.
-    """
-    validator = _schema_validator(model, name)
-    if validator is not None:
-        return validator.validate_python
-    info = model.model_fields[name]
-    annotation: Any = info.annotation
-    if info.metadata:
-        from typing import Annotated
-
-        params = (annotation, *info.metadata)
-        annotation = Annotated[params]
-    return TypeAdapter(annotation).validate_python
-
-
-def _schema_validator(model: type[BaseModel], name: str) -> SchemaValidator | None:
-    schema: Any = model.__pydantic_core_schema__
-    definitions = None
-    if isinstance(schema, Mapping) and schema.get("type") == "definitions":
-        definitions = schema.get("definitions")
-        schema = schema.get("schema")
-    config = None
-    for _ in range(16):  # unwrap model validators (function-*) down to model-fields
-        if not isinstance(schema, Mapping):
-            return None
-        kind = schema.get("type")
-        if kind == "model":
-            config = schema.get("config")
-        if kind == "model-fields":
-            break
-        schema = schema.get("schema")
-    else:
-        return None
-    if not isinstance(schema, Mapping) or schema.get("type") != "model-fields":
-        return None
-    field = schema.get("fields", {}).get(name)
-    if field is None:
-        return None
-    field_schema: Any = field["schema"]
-    if definitions:
-        field_schema = {"type": "definitions", "schema": field_schema, "definitions": definitions}
-    try:
-        return SchemaValidator(field_schema, config)
-    except Exception:  # an exotic schema: use the annotation-based fallback
-        return None
 
 
 def _domain_error(model: type[BaseModel], name: str, exc: PydanticValidationError) -> Exception:

@@ -20,7 +20,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from ..codec import AttributeValue, Item, ItemCodec, codec_for, decode_value, key_description
@@ -35,18 +34,17 @@ from ..errors import (
     VersionConflictError,
 )
 from ..expressions import Condition, Placeholders, Update
+from ..keys import KeyLike, key_fields
 from ..model import DomainModel, schema_of
 from ..schema import TableSchema
 from . import unique
-from .dto import CreateDTO, UpdateDTO, domain_field_validator
+from .dto import CreateDTO, UpdateDTO
 from .locking import ExpectedVersion, resolve_expected
 
 M = TypeVar("M", bound=DomainModel)
 
 Params = dict[str, Any]
 ActionKind = Literal["Put", "Update", "Delete", "ConditionCheck"]
-KeyLike = Mapping[str, Any] | BaseModel
-"""A key: a mapping of the key fields to values, or an instance of the model."""
 
 
 class _Unread:
@@ -154,44 +152,9 @@ class WritePlan(Generic[M]):
 # --- keys and values ------------------------------------------------------------------------
 
 
-def key_field_names(schema: TableSchema) -> tuple[str, ...]:
-    """The fields of the table's primary key, each once, in declaration order."""
-    return tuple(dict.fromkeys(schema.key_fields))
-
-
 def key_values(model: type[DomainModel], key: KeyLike) -> dict[str, Any]:
     """The validated primary-key field values of ``key`` (a mapping or a model instance)."""
-    schema = schema_of(model)
-    needed = key_field_names(schema)
-    if isinstance(key, model):
-        return {name: getattr(key, name) for name in needed}
-    if isinstance(key, BaseModel) or not isinstance(key, Mapping):
-        raise ValidationError(
-            f"a key is a mapping of {', '.join(needed)} to values or a {model.__name__} "
-            f"instance, not {type(key).__name__}",
-            model=model.__name__,
-        )
-    for name in key:
-        if name not in needed:
-            raise ValidationError(
-                f"is not part of the primary key ({', '.join(needed)})",
-                model=model.__name__,
-                field=str(name),
-            )
-    values: dict[str, Any] = {}
-    for name in needed:
-        if key.get(name) is None:
-            raise ValidationError(
-                f"is missing: the key needs {', '.join(needed)}", model=model.__name__, field=name
-            )
-        try:
-            values[name] = domain_field_validator(model, name)(key[name])
-        except PydanticValidationError as exc:
-            details = "; ".join(e["msg"] for e in exc.errors(include_url=False))
-            raise ValidationError(
-                f"key value {key[name]!r} is not valid: {details}", model=model.__name__, field=name
-            ) from None
-    return values
+    return key_fields(model, schema_of(model).key_fields, key, {}, "primary key")
 
 
 def wire_key(model: type[DomainModel], key: KeyLike) -> Item:

@@ -37,6 +37,7 @@ from ..errors import (
 )
 from ..expressions import Condition, Update
 from ..gateway import MAX_TRANSACT_ITEMS, TableGateway
+from ..keys import KeyLike
 from ..model import DomainModel, schema_of
 from . import unique
 from .dto import CreateDTO, UpdateDTO
@@ -44,7 +45,6 @@ from .locking import ExpectedVersion
 from .requests import (
     UNREAD,
     Current,
-    KeyLike,
     Params,
     WriteAction,
     WritePlan,

@@ -1,0 +1,152 @@
+"""Keys from callers: which fields a key needs, and their values validated as the model would.
+
+Reads and writes both take a key as a mapping of field names, keyword arguments, or an instance
+of the model (or of one of its views); this module turns any of those into checked values.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from typing import Annotated, Any
+
+from pydantic import BaseModel, TypeAdapter
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import SchemaValidator
+
+from .errors import ValidationError
+from .model import DomainModel
+
+KeyLike = Mapping[str, object] | BaseModel
+"""A key: a mapping of key field names to values, or a model/view instance that has them."""
+
+FieldValidator = Callable[[Any], Any]
+
+
+@functools.lru_cache(maxsize=2048)
+def domain_field_validator(model: type[BaseModel], name: str) -> FieldValidator:
+    """A function that validates one value exactly as ``model`` validates field ``name``.
+
+    Built from the model's own core schema (type, constraints, field validators, model config),
+    so nothing is re-declared; falls back to a TypeAdapter of the annotation and its metadata
+    when the schema has an unexpected shape.
+    """
+    validator = _schema_validator(model, name)
+    if validator is not None:
+        return validator.validate_python
+    info = model.model_fields[name]
+    annotation: Any = info.annotation
+    for constraint in info.metadata:  # Annotated[Annotated[T, a], b] == Annotated[T, a, b]
+        annotation = Annotated[annotation, constraint]
+    return TypeAdapter(annotation).validate_python
+
+
+def _schema_validator(model: type[BaseModel], name: str) -> SchemaValidator | None:
+    schema: Any = model.__pydantic_core_schema__
+    definitions = None
+    if isinstance(schema, Mapping) and schema.get("type") == "definitions":
+        definitions = schema.get("definitions")
+        schema = schema.get("schema")
+    config = None
+    for _ in range(16):  # unwrap model validators (function-*) down to model-fields
+        if not isinstance(schema, Mapping):
+            return None
+        kind = schema.get("type")
+        if kind == "model":
+            config = schema.get("config")
+        if kind == "model-fields":
+            break
+        schema = schema.get("schema")
+    else:
+        return None
+    if not isinstance(schema, Mapping) or schema.get("type") != "model-fields":
+        return None
+    field = schema.get("fields", {}).get(name)
+    if field is None:
+        return None
+    field_schema: Any = field["schema"]
+    if definitions:
+        field_schema = {"type": "definitions", "schema": field_schema, "definitions": definitions}
+    try:
+        return SchemaValidator(field_schema, config)
+    except Exception:  # an exotic schema: use the annotation-based fallback
+        return None
+
+
+def check_field_value(model: type[DomainModel], field: str, value: object) -> Any:
+    """``value`` validated exactly as ``model.field`` (wrong types fail before any request)."""
+    try:
+        return domain_field_validator(model, field)(value)
+    except PydanticValidationError as exc:
+        details = "; ".join(e["msg"] for e in exc.errors(include_url=False))
+        raise ValidationError(
+            f"key value {value!r} is not valid for this field: {details}",
+            model=model.__name__,
+            field=field,
+        ) from None
+
+
+def key_fields(
+    model: type[DomainModel],
+    needed: Sequence[str],
+    key: KeyLike | None,
+    kwargs: Mapping[str, object],
+    what: str,
+) -> dict[str, Any]:
+    """The validated values of exactly the fields ``needed``, from a key object or kwargs.
+
+    Unknown or missing names raise ``ValidationError`` naming the model and the field.
+    """
+    given: dict[str, object]
+    if key is None:
+        given = dict(kwargs)
+    else:
+        if kwargs:
+            raise ValidationError(
+                f"pass the {what} either as one key object or as keyword arguments, not both",
+                model=model.__name__,
+                field=next(iter(kwargs)),
+            )
+        if isinstance(key, BaseModel):
+            _check_instance(model, key)
+            given = {name: getattr(key, name) for name in needed if hasattr(key, name)}
+        elif isinstance(key, Mapping):
+            given = dict(key)
+        else:
+            raise ValidationError(
+                f"a {what} is a mapping of field names to values or a {model.__name__} "
+                f"instance, not {type(key).__name__}",
+                model=model.__name__,
+            )
+    for name in given:
+        if name not in needed:
+            expected = ", ".join(needed)
+            if name in model.model_fields:
+                why = f"is not part of the {what} ({expected})"
+            else:
+                close = difflib.get_close_matches(name, list(needed), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                why = f"is not a field of {model.__name__}; the {what} is {expected}{hint}"
+            raise ValidationError(why, model=model.__name__, field=name)
+    values: dict[str, Any] = {}
+    for name in needed:
+        if given.get(name) is None:
+            raise ValidationError(
+                f"is missing: the {what} needs {', '.join(needed)}",
+                model=model.__name__,
+                field=name,
+            )
+        values[name] = check_field_value(model, name, given[name])
+    return values
+
+
+def _check_instance(model: type[DomainModel], key: BaseModel) -> None:
+    if isinstance(key, model):
+        return
+    if getattr(type(key), "__ddb_domain__", None) is not model:  # a view of the model
+        raise ValidationError(
+            f"a {type(key).__name__} instance cannot be a key of {model.__name__}; pass a "
+            f"{model.__name__} (or one of its views) or the key fields",
+            model=model.__name__,
+        )
