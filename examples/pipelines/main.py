@@ -8,19 +8,15 @@ transaction, pagination, and the conflicts ddbwrap catches.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import os
-import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import boto3
-
 from ddbwrap import AlreadyExistsError, TableGateway, VersionConflictError
 from ddbwrap.tooling import create_tables
 
+from .._backend import run_with_backend
 from .handlers.pipeline_config.commands import PipelineConfigWriteApi
 from .handlers.pipeline_config.queries import PipelineConfigReadApi
 from .handlers.pipeline_run_logs.commands import PipelineRunLogWriteApi
@@ -209,41 +205,8 @@ def _conflicts(service: Service, figures: dict[str, Any], say: Any) -> None:
     )
 
 
-def _gateway(endpoint_url: str | None) -> TableGateway:
-    if endpoint_url == "aws":
-        return TableGateway.from_environment()
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint_url,
-        region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
-        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "demo"),
-        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "demo"),
-    )
-    return TableGateway(client, table_prefix=f"demo-{os.getpid()}-" if endpoint_url else "")
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument(
-        "--endpoint-url",
-        default=os.environ.get("DDBWRAP_DEMO_ENDPOINT"),
-        help="DynamoDB endpoint (e.g. DynamoDB Local), or 'aws' to use the environment; "
-        "default: an embedded in-process DynamoDB (moto)",
-    )
-    args = parser.parse_args(argv)
-    if args.endpoint_url:
-        print(f"backend       {args.endpoint_url}")
-        run(_gateway(args.endpoint_url))
-        return 0
-    try:
-        from moto import mock_aws
-    except ImportError:
-        print("the embedded backend needs moto: pip install 'ddbwrap[demo]'", file=sys.stderr)
-        return 2
-    with mock_aws():
-        print("backend       embedded in-process DynamoDB (moto)")
-        run(_gateway(None))
-    return 0
+    return run_with_backend(run, argv, description=__doc__)
 
 
 if __name__ == "__main__":
