@@ -22,8 +22,14 @@ def domain_model_of(cls: type[BaseModel], base: type) -> type[BaseModel] | None:
     return None
 
 
-def check_subset(sub: type[BaseModel], domain: type[BaseModel], kind: str) -> dict[str, str]:
+def check_subset(
+    sub: type[BaseModel], domain: type[BaseModel], kind: str, *, narrowing: bool = False
+) -> dict[str, str]:
     """Check that every field of ``sub`` exists in ``domain`` with a compatible type.
+
+    Views read the domain's values, so their types must accept every domain value. Write
+    models (``narrowing=True``) may also be narrower: a DTO may require what the domain allows
+    to be None, since each of its values is validated by the domain's rules anyway.
 
     Returns the mapping field name -> stored attribute name (the domain's alias), which is how
     views and DTOs read and write items without redeclaring aliases.
@@ -41,7 +47,9 @@ def check_subset(sub: type[BaseModel], domain: type[BaseModel], kind: str) -> di
                 field=name,
             )
         expected = domain_fields[name].annotation
-        if not compatible(info.annotation, expected):
+        if not compatible(info.annotation, expected) and not (
+            narrowing and compatible(expected, info.annotation)
+        ):
             raise ModelDefinitionError(
                 sub.__name__,
                 f"{kind} field has type {_name(info.annotation)} but {domain.__name__}.{name} "

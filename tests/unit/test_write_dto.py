@@ -179,3 +179,19 @@ def test_dto_without_a_domain_model_is_refused_when_used() -> None:
     namespace = define("class Loose(UpdateDTO):\n    name: str | None = None")
     with pytest.raises(ModelDefinitionError, match="not bound to a domain model"):
         namespace["Loose"].domain_model()
+
+
+def test_update_dto_may_require_a_field_the_model_allows_to_be_none() -> None:
+    class Nickname(UpdateDTO[Account]):
+        nickname: str
+
+    with pytest.raises(pydantic.ValidationError):
+        Nickname(nickname=None)  # type: ignore[arg-type]
+    assert Nickname(nickname="ada").changes() == {"nickname": "ada"}
+
+
+def test_update_dto_field_wider_than_the_model_is_refused_at_definition() -> None:
+    with pytest.raises(ModelDefinitionError, match="score"):
+
+        class Score(UpdateDTO[Account]):
+            score: str

@@ -74,24 +74,11 @@ class CreateGoal(CreateDTO[Goal]):
         return _json_object(value)
 
 
-def _given(value: str | None) -> str:
-    if value is None:
-        raise ValueError("updated_by is required: say who made the change")
-    return value
-
-
 class UpdateGoalProgress(UpdateDTO[Goal]):
     """A progress report: the new percentage and who reported it."""
 
     progress_percentage: Decimal = Field(ge=0, le=100)
-    # Required, but typed like Goal.updated_by (ddbwrap wants a DTO type that accepts the
-    # model's values); the validator refuses None, which would remove the attribute.
-    updated_by: str | None = Field(min_length=1)
-
-    @field_validator("updated_by")
-    @classmethod
-    def _updated_by_given(cls, value: str | None) -> str:
-        return _given(value)
+    updated_by: str = Field(min_length=1)  # required here, though optional in Goal
 
 
 class EditGoal(UpdateDTO[Goal]):
@@ -104,12 +91,7 @@ class EditGoal(UpdateDTO[Goal]):
     time_horizon: str | None = None
     target_date: datetime | None = None
     tags: list[str] | None = None
-    updated_by: str | None = Field(min_length=1)
-
-    @field_validator("updated_by")
-    @classmethod
-    def _updated_by_given(cls, value: str | None) -> str:
-        return _given(value)
+    updated_by: str = Field(min_length=1)
 
     @field_validator("status")
     @classmethod

@@ -89,7 +89,7 @@ class _WriteModel(BaseModel):
                 f"{cls._ddb_kind}[{domain.__name__}]: {domain.__name__} is not a DomainModel",
             )
         cls.__ddb_domain__ = domain
-        cls.__ddb_attributes__ = check_subset(cls, domain, cls._ddb_kind)
+        cls.__ddb_attributes__ = check_subset(cls, domain, cls._ddb_kind, narrowing=True)
         if metadata["origin"] is not None:
             return  # the bare parametrisation CreateDTO[M] itself: declares no fields yet
         cls._check_server_managed(domain)
