@@ -186,7 +186,7 @@ def test_update_dto_may_require_a_field_the_model_allows_to_be_none() -> None:
         nickname: str
 
     with pytest.raises(pydantic.ValidationError):
-        Nickname(nickname=None)  # type: ignore[arg-type]
+        Nickname(nickname=None)
     assert Nickname(nickname="ada").changes() == {"nickname": "ada"}
 
 
