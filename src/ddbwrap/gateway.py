@@ -8,6 +8,10 @@ layers above build requests and decode responses.
 
 Throttled requests are retried by botocore itself (configure ``Config(retries=...)``, which
 ``from_environment`` does); what outlives those retries surfaces as ``ThrottledError``.
+
+Calls take a fast path (``ddbwrap.fastpath``: requests checked and written, and 2xx responses
+parsed, without botocore's shape walks; same results and errors) unless ``fast_path=False`` or
+``DDBWRAP_FAST_PATH=0``.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from botocore.exceptions import (
     ParamValidationError,
 )
 
+from ddbwrap import fastpath
 from ddbwrap.errors import (
     CancellationReason,
     ConditionFailedError,
@@ -100,11 +105,16 @@ class TableGateway:
         table_prefix: str = "",
         table_suffix: str = "",
         batch_retry: RetryPolicy | None = None,
+        fast_path: bool | None = None,
     ) -> None:
         self._client = client
         self._prefix = table_prefix
         self._suffix = table_suffix
         self._retry = batch_retry if batch_retry is not None else RetryPolicy()
+        # the fast path (ddbwrap.fastpath): on unless fast_path=False or DDBWRAP_FAST_PATH=0
+        if fast_path is None:
+            fast_path = fastpath.fast_path_from_environment()
+        self._fast_path = bool(fast_path) and fastpath.install(client)
 
     @classmethod
     def from_environment(
@@ -115,6 +125,7 @@ class TableGateway:
         batch_retry: RetryPolicy | None = None,
         retry_mode: str | None = None,
         max_attempts: int | None = None,
+        fast_path: bool | None = None,
         **client_kwargs: Any,
     ) -> TableGateway:
         """A gateway over a new boto3 client configured from the environment.
@@ -154,7 +165,11 @@ class TableGateway:
         if table_suffix is None:
             table_suffix = os.environ.get(SUFFIX_ENV, "")
         return cls(
-            client, table_prefix=table_prefix, table_suffix=table_suffix, batch_retry=batch_retry
+            client,
+            table_prefix=table_prefix,
+            table_suffix=table_suffix,
+            batch_retry=batch_retry,
+            fast_path=fast_path,
         )
 
     # -- configuration -----------------------------------------------------------------------
@@ -173,6 +188,11 @@ class TableGateway:
     def table_suffix(self) -> str:
         """Put after every logical table name."""
         return self._suffix
+
+    @property
+    def fast_path(self) -> bool:
+        """Whether this gateway's calls take the fast path (see ``ddbwrap.fastpath``)."""
+        return self._fast_path
 
     @property
     def batch_retry(self) -> RetryPolicy:
@@ -248,8 +268,9 @@ class TableGateway:
         table = request["TableName"]
         while True:
             page = self._call(operation, method, request, table)
-            yield page
             last_key = page.get("LastEvaluatedKey")
+            yield page
+            del page  # not held while the next page is fetched: streaming memory stays flat
             if not last_key:
                 return
             request = {**request, "ExclusiveStartKey": last_key}
@@ -576,7 +597,10 @@ class TableGateway:
         """Make one call: time it, log it (no values), translate its errors."""
         started = time.perf_counter()
         try:
-            response: Params = method(**request)
+            if self._fast_path:
+                response: Params = fastpath.call(method, request)
+            else:
+                response = method(**request)
         except (ClientError, BotoCoreError) as exc:
             if logger.isEnabledFor(logging.DEBUG):
                 logger.debug(

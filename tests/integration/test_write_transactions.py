@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -203,7 +204,8 @@ def test_check_failing_cancels_the_transaction(gateway: TableGateway) -> None:
 def test_same_request_token_applies_the_transaction_once(
     gateway: TableGateway, ddb_client: DynamoDBClient
 ) -> None:
+    token = f"order-o1-{uuid.uuid4().hex[:16]}"  # unique per run: DynamoDB remembers tokens 10 minutes
     for _ in range(2):  # e.g. a retry after a timeout, with the same token and request
-        with Transaction(gateway, client_request_token="order-o1") as tx:
+        with Transaction(gateway, client_request_token=token) as tx:
             place_order(tx)
     assert stored(ddb_client, gateway, "accounts", account_id="a1")["orders"] == {"N": "1"}

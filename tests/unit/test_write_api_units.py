@@ -258,3 +258,8 @@ def test_write_api_of_a_plain_pydantic_model_is_refused() -> None:
 
     with pytest.raises(ModelDefinitionError, match="Plain is not a DomainModel"):
         WriteApi[Plain]  # type: ignore[type-var]
+
+
+def test_transaction_token_longer_than_36_characters_is_refused(gateway: TableGateway) -> None:
+    with pytest.raises(ValidationError, match="1 to 36 characters"):
+        Transaction(gateway, client_request_token="x" * 37)

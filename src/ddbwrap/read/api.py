@@ -867,14 +867,16 @@ class ReadApi(Generic[M]):
         corrupt: list[CorruptItemError] = []
         for response in pages:
             raw_items = response.get("Items", [])
+            del response  # hold no page while the next one is fetched
             if plan.fetch_full:
                 yield from self._fetch_full(raw_items, view, on_corrupt, corrupt)
-                continue
-            for raw in raw_items:
-                value = self._decode_one(raw, view, on_corrupt, corrupt)
-                if value is not None:
-                    yield value
-            corrupt.clear()
+            else:
+                for raw in raw_items:
+                    value = self._decode_one(raw, view, on_corrupt, corrupt)
+                    if value is not None:
+                        yield value
+                corrupt.clear()
+            del raw_items
 
     def _parallel(
         self,

@@ -133,6 +133,11 @@ class Transaction:
         client_request_token: str | None = None,
         clock: Clock = utc_now,
     ) -> None:
+        if client_request_token is not None and not 1 <= len(client_request_token) <= 36:
+            raise ValidationError(
+                f"client_request_token must be 1 to 36 characters, got "
+                f"{len(client_request_token)}; e.g. str(uuid.uuid4()) or a short id of yours"
+            )
         self.gateway = gateway
         self.client_request_token = client_request_token or str(uuid.uuid4())
         self._clock = clock
