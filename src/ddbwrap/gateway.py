@@ -107,6 +107,10 @@ class TableGateway:
         batch_retry: RetryPolicy | None = None,
         fast_path: bool | None = None,
     ) -> None:
+        _check_client(client)
+        for name, value in (("table_prefix", table_prefix), ("table_suffix", table_suffix)):
+            if not isinstance(value, str):
+                raise ValidationError(f"{name} must be a str, got {type(value).__name__}")
         self._client = client
         self._prefix = table_prefix
         self._suffix = table_suffix
@@ -830,3 +834,25 @@ def _summary(operation: str, request: Mapping[str, Any], response: Mapping[str, 
             + ",".join(f"{c.get('TableName', '?')}:{c.get('CapacityUnits')}" for c in entries)
         )
     return "".join(" " + part for part in parts)
+
+
+def _check_client(client: object) -> None:
+    """Refuse anything but a boto3 DynamoDB *client* (a resource or a Table is a common slip)."""
+    meta = getattr(client, "meta", None)
+    service = getattr(getattr(meta, "service_model", None), "service_name", None)
+    if service != "dynamodb":
+        raise ValidationError(
+            f"TableGateway needs a boto3 DynamoDB client, got {type(client).__name__}; use "
+            "TableGateway(boto3.client('dynamodb')) or TableGateway.from_environment() "
+            "(a boto3 resource or Table is not a client: pass resource.meta.client)"
+        )
+
+
+def require_gateway(gateway: object, user: str) -> TableGateway:
+    """``gateway`` itself when it is a TableGateway; a clear error naming ``user`` otherwise."""
+    if not isinstance(gateway, TableGateway):
+        raise ValidationError(
+            f"{user} needs a TableGateway, got {type(gateway).__name__}; build one with "
+            "TableGateway(boto3.client('dynamodb')) or TableGateway.from_environment()"
+        )
+    return gateway

@@ -204,7 +204,7 @@ def test_check_failing_cancels_the_transaction(gateway: TableGateway) -> None:
 def test_same_request_token_applies_the_transaction_once(
     gateway: TableGateway, ddb_client: DynamoDBClient
 ) -> None:
-    token = f"order-o1-{uuid.uuid4().hex[:16]}"  # unique per run: DynamoDB remembers tokens 10 minutes
+    token = f"order-o1-{uuid.uuid4().hex[:16]}"  # unique: DynamoDB remembers tokens 10 min
     for _ in range(2):  # e.g. a retry after a timeout, with the same token and request
         with Transaction(gateway, client_request_token=token) as tx:
             place_order(tx)

@@ -1119,3 +1119,15 @@ def test_from_environment_refuses_an_unknown_retry_mode(clean_env: pytest.Monkey
     clean_env.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     with pytest.raises(ServiceError, match="eager"):
         TableGateway.from_environment(retry_mode="eager")
+
+
+def test_gateway_refuses_a_boto3_resource_with_a_hint() -> None:
+    resource = boto3.resource("dynamodb", region_name="us-east-1")
+    with pytest.raises(ValidationError, match=r"resource\.meta\.client"):
+        TableGateway(resource)  # type: ignore[arg-type]
+
+
+def test_gateway_refuses_a_client_of_another_service() -> None:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    with pytest.raises(ValidationError, match="needs a boto3 DynamoDB client"):
+        TableGateway(s3)  # type: ignore[arg-type]

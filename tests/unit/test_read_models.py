@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from ddbwrap import DomainModel
-from ddbwrap.errors import CorruptItemError, ModelDefinitionError
+from ddbwrap.errors import CorruptItemError, ModelDefinitionError, ValidationError
 from ddbwrap.gateway import TableGateway
 from ddbwrap.read import Page, ReadApi, View
 from ddbwrap.read.requests import decode
@@ -180,3 +180,8 @@ def test_page_iterates_its_items() -> None:
 
 def test_page_without_capacity_reports_none() -> None:
     assert Page[Any](items=()).capacity_units is None
+
+
+def test_read_api_refuses_something_that_is_not_a_gateway() -> None:
+    with pytest.raises(ValidationError, match="needs a TableGateway, got dict"):
+        ReadApi[Pipeline]({})  # type: ignore[arg-type]

@@ -263,3 +263,8 @@ def test_write_api_of_a_plain_pydantic_model_is_refused() -> None:
 def test_transaction_token_longer_than_36_characters_is_refused(gateway: TableGateway) -> None:
     with pytest.raises(ValidationError, match="1 to 36 characters"):
         Transaction(gateway, client_request_token="x" * 37)
+
+
+def test_write_api_refuses_something_that_is_not_a_gateway() -> None:
+    with pytest.raises(ValidationError, match="needs a TableGateway, got str"):
+        WriteApi[Item]("not a gateway")  # type: ignore[arg-type]

@@ -36,6 +36,7 @@ from ..errors import (
     ValidationError,
 )
 from ..expressions import Condition, SortCondition
+from ..gateway import TableGateway, require_gateway
 from ..keys import KeyLike, key_fields
 from ..model import DomainModel
 from .page import BatchResult, CursorCodec, Page, Secret
@@ -56,9 +57,6 @@ from .requests import (
     wire_key,
 )
 from .view import View
-
-if TYPE_CHECKING:
-    from ..gateway import TableGateway
 
 logger = logging.getLogger("ddbwrap.read")
 
@@ -136,7 +134,7 @@ class ReadApi(Generic[M]):
                 "ReadApi[YourModel]",
             )
         self._model: type[M] = cast("type[M]", model)
-        self._gateway = gateway
+        self._gateway = require_gateway(gateway, type(self).__name__)
         self._codec = codec_for(self._model)
         self._schema = self._codec.schema
         self._cursors = CursorCodec(cursor_secret)

@@ -12,11 +12,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import Any, Generic, TypeVar, overload
 
 from ..codec import Item, codec_for
 from ..errors import ItemNotFoundError, ValidationError
 from ..expressions import Placeholders
+from ..gateway import TableGateway, require_gateway
 from ..keys import KeyLike, key_fields
 from ..model import DomainModel
 from .requests import (
@@ -29,9 +30,6 @@ from .requests import (
     wire_key,
 )
 from .view import View, view_attributes
-
-if TYPE_CHECKING:
-    from ..gateway import TableGateway
 
 T_co = TypeVar("T_co", covariant=True)
 M = TypeVar("M", bound=DomainModel)
@@ -143,6 +141,7 @@ def transact_get_request(gets: Sequence[Get[Any]]) -> list[Params]:
 
 def transact_get(gateway: TableGateway, gets: Sequence[Get[Any]]) -> Snapshot:
     """Read up to 100 items of any models in one transaction (a consistent snapshot)."""
+    require_gateway(gateway, "transact_get")
     if isinstance(gets, Get) or not gets:
         raise ValidationError("transact_get takes a non-empty list of Get(...) reads")
     actions = transact_get_request(gets)

@@ -38,7 +38,7 @@ from ..errors import (
     ValidationError,
 )
 from ..expressions import Condition, Update
-from ..gateway import TableGateway
+from ..gateway import TableGateway, require_gateway
 from ..keys import KeyLike
 from ..model import DomainModel, schema_of
 from .batch import DEFAULT_FLUSH_AT, BatchWriter
@@ -127,7 +127,7 @@ class WriteApi(Generic[M]):
                 "WriteApi[YourModel]",
             )
         schema_of(model)
-        self.gateway = gateway
+        self.gateway = require_gateway(gateway, type(self).__name__)
         self._clock = clock
         self._sleep = sleep
 

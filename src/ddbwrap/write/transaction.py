@@ -36,7 +36,7 @@ from ..errors import (
     ValidationError,
 )
 from ..expressions import Condition, Update
-from ..gateway import MAX_TRANSACT_ITEMS, TableGateway
+from ..gateway import MAX_TRANSACT_ITEMS, TableGateway, require_gateway
 from ..keys import KeyLike
 from ..model import DomainModel, schema_of
 from . import unique
@@ -138,7 +138,7 @@ class Transaction:
                 f"client_request_token must be 1 to 36 characters, got "
                 f"{len(client_request_token)}; e.g. str(uuid.uuid4()) or a short id of yours"
             )
-        self.gateway = gateway
+        self.gateway = require_gateway(gateway, "Transaction")
         self.client_request_token = client_request_token or str(uuid.uuid4())
         self._clock = clock
         self._actions: list[WriteAction] = []
