@@ -511,6 +511,11 @@ class TableGateway:
         request = self._with_table("CreateTable", params)
         return self._call("CreateTable", self._client.create_table, request, request["TableName"])
 
+    def update_table(self, params: Mapping[str, Any]) -> Params:
+        """UpdateTable with raw parameters (logical ``TableName``), e.g. to add a GSI."""
+        request = self._with_table("UpdateTable", params)
+        return self._call("UpdateTable", self._client.update_table, request, request["TableName"])
+
     def delete_table(self, table: str) -> None:
         """DeleteTable (does not wait for the deletion to finish)."""
         name = self.physical_table_name(table)

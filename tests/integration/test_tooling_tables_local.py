@@ -126,7 +126,7 @@ def test_ensure_enables_ttl_that_is_off(
     assert ttl["TimeToLiveDescription"]["TimeToLiveStatus"] in ("ENABLED", "ENABLING")
 
 
-def test_ensure_reports_a_deleted_gsi_and_exits_1(
+def test_ensure_recreates_a_deleted_gsi(
     cli: Run,
     ddb_client: DynamoDBClient,
     ddb_gateway: TableGateway,
@@ -138,10 +138,30 @@ def test_ensure_reports_a_deleted_gsi_and_exits_1(
         GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "owner-index"}}],
     )
     capsys.readouterr()
+    assert cli("tables", "ensure", "models_sample:Goal", "--format", "json") == 0
+    [table] = output_json(capsys)["tables"]
+    assert table["action"] == "ok"
+    assert any("owner-index" in note for note in table["notes"])
+    live = describe(ddb_client, ddb_gateway, "goals")
+    assert "owner-index" in {i["IndexName"] for i in live["GlobalSecondaryIndexes"]}
+
+
+def test_ensure_reports_a_changed_key_schema_and_exits_1(
+    cli: Run,
+    ddb_client: DynamoDBClient,
+    ddb_gateway: TableGateway,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    ddb_client.create_table(
+        TableName=physical(ddb_gateway, "goals"),
+        KeySchema=[{"AttributeName": "other", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "other", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
     assert cli("tables", "ensure", "models_sample:Goal", "--format", "json") == 1
     [table] = output_json(capsys)["tables"]
     assert table["action"] == "differs"
-    assert [(f["code"], f["subject"]) for f in table["findings"]] == [("DDB204", "owner-index")]
+    assert table["findings"][0]["severity"] == "CRITICAL"
 
 
 def test_describe_shows_the_live_state(cli: Run, capsys: pytest.CaptureFixture[str]) -> None:

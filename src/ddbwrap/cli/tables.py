@@ -31,8 +31,9 @@ from .common import (
 DESCRIPTIONS = {
     "create": "Create the models' tables (GSIs, LSIs, billing mode, TTL, unique guard tables). "
     "A table that exists is left alone and reported (exit 1); see `ensure`.",
-    "ensure": "Create the tables that are missing, enable TTL where it is off, and report "
-    "every other difference (exit 1 at or above --fail-on). Safe to run again and again.",
+    "ensure": "Create the tables that are missing, add missing GSIs, enable TTL where it is "
+    "off, and report every other difference (exit 1 at or above --fail-on). Never drops "
+    "anything; safe to run again and again.",
     "describe": "Show the live state of the models' tables and how they differ from the "
     "models (exit 1 when a table is missing).",
     "delete": "Delete the models' tables, guard tables included. Needs --yes. Tables that "

@@ -73,7 +73,7 @@ def create_tables(
 def ensure_tables(
     gateway: TableGateway, models: Sequence[type[BaseModel]], progress: Progress | None = None
 ) -> list[TableResult]:
-    """Create missing tables, enable missing TTL; report every other difference as findings."""
+    """Create missing tables and GSIs, enable missing TTL; report every other difference."""
     results = []
     created = []
     for spec in table_specs(models):
@@ -88,6 +88,10 @@ def ensure_tables(
             results.append(result)
             continue
         findings = compare(spec, live)
+        added = _add_missing_gsis(gateway, spec, findings, progress)
+        if added:
+            result.notes.append(f"created GSI(s) {', '.join(added)} (DynamoDB backfills them)")
+            findings = [f for f in findings if not (f.code == "DDB204" and f.subject in added)]
         if spec.ttl_attribute and live.ttl_attribute is None and spec.kind == "table":
             _enable_ttl(gateway, spec, progress)
             result.notes.append(f"enabled TTL on {spec.ttl_attribute!r}")
@@ -98,6 +102,33 @@ def ensure_tables(
         results.append(result)
     _finish(gateway, created, progress)
     return results
+
+
+def _add_missing_gsis(
+    gateway: TableGateway, spec: TableSpec, findings: Sequence[Finding], progress: Progress | None
+) -> list[str]:
+    """Create each declared GSI the live table lacks, one UpdateTable at a time (DynamoDB's
+    rule), waiting for each to be ACTIVE; returns the names created."""
+    missing = {f.subject for f in findings if f.code == "DDB204"}
+    definitions = {d["AttributeName"]: d for d in spec.params["AttributeDefinitions"]}
+    added = []
+    for index in spec.gsis:
+        name = index["IndexName"]
+        if name not in missing:
+            continue
+        keys = [k["AttributeName"] for k in index["KeySchema"]]
+        if progress:
+            progress(f"creating GSI {name} on {gateway.physical_table_name(spec.table)}")
+        gateway.update_table(
+            {
+                "TableName": spec.table,
+                "AttributeDefinitions": [definitions[k] for k in keys],
+                "GlobalSecondaryIndexUpdates": [{"Create": index}],
+            }
+        )
+        gateway.wait_until_active(spec.table)
+        added.append(name)
+    return added
 
 
 def describe_tables(
