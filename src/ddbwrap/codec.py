@@ -29,6 +29,7 @@ from typing import Any, Generic, TypeVar, get_origin
 
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
+from pydantic.fields import FieldInfo
 
 from .annotations import strip_optional
 from .errors import CorruptItemError, ItemTooLargeError, ValidationError
@@ -38,6 +39,7 @@ from .schema import KeyAttribute, TableSchema
 AttributeValue = dict[str, Any]
 Item = dict[str, AttributeValue]
 M = TypeVar("M", bound=BaseModel)
+B = TypeVar("B", bound=BaseModel)
 
 MAX_ITEM_BYTES = 400 * 1024
 MAX_DEPTH = 32
@@ -745,18 +747,49 @@ class ItemCodec(Generic[M]):
         return self.decode_as(self.model, item)
 
     def decode_as(self, target: type[M], item: Mapping[str, Mapping[str, Any]]) -> M:
-        """Validate a raw item into ``target`` (the model or one of its views).
+        """Validate a raw item into ``target``, which reads attributes by their stored names
+        (the model; a view reads them through ``decode_fields``).
 
         Attributes the model does not declare are not decoded (other services may add any); a
         set field whose attribute is missing reads as an empty set, which is how empty sets are
         stored.
         """
-        plan = self._decode_plans.get(target) or self._decode_plan(target)
-        attributes, set_attributes = plan
+        attributes, set_attributes, _ = self._decode_plans.get(target) or self._decode_plan(target)
         data = _decode_map(item, attributes)
         for attribute in set_attributes:
             if attribute not in data:
                 data[attribute] = set()
+        return self._validate(target, data, item)
+
+    def decode_fields(
+        self,
+        target: type[B],
+        item: Mapping[str, Mapping[str, Any]],
+        fields: Mapping[str, str],
+        defaults: Mapping[str, FieldInfo],
+    ) -> B:
+        """Validate a raw item into ``target`` (a view), whose field ``f`` reads the stored
+        attribute ``fields[f]``.
+
+        A missing attribute reads as an empty set for a set field, as in ``decode_as``, else as
+        ``defaults[f]`` when there is one (the domain's default, for a field the domain lets an
+        item leave out).
+        """
+        _, _, set_fields = self._decode_plans.get(target) or self._decode_plan(target)
+        data: dict[str, Any] = {}
+        for field, attribute in fields.items():
+            if attribute in item:
+                data[field] = decode_value(item[attribute])
+            elif field in set_fields:
+                data[field] = set()
+            elif field in defaults:
+                data[field] = defaults[field].get_default(call_default_factory=True)
+        return self._validate(target, data, item)
+
+    def _validate(
+        self, target: type[B], data: dict[str, Any], item: Mapping[str, Mapping[str, Any]]
+    ) -> B:
+        """``target`` from decoded values; ``CorruptItemError`` names the table and key."""
         try:
             return target.model_validate(data)
         except PydanticValidationError as exc:
@@ -772,10 +805,10 @@ class ItemCodec(Generic[M]):
         attributes = (
             frozenset(self.schema.field_attributes.values()) if target is self.model else None
         )
-        set_attributes = tuple(
-            info.alias or name for name, info in fields.items() if _is_set(info.annotation)
-        )
-        plan = self._decode_plans[target] = (attributes, set_attributes)
+        sets = {
+            name: info.alias or name for name, info in fields.items() if _is_set(info.annotation)
+        }
+        plan = self._decode_plans[target] = (attributes, tuple(sets.values()), frozenset(sets))
         return plan
 
     def key_values(self, item: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
@@ -787,7 +820,9 @@ class ItemCodec(Generic[M]):
         }
 
 
-_DecodePlan = tuple[frozenset[str] | None, tuple[str, ...]]
+_DecodePlan = tuple[frozenset[str] | None, tuple[str, ...], frozenset[str]]
+"""How to decode into a target: the attributes to decode (None: all), and its set fields by
+stored name and by field name (a missing set reads as an empty set)."""
 _SET_ORIGINS: tuple[Any, ...] = (set, frozenset, AbstractSet)
 
 

@@ -111,6 +111,20 @@ class TenantUser(DomainModel):
         partition_key = KeyTemplate("pk", "TENANT#{tenant_id}#USER#{user_id}")
 
 
+class Labelled(DomainModel):
+    item_id: str
+    labels: set[str]
+
+    class Meta:
+        table_name = "labelled_items"
+        partition_key = "item_id"
+
+
+class Labels(View[Labelled]):
+    item_id: str
+    labels: set[str]
+
+
 def pipeline(number: int, **changes: Any) -> PipelineConfig:
     values: dict[str, Any] = {
         "pipeline_id": f"p{number:03d}",
@@ -289,6 +303,15 @@ def test_query_with_view_returns_views(reads: ReadApi[PipelineConfig]) -> None:
         PipelineName(pipeline_id="p000", name="pipeline 0"),
         PipelineName(pipeline_id="p001", name="pipeline 1"),
     )
+
+
+def test_view_with_a_set_field_reads_an_empty_set(ddb_tables: TableFactory) -> None:
+    gateway = ddb_tables(Labelled)
+    put(gateway, Labelled(item_id="i1", labels=set()))  # stored without the attribute
+    reads = ReadApi[Labelled](gateway)
+    assert reads.require(item_id="i1").labels == set()
+    assert reads.require(item_id="i1", view=Labels) == Labels(item_id="i1", labels=set())
+    assert list(reads.scan_all(view=Labels)) == [Labels(item_id="i1", labels=set())]
 
 
 def test_keys_only_index_refuses_a_view_needing_other_fields(

@@ -35,6 +35,16 @@ class Summary(View[Pipeline]):
     name: str
 
 
+class Labelled(DomainModel):
+    item_id: str
+    labels: set[str]
+    scores: frozenset[int] | None = None
+
+    class Meta:
+        table_name = "labelled"
+        partition_key = "item_id"
+
+
 @pytest.fixture(scope="module")
 def gateway() -> TableGateway:
     client = boto3.client(
@@ -114,6 +124,23 @@ def test_view_field_falls_back_to_the_domain_default() -> None:
 
     assert decode(Pipeline, Retries, {"pipeline_id": {"S": "p1"}}) == Retries(
         pipeline_id="p1", retries=0
+    )
+
+
+def test_view_reads_a_missing_set_as_empty_like_the_model() -> None:
+    """Empty sets are not stored (DynamoDB refuses them), so an item without the attribute
+    holds an empty set: the view reads it as the model does."""
+
+    class Labels(View[Labelled]):
+        item_id: str
+        labels: set[str]
+        scores: frozenset[int] | None = None
+
+    item = {"item_id": {"S": "i1"}}
+    model = decode(Labelled, None, item)
+    assert (model.labels, model.scores) == (set(), frozenset())
+    assert decode(Labelled, Labels, item) == Labels(
+        item_id="i1", labels=set(), scores=frozenset()
     )
 
 

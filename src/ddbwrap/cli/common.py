@@ -59,6 +59,21 @@ def subcommand(
     return parser
 
 
+def command_group(
+    subparsers: Any,
+    name: str,
+    help_text: str,
+    description: str = "",
+    *,
+    dest: str = "action",
+    metavar: str = "ACTION",
+) -> Any:
+    """A command made of sub-commands (one of them required): add them to what this returns;
+    the one given lands in ``args.<dest>``."""
+    group = subcommand(subparsers, name, help_text, description)
+    return group.add_subparsers(dest=dest, metavar=metavar, required=True)
+
+
 def add_models(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("models", metavar="MODELS", help=MODELS_HELP)
     parser.add_argument(

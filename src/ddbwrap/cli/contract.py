@@ -7,13 +7,19 @@ from typing import Any
 
 from ddbwrap.tooling.contract_check import check_contract, load_contract
 
-from .common import add_fail_on, add_format, add_models, load_models, subcommand
+from .common import (
+    add_fail_on,
+    add_format,
+    add_models,
+    command_group,
+    load_models,
+    subcommand,
+)
 from .findings_output import report
 
 
 def register(subparsers: Any) -> None:
-    group = subcommand(subparsers, "contract", "check a migration contract against the models")
-    actions = group.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions = command_group(subparsers, "contract", "check a migration contract against the models")
     parser = subcommand(
         actions,
         "check",

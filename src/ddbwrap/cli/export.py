@@ -29,6 +29,7 @@ from .common import (
     add_format,
     add_models,
     add_output,
+    command_group,
     emit,
     load_classes,
     load_models,
@@ -41,8 +42,13 @@ from .common import (
 
 
 def register(subparsers: Any) -> None:
-    group = subcommand(subparsers, "export", "export the models' tables and items for other tools")
-    kinds = group.add_subparsers(dest="kind", metavar="KIND", required=True)
+    kinds = command_group(
+        subparsers,
+        "export",
+        "export the models' tables and items for other tools",
+        dest="kind",
+        metavar="KIND",
+    )
     _cloudformation(kinds)
     _json_schema(kinds)
     _typescript(kinds)

@@ -20,6 +20,7 @@ from .common import (
     add_models,
     add_progress,
     aws_errors,
+    command_group,
     gateway_from,
     load_models,
     print_json,
@@ -30,8 +31,9 @@ from .findings_output import report
 
 
 def register(subparsers: Any) -> None:
-    group = subcommand(subparsers, "schema", "schema hash and lock file, drift against live tables")
-    actions = group.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions = command_group(
+        subparsers, "schema", "schema hash and lock file, drift against live tables"
+    )
 
     parser = subcommand(actions, "hash", "print the canonical hash of the models' schema")
     add_models(parser)

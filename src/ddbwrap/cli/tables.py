@@ -21,6 +21,7 @@ from .common import (
     add_models,
     add_progress,
     aws_errors,
+    command_group,
     gateway_from,
     load_models,
     print_json,
@@ -42,8 +43,7 @@ DESCRIPTIONS = {
 
 
 def register(subparsers: Any) -> None:
-    group = subcommand(subparsers, "tables", "create, ensure, describe or delete tables")
-    actions = group.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions = command_group(subparsers, "tables", "create, ensure, describe or delete tables")
     for action, description in DESCRIPTIONS.items():
         parser = subcommand(actions, action, description.split(". ")[0], description)
         add_models(parser)

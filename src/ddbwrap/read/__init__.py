@@ -7,7 +7,8 @@ Public names: ``ReadApi``, ``View``, ``Page``, ``BatchResult``, ``Get``, ``Snaps
 
 from ..expressions import SortCondition, begins_with, between, eq, ge, gt, le, lt
 from ..keys import KeyLike
-from .api import Explain, ReadApi
+from .api import ReadApi
+from .explain import Explain
 from .page import BatchResult, CursorCodec, Page
 from .requests import OnCorrupt
 from .transact import Get, Snapshot, transact_get

@@ -39,6 +39,7 @@ from ..expressions import Condition, SortCondition
 from ..gateway import TableGateway, require_gateway
 from ..keys import KeyLike, key_fields
 from ..model import DomainModel
+from .explain import Explain
 from .page import BatchResult, CursorCodec, Page, Secret
 from .requests import (
     MAX_TRANSACT_GET,
@@ -50,9 +51,12 @@ from .requests import (
     decode,
     get_request,
     key_identity,
+    merge_partition,
+    page_request,
     position_of,
     query_plan,
     scan_plan,
+    segment_bounds,
     transact_get_action,
     wire_key,
 )
@@ -242,15 +246,26 @@ class ReadApi(Generic[M]):
         view: type[View[Any]] | None,
         consistent: bool,
     ) -> tuple[Any, dict[str, Any]]:
+        params, values = self._get_request(key, key_values, view, consistent)
+        response = self._gateway.get_item(params)
+        item = response.get("Item")
+        logger.debug("get table=%s found=%s", self._schema.table_name, item is not None)
+        return (None if item is None else decode(self._model, view, item)), values
+
+    def _get_request(
+        self,
+        key: KeyLike | None,
+        key_values: Mapping[str, object],
+        view: type[View[Any]] | None,
+        consistent: bool,
+    ) -> tuple[Params, dict[str, Any]]:
+        """The GetItem parameters of a get, and its key's field values (checked first)."""
         check_view(self._model, view)
         values = key_fields(self._model, self._key_fields, key, key_values, "key")
         params = get_request(
             self._model, wire_key(self._model, values), view=view, consistent=consistent
         )
-        response = self._gateway.get_item(params)
-        item = response.get("Item")
-        logger.debug("get table=%s found=%s", self._schema.table_name, item is not None)
-        return (None if item is None else decode(self._model, view, item)), values
+        return params, values
 
     # -- batch and transactional get ---------------------------------------------------------
 
@@ -289,9 +304,7 @@ class ReadApi(Generic[M]):
         """
         check_view(self._model, view)
         requested = self._keys(keys)
-        distinct: dict[tuple[Any, ...], Item] = {}
-        for _, wire in requested:
-            distinct.setdefault(self._identity(wire), wire)
+        distinct = self._distinct(requested)
         found: dict[tuple[Any, ...], Mapping[str, Any]] = {}
         if distinct:
             request = batch_get_request(
@@ -333,9 +346,7 @@ class ReadApi(Generic[M]):
         """
         check_view(self._model, view)
         requested = self._keys(keys)
-        distinct: dict[tuple[Any, ...], Item] = {}
-        for _, wire in requested:
-            distinct.setdefault(self._identity(wire), wire)
+        distinct = self._distinct(requested)
         if len(distinct) > MAX_TRANSACT_GET:
             raise ValidationError(
                 f"transact_get takes at most {MAX_TRANSACT_GET} distinct keys (DynamoDB's "
@@ -367,6 +378,15 @@ class ReadApi(Generic[M]):
 
     def _identity(self, item: Mapping[str, Any]) -> tuple[Any, ...]:
         return key_identity(item, (k.attribute for k in self._schema.key_attributes))
+
+    def _distinct(
+        self, requested: Iterable[tuple[dict[str, Any], Item]]
+    ) -> dict[tuple[Any, ...], Item]:
+        """The keys to send for ``requested`` keys: each item's key once, by key identity."""
+        distinct: dict[tuple[Any, ...], Item] = {}
+        for _, wire in requested:
+            distinct.setdefault(self._identity(wire), wire)
+        return distinct
 
     def _assemble(
         self,
@@ -497,7 +517,7 @@ class ReadApi(Generic[M]):
         """
         plan = query_plan(
             self._model,
-            _merge(partition, key_values, self._schema.model_name),
+            merge_partition(partition, key_values, self._schema.model_name),
             index=index,
             sort=sort,
             filter=filter,
@@ -567,7 +587,7 @@ class ReadApi(Generic[M]):
         """
         plan = query_plan(
             self._model,
-            _merge(partition, key_values, self._schema.model_name),
+            merge_partition(partition, key_values, self._schema.model_name),
             index=index,
             sort=sort,
             filter=filter,
@@ -592,7 +612,7 @@ class ReadApi(Generic[M]):
         """How many items a query matches (Select=COUNT over every page; no items sent)."""
         plan = query_plan(
             self._model,
-            _merge(partition, key_values, self._schema.model_name),
+            merge_partition(partition, key_values, self._schema.model_name),
             index=index,
             sort=sort,
             filter=filter,
@@ -661,8 +681,8 @@ class ReadApi(Generic[M]):
             view=view,
             consistent=consistent,
             capacity=capacity,
-            segment=_segment(segment)[0],
-            segments=_segment(segment)[1],
+            segment=segment_bounds(segment)[0],
+            segments=segment_bounds(segment)[1],
         )
         return self._page(plan, view, limit, cursor, page_size, on_corrupt)
 
@@ -705,18 +725,7 @@ class ReadApi(Generic[M]):
     ) -> Iterator[Any]:
         """Every item of a Scan, streamed. ``segments=N`` runs N parallel segment scans in
         threads; items arrive in no particular order, a bounded number of pages in memory."""
-        plans = [
-            scan_plan(
-                self._model,
-                index=index,
-                filter=filter,
-                view=view,
-                consistent=consistent,
-                segment=i if segments != 1 else None,
-                segments=segments if segments != 1 else None,
-            )
-            for i in range(segments if isinstance(segments, int) and segments > 1 else 1)
-        ]
+        plans = self._segment_plans(segments, index, filter, view, consistent)
         if len(plans) == 1:
             return self._stream(plans[0], view, page_size, on_corrupt)
         return self._parallel(plans, view, page_size, on_corrupt)
@@ -730,22 +739,37 @@ class ReadApi(Generic[M]):
         segments: int = 1,
     ) -> int:
         """How many items a scan matches (Select=COUNT), with ``segments`` parallel workers."""
-        plans = [
-            scan_plan(
-                self._model,
-                index=index,
-                filter=filter,
-                consistent=consistent,
-                count=True,
-                segment=i if segments != 1 else None,
-                segments=segments if segments != 1 else None,
-            )
-            for i in range(segments if isinstance(segments, int) and segments > 1 else 1)
-        ]
+        plans = self._segment_plans(segments, index, filter, None, consistent, count=True)
         if len(plans) == 1:
             return self._count(plans[0])
         with ThreadPoolExecutor(max_workers=len(plans)) as pool:
             return sum(pool.map(self._count, plans))
+
+    def _segment_plans(
+        self,
+        segments: int,
+        index: str | None,
+        filter: Condition | None,
+        view: type[View[Any]] | None,
+        consistent: bool,
+        *,
+        count: bool = False,
+    ) -> list[ReadPlan]:
+        """One scan plan per segment of a parallel scan; a single plan for ``segments=1``."""
+        parallel = segments != 1
+        return [
+            scan_plan(
+                self._model,
+                index=index,
+                filter=filter,
+                view=view,
+                consistent=consistent,
+                count=count,
+                segment=i if parallel else None,
+                segments=segments if parallel else None,
+            )
+            for i in range(segments if isinstance(segments, int) and segments > 1 else 1)
+        ]
 
     # -- paging machinery ------------------------------------------------------------------
 
@@ -773,13 +797,8 @@ class ReadApi(Generic[M]):
         scanned = requests = 0
         next_key: Mapping[str, Any] | None = None
         while True:
-            params = dict(plan.params)
-            if start is not None:
-                params["ExclusiveStartKey"] = start
             wanted = None if limit is None else limit - len(raws if plan.fetch_full else items)
-            size = _request_limit(plan, wanted, page_size)
-            if size is not None:
-                params["Limit"] = size
+            params = page_request(plan, page_size, start=start, wanted=wanted)
             response = self._send(plan, params)
             requests += 1
             scanned += int(response.get("ScannedCount", 0))
@@ -845,10 +864,8 @@ class ReadApi(Generic[M]):
         on_corrupt: OnCorrupt,
     ) -> Iterator[Any]:
         _check_positive("page_size", page_size, self._schema.model_name)
-        params = dict(plan.params)
-        if page_size is not None:
-            params["Limit"] = page_size
-        return self._items(plan, self._pages(plan, params), view, on_corrupt)
+        pages = self._pages(plan, page_request(plan, page_size))
+        return self._items(plan, pages, view, on_corrupt)
 
     def _pages(self, plan: ReadPlan, params: Params) -> Iterator[Params]:
         if plan.operation == "Query":
@@ -869,12 +886,19 @@ class ReadApi(Generic[M]):
             if plan.fetch_full:
                 yield from self._fetch_full(raw_items, view, on_corrupt, corrupt)
             else:
-                for raw in raw_items:
-                    value = self._decode_one(raw, view, on_corrupt, corrupt)
-                    if value is not None:
-                        yield value
-                corrupt.clear()
+                yield from self._decoded(raw_items, view, on_corrupt)
             del raw_items
+
+    def _decoded(
+        self, raws: Iterable[Mapping[str, Any]], view: type[View[Any]] | None, on_corrupt: OnCorrupt
+    ) -> Iterator[Any]:
+        """The items of one page of a stream, decoded; corrupt ones raise or are skipped as
+        ``on_corrupt`` says (a stream keeps no list of them)."""
+        corrupt: list[CorruptItemError] = []
+        for raw in raws:
+            value = self._decode_one(raw, view, on_corrupt, corrupt)
+            if value is not None:
+                yield value
 
     def _parallel(
         self,
@@ -898,11 +922,8 @@ class ReadApi(Generic[M]):
             return False
 
         def work(plan: ReadPlan) -> None:
-            params = dict(plan.params)
-            if page_size is not None:
-                params["Limit"] = page_size
             try:
-                for response in self._gateway.scan_pages(params):
+                for response in self._gateway.scan_pages(page_request(plan, page_size)):
                     if not put(response):
                         return
             except BaseException as exc:  # handed to the consumer, which re-raises it
@@ -918,7 +939,6 @@ class ReadApi(Generic[M]):
             for thread in threads:
                 thread.start()
             running = len(threads)
-            corrupt: list[CorruptItemError] = []
             try:
                 while running:
                     entry = pages.get()
@@ -927,11 +947,7 @@ class ReadApi(Generic[M]):
                     elif isinstance(entry, BaseException):
                         raise entry
                     else:
-                        for raw in entry.get("Items", []):
-                            value = self._decode_one(raw, view, on_corrupt, corrupt)
-                            if value is not None:
-                                yield value
-                        corrupt.clear()
+                        yield from self._decoded(entry.get("Items", []), view, on_corrupt)
             finally:
                 stop.set()
                 for thread in threads:
@@ -973,154 +989,6 @@ class ReadApi(Generic[M]):
             if value is not None:
                 out.append(value)
         return out
-
-
-class Explain:
-    """The requests a ReadApi would send, built without sending anything."""
-
-    def __init__(self, reads: ReadApi[Any]) -> None:
-        self._reads = reads
-        self._model: type[DomainModel] = reads.model
-
-    def get(
-        self,
-        key: KeyLike | None = None,
-        /,
-        *,
-        view: type[View[Any]] | None = None,
-        consistent: bool = False,
-        **key_values: object,
-    ) -> Params:
-        """GetItem parameters of ``reads.get(...)``."""
-        check_view(self._model, view)
-        fields = self._reads._schema.key_fields
-        values = key_fields(self._model, fields, key, key_values, "key")
-        return get_request(
-            self._model, wire_key(self._model, values), view=view, consistent=consistent
-        )
-
-    def batch_get(
-        self,
-        keys: Iterable[KeyLike],
-        *,
-        view: type[View[Any]] | None = None,
-        consistent: bool = False,
-    ) -> dict[str, Params]:
-        """BatchGetItem ``RequestItems`` (before the gateway splits them into 100s)."""
-        check_view(self._model, view)
-        distinct: dict[tuple[Any, ...], Item] = {}
-        for _, wire in self._reads._keys(keys):
-            distinct.setdefault(self._reads._identity(wire), wire)
-        return batch_get_request(
-            self._model, list(distinct.values()), view=view, consistent=consistent
-        )
-
-    def query(
-        self,
-        partition: Mapping[str, object] | None = None,
-        /,
-        *,
-        index: str | None = None,
-        sort: SortCondition | object | None = None,
-        filter: Condition | None = None,
-        view: type[View[Any]] | None = None,
-        descending: bool = False,
-        consistent: bool = False,
-        limit: int | None = None,
-        cursor: str | None = None,
-        page_size: int | None = None,
-        fetch_full: bool = False,
-        capacity: bool = False,
-        **key_values: object,
-    ) -> Params:
-        """Parameters of the first Query request of ``reads.query(...)``."""
-        plan = query_plan(
-            self._model,
-            _merge(partition, key_values, self._model.__name__),
-            index=index,
-            sort=sort,
-            filter=filter,
-            view=view,
-            descending=descending,
-            consistent=consistent,
-            capacity=capacity,
-            fetch_full=fetch_full,
-        )
-        return self._first(plan, limit, cursor, page_size)
-
-    def scan(
-        self,
-        *,
-        index: str | None = None,
-        filter: Condition | None = None,
-        view: type[View[Any]] | None = None,
-        consistent: bool = False,
-        limit: int | None = None,
-        cursor: str | None = None,
-        page_size: int | None = None,
-        segment: tuple[int, int] | None = None,
-        capacity: bool = False,
-    ) -> Params:
-        """Parameters of the first Scan request of ``reads.scan(...)``."""
-        plan = scan_plan(
-            self._model,
-            index=index,
-            filter=filter,
-            view=view,
-            consistent=consistent,
-            capacity=capacity,
-            segment=_segment(segment)[0],
-            segments=_segment(segment)[1],
-        )
-        return self._first(plan, limit, cursor, page_size)
-
-    def _first(
-        self, plan: ReadPlan, limit: int | None, cursor: str | None, page_size: int | None
-    ) -> Params:
-        params = dict(plan.params)
-        if cursor is not None:
-            params["ExclusiveStartKey"] = self._reads._start_key(plan, cursor)
-        size = _request_limit(plan, limit, page_size)
-        if size is not None:
-            params["Limit"] = size
-        return params
-
-
-def _merge(
-    partition: Mapping[str, object] | None, key_values: Mapping[str, object], model: str
-) -> dict[str, object]:
-    if partition is None:
-        return dict(key_values)
-    if not isinstance(partition, Mapping):
-        raise ValidationError(
-            "the partition key is given as keyword arguments (or one mapping), not "
-            f"{type(partition).__name__}",
-            model=model,
-        )
-    if key_values:
-        raise ValidationError(
-            "pass the partition key either as one mapping or as keyword arguments, not both",
-            model=model,
-        )
-    return dict(partition)
-
-
-def _segment(segment: tuple[int, int] | None) -> tuple[int | None, int | None]:
-    if segment is None:
-        return None, None
-    if not (isinstance(segment, tuple) and len(segment) == 2):
-        raise ValidationError(f"segment= takes (segment, total_segments), got {segment!r}")
-    return segment[0], segment[1]
-
-
-def _request_limit(plan: ReadPlan, wanted: int | None, page_size: int | None) -> int | None:
-    """DynamoDB's Limit (items evaluated) for a request that still wants ``wanted`` items:
-    exactly that without a filter; with one, only ``page_size`` (a filter drops items after
-    Limit counts them, so a small Limit would just mean more round trips)."""
-    size = wanted if (wanted is not None and not plan.filtered) else None
-    if page_size is not None:
-        size = min(size, page_size) if size is not None else page_size
-    return size
 
 
 def _check_positive(name: str, value: int | None, model: str) -> None:

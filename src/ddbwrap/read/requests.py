@@ -13,9 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import ValidationError as PydanticValidationError
-
-from ..codec import Item, codec_for, decode_value
+from ..codec import Item, codec_for
 from ..errors import CorruptItemError, ValidationError
 from ..expressions import Condition, Placeholders, SortCondition, build_key_condition
 from ..keys import key_fields
@@ -251,8 +249,6 @@ def query_plan(
     count: bool = False,
 ) -> ReadPlan:
     """Build a Query: key condition, filter, projection, direction; checked before sending."""
-    from .page import fingerprint as make_fingerprint
-
     schema = codec_for(model).schema
     check_view(model, view)
     target = _resolve_index(schema, index)
@@ -277,25 +273,17 @@ def query_plan(
     filter_text = _filter(model, filter, placeholders, params)
     if descending:
         params["ScanIndexForward"] = False
-    described = {
-        "op": "Query",
-        "table": schema.table_name,
-        "index": target.name if target else None,
-        "key": condition,
-        "filter": filter_text,
-        "desc": descending,
-        **placeholders.params(),
-    }
-    position = position_attributes(schema, target)
-    _select(schema, target, view, count, fetch_full, position, placeholders, params)
-    if consistent:
-        params["ConsistentRead"] = True
-    _capacity(params, capacity)
+    fingerprint = _fingerprint(
+        "Query", schema, target, placeholders, key=condition, filter=filter_text, desc=descending
+    )
+    position = _finish(
+        schema, target, view, placeholders, params, count, fetch_full, consistent, capacity
+    )
     pk_value = codec_for(model).index_key(values, (pk,))[pk.attribute]
     return ReadPlan(
         "Query",
         params,
-        make_fingerprint(described),
+        fingerprint,
         position,
         target,
         (pk.attribute, pk_value),
@@ -317,8 +305,6 @@ def scan_plan(
     count: bool = False,
 ) -> ReadPlan:
     """Build a Scan of the table or an index, optionally one segment of a parallel scan."""
-    from .page import fingerprint as make_fingerprint
-
     schema = codec_for(model).schema
     check_view(model, view)
     target = _resolve_index(schema, index)
@@ -342,28 +328,83 @@ def scan_plan(
                 )
             params["Segment"] = segment
             params["TotalSegments"] = segments
-    described = {
-        "op": "Scan",
-        "table": schema.table_name,
-        "index": target.name if target else None,
-        "filter": filter_text,
-        "segment": [params.get("Segment"), params.get("TotalSegments")],
-        **placeholders.params(),
-    }
-    position = position_attributes(schema, target)
-    _select(schema, target, view, count, False, position, placeholders, params)
-    if consistent:
-        params["ConsistentRead"] = True
-    _capacity(params, capacity)
+    fingerprint = _fingerprint(
+        "Scan",
+        schema,
+        target,
+        placeholders,
+        filter=filter_text,
+        segment=[params.get("Segment"), params.get("TotalSegments")],
+    )
+    position = _finish(
+        schema, target, view, placeholders, params, count, False, consistent, capacity
+    )
     return ReadPlan(
         "Scan",
         params,
-        make_fingerprint(described),
+        fingerprint,
         position,
         target,
         None,
         filter is not None,
     )
+
+
+def merge_partition(
+    partition: Mapping[str, object] | None, key_values: Mapping[str, object], model: str
+) -> dict[str, object]:
+    """The partition key of a query, given as one mapping or as keyword arguments."""
+    if partition is None:
+        return dict(key_values)
+    if not isinstance(partition, Mapping):
+        raise ValidationError(
+            "the partition key is given as keyword arguments (or one mapping), not "
+            f"{type(partition).__name__}",
+            model=model,
+        )
+    if key_values:
+        raise ValidationError(
+            "pass the partition key either as one mapping or as keyword arguments, not both",
+            model=model,
+        )
+    return dict(partition)
+
+
+def segment_bounds(segment: tuple[int, int] | None) -> tuple[int | None, int | None]:
+    """``segment=(i, n)`` of a scan as ``(i, n)``; ``(None, None)`` for a whole scan."""
+    if segment is None:
+        return None, None
+    if not (isinstance(segment, tuple) and len(segment) == 2):
+        raise ValidationError(f"segment= takes (segment, total_segments), got {segment!r}")
+    return segment[0], segment[1]
+
+
+def page_request(
+    plan: ReadPlan,
+    page_size: int | None,
+    *,
+    start: Mapping[str, Any] | None = None,
+    wanted: int | None = None,
+) -> Params:
+    """One request of a query or scan: the plan's parameters, from position ``start`` (None:
+    the beginning), limited for ``wanted`` more items and to ``page_size`` per request."""
+    params = dict(plan.params)
+    if start is not None:
+        params["ExclusiveStartKey"] = start
+    size = _request_limit(plan, wanted, page_size)
+    if size is not None:
+        params["Limit"] = size
+    return params
+
+
+def _request_limit(plan: ReadPlan, wanted: int | None, page_size: int | None) -> int | None:
+    """DynamoDB's Limit (items evaluated) for a request that still wants ``wanted`` items:
+    exactly that without a filter; with one, only ``page_size`` (a filter drops items after
+    Limit counts them, so a small Limit would just mean more round trips)."""
+    size = wanted if (wanted is not None and not plan.filtered) else None
+    if page_size is not None:
+        size = min(size, page_size) if size is not None else page_size
+    return size
 
 
 def _check_consistent(schema: TableSchema, index: IndexSchema | None, consistent: bool) -> None:
@@ -394,17 +435,43 @@ def _filter(
     return text
 
 
-def _select(
+def _fingerprint(
+    operation: str,
+    schema: TableSchema,
+    index: IndexSchema | None,
+    placeholders: Placeholders,
+    **described: Any,
+) -> str:
+    """The fingerprint (for cursors) of what a query or scan reads, taken before the projection
+    adds its placeholders."""
+    from .page import fingerprint
+
+    return fingerprint(
+        {
+            "op": operation,
+            "table": schema.table_name,
+            "index": index.name if index else None,
+            **described,
+            **placeholders.params(),
+        }
+    )
+
+
+def _finish(
     schema: TableSchema,
     index: IndexSchema | None,
     view: type[View[Any]] | None,
-    count: bool,
-    fetch_full: bool,
-    position: tuple[str, ...],
     placeholders: Placeholders,
     params: Params,
-) -> None:
-    """Select=COUNT, or the projection the result needs (checking the index can supply it)."""
+    count: bool,
+    fetch_full: bool,
+    consistent: bool,
+    capacity: bool,
+) -> tuple[str, ...]:
+    """The end of a query or scan request: Select=COUNT or the projection the result needs
+    (checking the index can supply it), ConsistentRead, capacity. Returns the attributes of
+    its position (LastEvaluatedKey)."""
+    position = position_attributes(schema, index)
     if count:
         params["Select"] = "COUNT"
     elif fetch_full:
@@ -416,6 +483,10 @@ def _select(
             attributes = set(view_attributes(view).values()) | set(position)
             params.update(projection_params(attributes, placeholders))
     params.update(placeholders.params())
+    if consistent:
+        params["ConsistentRead"] = True
+    _capacity(params, capacity)
+    return position
 
 
 # --- transforms ----------------------------------------------------------------------------------
@@ -426,21 +497,7 @@ def decode(model: type[DomainModel], view: type[View[Any]] | None, item: Mapping
     codec = codec_for(model)
     if view is None:
         return codec.decode(item)
-    data: dict[str, Any] = {}
-    for field, attribute in view_attributes(view).items():
-        if attribute in item:
-            data[field] = decode_value(item[attribute])
-        elif field in view.__ddb_defaults__:
-            data[field] = view.__ddb_defaults__[field].get_default(call_default_factory=True)
-    try:
-        return view.model_validate(data)
-    except PydanticValidationError as exc:
-        raise CorruptItemError(
-            view.__name__,
-            codec.schema.table_name,
-            codec.key_values(item),
-            [dict(e) for e in exc.errors(include_url=False)],
-        ) from exc
+    return codec.decode_fields(view, item, view_attributes(view), view.__ddb_defaults__)
 
 
 def position_of(item: Mapping[str, Any], position: Sequence[str]) -> Item:

@@ -137,46 +137,30 @@ def _finding(
     share = f"{tally.count} of {total} sampled item{'s' if total != 1 else ''}"
     seen = ", ".join(sorted(tally.seen))
     details = {"count": tally.count, "sampled": total, "example_keys": tally.examples}
-    expected = _expected(plans, model, subject)
     if code == "DDB301":
-        return Finding(
-            Severity.LOW,
-            code,
-            f"attribute {subject!r} ({seen}) is in {share} but no model declares it",
-            "declare a field for it if ddbwrap code needs it; ddbwrap keeps unknown attributes",
-            table=table,
-            subject=subject,
-            details=details,
-        )
-    if code == "DDB302":
-        return Finding(
-            Severity.HIGH,
-            code,
-            f"attribute {subject!r} is stored as {seen} in {share}; {model} stores {expected}",
-            f"fix the writer of those items, or widen {model}'s field type",
-            table=table,
-            model=model,
-            subject=subject,
-            details=details,
-        )
-    if code == "DDB303":
-        return Finding(
-            Severity.HIGH,
-            code,
-            f"required attribute {subject!r} is missing from {share}",
-            f"give {model}'s field a default (or make it Optional), or backfill the items",
-            table=table,
-            model=model,
-            subject=subject,
-            details=details,
-        )
+        severity = Severity.LOW
+        problem = f"attribute {subject!r} ({seen}) is in {share} but no model declares it"
+        fix = "declare a field for it if ddbwrap code needs it; ddbwrap keeps unknown attributes"
+    elif code == "DDB302":
+        severity = Severity.HIGH
+        expected = _expected(plans, model, subject)
+        problem = f"attribute {subject!r} is stored as {seen} in {share}; {model} stores {expected}"
+        fix = f"fix the writer of those items, or widen {model}'s field type"
+    elif code == "DDB303":
+        severity = Severity.HIGH
+        problem = f"required attribute {subject!r} is missing from {share}"
+        fix = f"give {model}'s field a default (or make it Optional), or backfill the items"
+    else:
+        severity = Severity.HIGH
+        problem = f"{model} rejects attribute {subject!r} in {share}: {seen}"
+        fix = "reading those items raises CorruptItemError: fix the items, or relax the model"
     return Finding(
-        Severity.HIGH,
+        severity,
         code,
-        f"{model} rejects attribute {subject!r} in {share}: {seen}",
-        "reading those items raises CorruptItemError: fix the items, or relax the model",
+        problem,
+        fix,
         table=table,
-        model=model,
+        model=model or None,  # DDB301: no model declares the attribute
         subject=subject,
         details=details,
     )

@@ -119,6 +119,7 @@ def _add_missing_gsis(
         keys = [k["AttributeName"] for k in index["KeySchema"]]
         if progress:
             progress(f"creating GSI {name} on {gateway.physical_table_name(spec.table)}")
+        gateway.wait_until_active(spec.table)  # an index still being deleted blocks the create
         gateway.update_table(
             {
                 "TableName": spec.table,

@@ -14,21 +14,29 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..cli.common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, CommandError, subcommand
+from ..cli.common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_USAGE,
+    CommandError,
+    command_group,
+    subcommand,
+)
 
 __all__ = ["register", "run_check", "run_scaffold"]
 
 
 def register(subparsers: Any) -> None:
     """Add the ``migrate`` command group to the ``ddbwrap`` command line."""
-    migrate = subcommand(
+    commands = command_group(
         subparsers,
         "migrate",
         "move from the V1 repository API (ddbwrap.v1) to V2",
         "Move from the V1 repository API (ddbwrap.v1) to V2: find what is left to migrate "
         "(check), and generate V2 models to start from (scaffold). See docs/migration.md.",
+        dest="migrate_command",
+        metavar="COMMAND",
     )
-    commands = migrate.add_subparsers(dest="migrate_command", metavar="COMMAND", required=True)
 
     check = subcommand(
         commands,

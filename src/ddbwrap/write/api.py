@@ -45,10 +45,13 @@ from .batch import DEFAULT_FLUSH_AT, BatchWriter
 from .dto import CreateDTO, UpdateDTO
 from .locking import ANY_VERSION, ExpectedVersion, retry_on_conflict
 from .requests import (
+    UNREAD,
+    Current,
     Params,
     StaleUniqueValueError,
     WritePlan,
     create_plan,
+    current_item_request,
     delete_plan,
     explain_failure,
     first_failure,
@@ -56,12 +59,14 @@ from .requests import (
     put_plan,
     unique_fields_changed,
     update_plan,
+    validation_details,
     wire_key,
 )
 from .timestamps import Clock, checked_now, utc_now
 from .transaction import map_cancellation
 
 M = TypeVar("M", bound=DomainModel)
+R = TypeVar("R")
 
 logger = logging.getLogger("ddbwrap.write")
 
@@ -185,21 +190,7 @@ class WriteApi(Generic[M]):
         *,
         must_exist: bool,
     ) -> M:
-        schema = schema_of(self.model)
-        if not schema.unique:
-            plan = put_plan(
-                self.model,
-                item,
-                now=self._now(),
-                condition=condition,
-                expected_version=expected_version,
-                must_exist=must_exist,
-            )
-            return self._stored_after(plan, self._execute(plan))
-        for _ in self._fresh_reads():
-            current = self._read(item)
-            if must_exist and current is None:
-                raise self._not_found("replace", wire_key(self.model, item))
+        def attempt(current: Current) -> M:
             plan = put_plan(
                 self.model,
                 item,
@@ -209,11 +200,12 @@ class WriteApi(Generic[M]):
                 must_exist=must_exist,
                 current=current,
             )
-            try:
-                return self._stored_after(plan, self._execute(plan))
-            except StaleUniqueValueError:
-                continue
-        raise self._kept_changing("put")
+            return self._stored_after(plan, self._execute(plan))
+
+        if not schema_of(self.model).unique:
+            return attempt(UNREAD)
+        missing = "replace" if must_exist else None
+        return self._on_fresh_read("put", item, attempt, missing=missing)
 
     # -- update ---------------------------------------------------------------------------
 
@@ -236,7 +228,8 @@ class WriteApi(Generic[M]):
         """
         if upsert and isinstance(changes, UpdateDTO):
             return self._upsert(key, changes, condition, expected_version)
-        if not unique_fields_changed(self.model, changes):
+
+        def attempt(current: Current) -> M:
             plan = update_plan(
                 self.model,
                 key,
@@ -245,26 +238,13 @@ class WriteApi(Generic[M]):
                 condition=condition,
                 expected_version=expected_version,
                 must_exist=not upsert,
-            )
-            return self._stored_after(plan, self._execute(plan))
-        for _ in self._fresh_reads():
-            current = self._read(key)
-            if current is None:
-                raise self._not_found("update", wire_key(self.model, key))
-            plan = update_plan(
-                self.model,
-                key,
-                changes,
-                now=self._now(),
-                condition=condition,
-                expected_version=expected_version,
                 current=current,
             )
-            try:
-                return self._stored_after(plan, self._execute(plan))
-            except StaleUniqueValueError:
-                continue
-        raise self._kept_changing("update")
+            return self._stored_after(plan, self._execute(plan))
+
+        if not unique_fields_changed(self.model, changes):
+            return attempt(UNREAD)
+        return self._on_fresh_read("update", key, attempt, missing="update")
 
     def _upsert(
         self,
@@ -299,13 +279,10 @@ class WriteApi(Generic[M]):
         try:
             return self.model.model_validate(values)
         except PydanticValidationError as exc:
-            details = "; ".join(
-                ".".join(str(p) for p in e["loc"]) + ": " + e["msg"]
-                for e in exc.errors(include_url=False)
-            )
             raise ValidationError(
                 f"upsert: the item does not exist and cannot be created from the key and the "
-                f"fields set ({details}); set the missing fields or give them defaults",
+                f"fields set ({validation_details(exc)}); set the missing fields or give them "
+                "defaults",
                 model=self.model.__name__,
             ) from None
 
@@ -374,20 +351,7 @@ class WriteApi(Generic[M]):
 
         With ``return_old=True`` returns the item as it was (None if there was none).
         """
-        codec = codec_for(self.model)
-        if not schema_of(self.model).unique:
-            plan = delete_plan(
-                self.model,
-                key,
-                condition=condition,
-                expected_version=expected_version,
-                return_old=return_old,
-            )
-            response = self._execute(plan)
-            old = response.get("Attributes")
-            return codec.decode(old) if return_old and old else None
-        for _ in self._fresh_reads():
-            current = self._read(key)
+        def attempt(current: Current) -> M | None:
             plan = delete_plan(
                 self.model,
                 key,
@@ -396,13 +360,14 @@ class WriteApi(Generic[M]):
                 return_old=return_old,
                 current=current,
             )
-            try:
-                response = self._execute(plan)
-            except StaleUniqueValueError:
-                continue
-            old = response.get("Attributes") or current
-            return codec.decode(old) if return_old and old else None
-        raise self._kept_changing("delete")
+            response = self._execute(plan)
+            read = current if isinstance(current, Mapping) else None
+            old = response.get("Attributes") or read
+            return codec_for(self.model).decode(old) if return_old and old else None
+
+        if not schema_of(self.model).unique:
+            return attempt(UNREAD)
+        return self._on_fresh_read("delete", key, attempt)
 
     # -- batches --------------------------------------------------------------------------
 
@@ -420,12 +385,30 @@ class WriteApi(Generic[M]):
         return self._read_wire(wire_key(self.model, key))
 
     def _read_wire(self, wkey: Item) -> Item | None:
-        schema = schema_of(self.model)
-        response = self.gateway.get_item(
-            {"TableName": schema.table_name, "Key": wkey, "ConsistentRead": True}
-        )
+        response = self.gateway.get_item(current_item_request(self.model, wkey))
         item: Item | None = response.get("Item")
         return item
+
+    def _on_fresh_read(
+        self,
+        operation: str,
+        key: KeyLike,
+        attempt: Callable[[Current], R],
+        *,
+        missing: str | None = None,
+    ) -> R:
+        """``attempt(stored item)`` for a write that moves unique guards: read the item, write,
+        and start over when it changed in between. ``missing``: the operation that needs the
+        item (its ``ItemNotFoundError``); None when a missing item is fine."""
+        for _ in self._fresh_reads():
+            current = self._read(key)
+            if missing is not None and current is None:
+                raise self._not_found(missing, wire_key(self.model, key))
+            try:
+                return attempt(current)
+            except StaleUniqueValueError:
+                continue
+        raise self._kept_changing(operation)
 
     def _fresh_reads(self) -> Iterator[int]:
         for attempt in range(STALE_RETRIES):

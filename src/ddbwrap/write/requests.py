@@ -162,6 +162,11 @@ def wire_key(model: type[DomainModel], key: KeyLike) -> Item:
     return codec_for(model).key(key_values(model, key))
 
 
+def current_item_request(model: type[DomainModel], wkey: Item) -> Params:
+    """GetItem of the stored item a write is computed from: consistent, so it is the latest."""
+    return {"TableName": schema_of(model).table_name, "Key": wkey, "ConsistentRead": True}
+
+
 def condition_text(condition: Condition | None) -> str | None:
     """How a condition reads in messages: as it was written, ``(Attr('n') > 5) & ...``.
 
@@ -268,7 +273,10 @@ class _Expression:
     def not_exists(self, attribute: str) -> None:
         self.require(f"attribute_not_exists({self.name(attribute)})")
 
-    def version(self, attribute: str, expected: int) -> None:
+    def version(self, attribute: str | None, expected: int | None) -> None:
+        """Require the stored version to be ``expected`` (nothing to require without either)."""
+        if attribute is None or expected is None:
+            return
         name, value = self.name(attribute), self.value({"N": str(expected)})
         if expected == 0:
             self.require(f"(attribute_not_exists({name}) OR {name} = {value})")
@@ -401,6 +409,76 @@ def _check_model(model: type[DomainModel], instance: object, operation: str) -> 
         )
 
 
+def _check_dto(
+    model: type[DomainModel], dto: CreateDTO[Any] | UpdateDTO[Any], operation: str
+) -> None:
+    """Refuse a DTO of another model, naming the model it writes."""
+    domain = type(dto).domain_model()
+    if domain is not model:
+        kind = "a CreateDTO" if isinstance(dto, CreateDTO) else "an UpdateDTO"
+        raise ValidationError(
+            f"{operation} takes {kind}[{model.__name__}], not a {type(dto).__name__} "
+            f"({kind}[{domain.__name__}])",
+            model=model.__name__,
+        )
+
+
+def validation_details(exc: PydanticValidationError) -> str:
+    """``field: message; ...`` of a pydantic error, for a ddbwrap ValidationError's text."""
+    return "; ".join(
+        ".".join(str(p) for p in e["loc"]) + ": " + e["msg"]
+        for e in exc.errors(include_url=False)
+    )
+
+
+def _target(
+    model: type[DomainModel], key: KeyLike, expected_version: ExpectedVersion, operation: str
+) -> tuple[int | None, Item]:
+    """The version a write of ``key`` expects (from ``key`` when it is an instance) and the
+    key in wire form."""
+    instance = key if isinstance(key, model) else None
+    expected = resolve_expected(schema_of(model), expected_version, instance, operation)
+    return expected, codec_for(model).key(key_values(model, key))
+
+
+def _item_action(
+    kind: ActionKind,
+    operation: str,
+    model: type[DomainModel],
+    key: Item,
+    expr: _Expression,
+    condition: Condition | None,
+    *,
+    item: Item | None = None,
+    expected_version: int | None = None,
+    must_exist: bool = False,
+    must_not_exist: bool = False,
+    seen_unique: Mapping[str, AttributeValue | None] | None = None,
+    assumed_missing: bool = False,
+) -> WriteAction:
+    """The action on the item itself, once ``expr`` holds everything but the caller's
+    condition (added here, last): a Put sends ``item``, the others the key."""
+    expr.user(model, condition)
+    table = schema_of(model).table_name
+    params: Params = {"TableName": table, **({"Item": item} if item is not None else {"Key": key})}
+    if kind == "Update":
+        params["UpdateExpression"] = expr.update_expression()
+    return WriteAction(
+        kind=kind,
+        operation=operation,
+        model=model,
+        table=table,
+        key=key,
+        params={**params, **expr.params()},
+        condition=condition_text(condition),
+        expected_version=expected_version,
+        must_exist=must_exist,
+        must_not_exist=must_not_exist,
+        seen_unique=seen_unique,
+        assumed_missing=assumed_missing,
+    )
+
+
 # --- create ---------------------------------------------------------------------------------
 
 
@@ -410,23 +488,13 @@ def new_instance(model: type[M], obj: M | CreateDTO[M], now: dt.datetime) -> M:
     schema = schema_of(model)
     server = _server_values(schema, now, version=1)
     if isinstance(obj, CreateDTO):
-        domain = type(obj).domain_model()
-        if domain is not model:
-            raise ValidationError(
-                f"create takes a CreateDTO[{model.__name__}], not a {type(obj).__name__} "
-                f"(a CreateDTO[{domain.__name__}])",
-                model=model.__name__,
-            )
+        _check_dto(model, obj, "create")
         try:
             return model.model_validate({**obj.values(), **server})
         except PydanticValidationError as exc:
-            details = "; ".join(
-                ".".join(str(p) for p in e["loc"]) + ": " + e["msg"]
-                for e in exc.errors(include_url=False)
-            )
             raise ValidationError(
                 f"the CreateDTO {type(obj).__name__} does not make a valid {model.__name__}: "
-                f"{details}",
+                f"{validation_details(exc)}",
                 model=model.__name__,
             ) from None
     _check_model(model, obj, "create")
@@ -451,16 +519,8 @@ def create_plan(
     key = codec.key_of(instance)
     expr = _Expression()
     expr.not_exists(schema.partition_key.attribute)
-    expr.user(model, condition)
-    main = WriteAction(
-        kind="Put",
-        operation="create",
-        model=model,
-        table=schema.table_name,
-        key=key,
-        params={"TableName": schema.table_name, "Item": item, **expr.params()},
-        condition=condition_text(condition),
-        must_not_exist=True,
+    main = _item_action(
+        "Put", "create", model, key, expr, condition, item=item, must_not_exist=True
     )
     guards = [
         _guard_action(model, "claim", name, item[schema.field_attributes[name]], key)
@@ -518,26 +578,18 @@ def put_plan(
         expr.remove(attribute)
     if must_exist:
         expr.exists(schema.partition_key.attribute)
-    if expected is not None and schema.version_attribute:
-        expr.version(schema.version_attribute, expected)
+    expr.version(schema.version_attribute, expected)
     new_unique = {name: item.get(schema.field_attributes[name]) for name in schema.unique}
     guards = _move_guards(model, expr, key, new_unique, current, operation)
     if current is None and new_unique:
         expr.not_exists(schema.partition_key.attribute)
-    expr.user(model, condition)
-    main = WriteAction(
-        kind="Update",
-        operation=operation,
-        model=model,
-        table=schema.table_name,
-        key=key,
-        params={
-            "TableName": schema.table_name,
-            "Key": key,
-            "UpdateExpression": expr.update_expression(),
-            **expr.params(),
-        },
-        condition=condition_text(condition),
+    main = _item_action(
+        "Update",
+        operation,
+        model,
+        key,
+        expr,
+        condition,
         expected_version=expected,
         must_exist=must_exist,
         seen_unique=guards.seen if current is not None and new_unique else None,
@@ -567,9 +619,7 @@ def update_plan(
     """
     schema = schema_of(model)
     codec = codec_for(model)
-    instance = key if isinstance(key, model) else None
-    expected = resolve_expected(schema, expected_version, instance, "update")
-    wkey = codec.key(key_values(model, key))
+    expected, wkey = _target(model, key, expected_version, "update")
     expr = _Expression()
     new_unique: dict[str, AttributeValue | None] = {}
     touched: set[str]
@@ -597,23 +647,15 @@ def update_plan(
             created = codec.encode_field(schema.created_at_field, now)
             assert created is not None
             expr.set_if_missing(schema.field_attributes[schema.created_at_field], created)
-    if expected is not None and schema.version_attribute:
-        expr.version(schema.version_attribute, expected)
+    expr.version(schema.version_attribute, expected)
     guards = _move_guards(model, expr, wkey, new_unique, current, "update")
-    expr.user(model, condition)
-    main = WriteAction(
-        kind="Update",
-        operation="update",
-        model=model,
-        table=schema.table_name,
-        key=wkey,
-        params={
-            "TableName": schema.table_name,
-            "Key": wkey,
-            "UpdateExpression": expr.update_expression(),
-            **expr.params(),
-        },
-        condition=condition_text(condition),
+    main = _item_action(
+        "Update",
+        "update",
+        model,
+        wkey,
+        expr,
+        condition,
         expected_version=expected,
         must_exist=must_exist,
         seen_unique=guards.seen if new_unique and current is not None else None,
@@ -657,13 +699,7 @@ def _dto_actions(
     new_unique: dict[str, AttributeValue | None],
 ) -> set[str]:
     schema = schema_of(model)
-    domain = type(dto).domain_model()
-    if domain is not model:
-        raise ValidationError(
-            f"update takes an UpdateDTO[{model.__name__}], not a {type(dto).__name__} "
-            f"(an UpdateDTO[{domain.__name__}])",
-            model=model.__name__,
-        )
+    _check_dto(model, dto, "update")
     changes = dto.changes()
     if not changes:
         raise ValidationError(
@@ -756,13 +792,9 @@ def delete_plan(
     """Delete an item (a missing item is fine unless a condition or version says otherwise);
     its unique guards are released in the same transaction."""
     schema = schema_of(model)
-    codec = codec_for(model)
-    instance = key if isinstance(key, model) else None
-    expected = resolve_expected(schema, expected_version, instance, "delete")
-    wkey = codec.key(key_values(model, key))
+    expected, wkey = _target(model, key, expected_version, "delete")
     expr = _Expression()
-    if expected is not None and schema.version_attribute:
-        expr.version(schema.version_attribute, expected)
+    expr.version(schema.version_attribute, expected)
     actions: list[WriteAction] = []
     seen: dict[str, AttributeValue | None] | None = None
     assumed_missing = False
@@ -780,15 +812,13 @@ def delete_plan(
         else:
             expr.not_exists(schema.partition_key.attribute)
             assumed_missing = True
-    expr.user(model, condition)
-    main = WriteAction(
-        kind="Delete",
-        operation="delete",
-        model=model,
-        table=schema.table_name,
-        key=wkey,
-        params={"TableName": schema.table_name, "Key": wkey, **expr.params()},
-        condition=condition_text(condition),
+    main = _item_action(
+        "Delete",
+        "delete",
+        model,
+        wkey,
+        expr,
+        condition,
         expected_version=expected,
         seen_unique=seen,
         assumed_missing=assumed_missing,
@@ -800,21 +830,10 @@ def delete_plan(
 
 def check_plan(model: type[M], key: KeyLike, condition: Condition) -> WritePlan[M]:
     """A ConditionCheck (transactions only): the transaction goes through only if it holds."""
-    schema = schema_of(model)
     wkey = wire_key(model, key)
     if condition is None:
         raise ValidationError("check needs a condition", model=model.__name__)
-    expr = _Expression()
-    expr.user(model, condition)
-    main = WriteAction(
-        kind="ConditionCheck",
-        operation="check",
-        model=model,
-        table=schema.table_name,
-        key=wkey,
-        params={"TableName": schema.table_name, "Key": wkey, **expr.params()},
-        condition=condition_text(condition),
-    )
+    main = _item_action("ConditionCheck", "check", model, wkey, _Expression(), condition)
     return WritePlan("check", model, wkey, (main,))
 
 

@@ -50,6 +50,7 @@ from .requests import (
     WritePlan,
     check_plan,
     create_plan,
+    current_item_request,
     decode_quietly,
     delete_plan,
     explain_failure,
@@ -249,10 +250,7 @@ class Transaction:
         return self._read(model, key)
 
     def _read(self, model: type[DomainModel], key: KeyLike) -> Current:
-        schema = schema_of(model)
-        response = self.gateway.get_item(
-            {"TableName": schema.table_name, "Key": wire_key(model, key), "ConsistentRead": True}
-        )
+        response = self.gateway.get_item(current_item_request(model, wire_key(model, key)))
         item: Current = response.get("Item")
         return item
 

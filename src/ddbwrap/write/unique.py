@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -90,29 +90,39 @@ def claim_params(
     schema: TableSchema, field: str, av: Mapping[str, Any], owner: Item
 ) -> dict[str, Any]:
     """Put of a guard that fails when the value is already claimed (by anyone)."""
-    assert schema.unique_table is not None
-    placeholders = Placeholders()
-    pk = placeholders.name(UNIQUE_KEY_ATTRIBUTE)
-    return {
-        "TableName": schema.unique_table,
-        "Item": guard_item(schema, field, av, owner),
-        "ConditionExpression": f"attribute_not_exists({pk})",
-        **placeholders.params(),
-    }
+
+    def unclaimed(placeholders: Placeholders, pk: str) -> str:
+        return f"attribute_not_exists({pk})"
+
+    return _guard_request(schema, {"Item": guard_item(schema, field, av, owner)}, unclaimed)
 
 
 def release_params(
     schema: TableSchema, field: str, av: Mapping[str, Any], owner: Item
 ) -> dict[str, Any]:
     """Delete of a guard that only its owner may do (a missing guard is fine)."""
+
+    def unclaimed_or_mine(placeholders: Placeholders, pk: str) -> str:
+        who = placeholders.name(OWNER_ATTRIBUTE)
+        me = placeholders.value({"S": owner_text(owner)})
+        return f"attribute_not_exists({pk}) OR {who} = {me}"
+
+    return _guard_request(schema, {"Key": guard_key(schema, field, av)}, unclaimed_or_mine)
+
+
+def _guard_request(
+    schema: TableSchema,
+    target: dict[str, Any],
+    condition: Callable[[Placeholders, str], str],
+) -> dict[str, Any]:
+    """A conditional request on the guard table: ``target`` is its Item or Key, ``condition``
+    renders the ConditionExpression from the request's placeholders and the key's name."""
     assert schema.unique_table is not None
     placeholders = Placeholders()
     pk = placeholders.name(UNIQUE_KEY_ATTRIBUTE)
-    who = placeholders.name(OWNER_ATTRIBUTE)
-    me = placeholders.value({"S": owner_text(owner)})
     return {
         "TableName": schema.unique_table,
-        "Key": guard_key(schema, field, av),
-        "ConditionExpression": f"attribute_not_exists({pk}) OR {who} = {me}",
+        **target,
+        "ConditionExpression": condition(placeholders, pk),
         **placeholders.params(),
     }

@@ -1,0 +1,131 @@
+"""``reads.explain``: the requests a ``ReadApi`` would send, built and returned unsent.
+
+Each method has the signature of the read it explains and builds its request with the same
+code, so ``reads.explain.query(...)`` is exactly the first request of ``reads.query(...)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..expressions import Condition, SortCondition
+from ..keys import KeyLike
+from ..model import DomainModel
+from .requests import (
+    Params,
+    ReadPlan,
+    batch_get_request,
+    check_view,
+    merge_partition,
+    page_request,
+    query_plan,
+    scan_plan,
+    segment_bounds,
+)
+from .view import View
+
+if TYPE_CHECKING:
+    from .api import ReadApi
+
+__all__ = ["Explain"]
+
+
+class Explain:
+    """The requests a ReadApi would send, built without sending anything."""
+
+    def __init__(self, reads: ReadApi[Any]) -> None:
+        self._reads = reads
+        self._model: type[DomainModel] = reads.model
+
+    def get(
+        self,
+        key: KeyLike | None = None,
+        /,
+        *,
+        view: type[View[Any]] | None = None,
+        consistent: bool = False,
+        **key_values: object,
+    ) -> Params:
+        """GetItem parameters of ``reads.get(...)``."""
+        params, _ = self._reads._get_request(key, key_values, view, consistent)
+        return params
+
+    def batch_get(
+        self,
+        keys: Iterable[KeyLike],
+        *,
+        view: type[View[Any]] | None = None,
+        consistent: bool = False,
+    ) -> dict[str, Params]:
+        """BatchGetItem ``RequestItems`` (before the gateway splits them into 100s)."""
+        check_view(self._model, view)
+        distinct = self._reads._distinct(self._reads._keys(keys))
+        return batch_get_request(
+            self._model, list(distinct.values()), view=view, consistent=consistent
+        )
+
+    def query(
+        self,
+        partition: Mapping[str, object] | None = None,
+        /,
+        *,
+        index: str | None = None,
+        sort: SortCondition | object | None = None,
+        filter: Condition | None = None,
+        view: type[View[Any]] | None = None,
+        descending: bool = False,
+        consistent: bool = False,
+        limit: int | None = None,
+        cursor: str | None = None,
+        page_size: int | None = None,
+        fetch_full: bool = False,
+        capacity: bool = False,
+        **key_values: object,
+    ) -> Params:
+        """Parameters of the first Query request of ``reads.query(...)``."""
+        plan = query_plan(
+            self._model,
+            merge_partition(partition, key_values, self._model.__name__),
+            index=index,
+            sort=sort,
+            filter=filter,
+            view=view,
+            descending=descending,
+            consistent=consistent,
+            capacity=capacity,
+            fetch_full=fetch_full,
+        )
+        return self._first(plan, limit, cursor, page_size)
+
+    def scan(
+        self,
+        *,
+        index: str | None = None,
+        filter: Condition | None = None,
+        view: type[View[Any]] | None = None,
+        consistent: bool = False,
+        limit: int | None = None,
+        cursor: str | None = None,
+        page_size: int | None = None,
+        segment: tuple[int, int] | None = None,
+        capacity: bool = False,
+    ) -> Params:
+        """Parameters of the first Scan request of ``reads.scan(...)``."""
+        plan = scan_plan(
+            self._model,
+            index=index,
+            filter=filter,
+            view=view,
+            consistent=consistent,
+            capacity=capacity,
+            segment=segment_bounds(segment)[0],
+            segments=segment_bounds(segment)[1],
+        )
+        return self._first(plan, limit, cursor, page_size)
+
+    def _first(
+        self, plan: ReadPlan, limit: int | None, cursor: str | None, page_size: int | None
+    ) -> Params:
+        start = self._reads._start_key(plan, cursor) if cursor is not None else None
+        return page_request(plan, page_size, start=start, wanted=limit)
