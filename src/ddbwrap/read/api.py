@@ -49,6 +49,7 @@ from .requests import (
     batch_get_request,
     check_view,
     decode,
+    decoder,
     get_request,
     key_identity,
     merge_partition,
@@ -425,23 +426,47 @@ class ReadApi(Generic[M]):
         try:
             return decode(self._model, view, raw)
         except CorruptItemError as exc:
-            if on_corrupt == "raise":
-                raise
-            if on_corrupt != "skip":
-                if not callable(on_corrupt):
-                    raise ValidationError(
-                        f"on_corrupt must be 'raise', 'skip' or a function, got {on_corrupt!r}",
-                        model=self._schema.model_name,
-                    ) from None
-                on_corrupt(exc)
-            corrupt.append(exc)
-            logger.warning(
-                "skipped a corrupt item of table %s (model %s; invalid fields: %s)",
-                self._schema.table_name,
-                exc.model,
-                ", ".join(sorted({".".join(map(str, e.get("loc", ()))) for e in exc.errors})),
-            )
-            return None
+            return self._corrupt(exc, on_corrupt, corrupt)
+
+    def _decode_all(
+        self,
+        raws: Iterable[Mapping[str, Any]],
+        view: type[View[Any]] | None,
+        on_corrupt: OnCorrupt,
+        corrupt: list[CorruptItemError],
+    ) -> list[Any]:
+        """``_decode_one`` over the items of a page, corrupt ones left out (or raised)."""
+        decode_item = decoder(self._model, view)
+        if on_corrupt == "raise":
+            return [decode_item(raw) for raw in raws]
+        out = []
+        for raw in raws:
+            try:
+                out.append(decode_item(raw))
+            except CorruptItemError as exc:
+                self._corrupt(exc, on_corrupt, corrupt)
+        return out
+
+    def _corrupt(
+        self, exc: CorruptItemError, on_corrupt: OnCorrupt, corrupt: list[CorruptItemError]
+    ) -> None:
+        """A corrupt item raised, or reported and skipped, as ``on_corrupt`` says."""
+        if on_corrupt == "raise":
+            raise exc
+        if on_corrupt != "skip":
+            if not callable(on_corrupt):
+                raise ValidationError(
+                    f"on_corrupt must be 'raise', 'skip' or a function, got {on_corrupt!r}",
+                    model=self._schema.model_name,
+                ) from None
+            on_corrupt(exc)
+        corrupt.append(exc)
+        logger.warning(
+            "skipped a corrupt item of table %s (model %s; invalid fields: %s)",
+            self._schema.table_name,
+            exc.model,
+            ", ".join(sorted({".".join(map(str, e.get("loc", ()))) for e in exc.errors})),
+        )
 
     # -- query -------------------------------------------------------------------------------
 
@@ -807,20 +832,23 @@ class ReadApi(Generic[M]):
             page_items = response.get("Items", [])
             last = response.get("LastEvaluatedKey")
             stopped = False
-            for position, raw in enumerate(page_items):
-                if plan.fetch_full:
-                    raws.append(raw)
-                    count = len(raws)
-                else:
-                    value = self._decode_one(raw, view, on_corrupt, corrupt)
-                    if value is not None:
-                        items.append(value)
-                    count = len(items)
-                if limit is not None and count >= limit:
-                    stopped = True
-                    if position < len(page_items) - 1:
-                        last = position_of(raw, plan.position)
-                    break
+            if limit is None and not plan.fetch_full:  # the whole page: one tight loop
+                items.extend(self._decode_all(page_items, view, on_corrupt, corrupt))
+            else:
+                for position, raw in enumerate(page_items):
+                    if plan.fetch_full:
+                        raws.append(raw)
+                        count = len(raws)
+                    else:
+                        value = self._decode_one(raw, view, on_corrupt, corrupt)
+                        if value is not None:
+                            items.append(value)
+                        count = len(items)
+                    if limit is not None and count >= limit:
+                        stopped = True
+                        if position < len(page_items) - 1:
+                            last = position_of(raw, plan.position)
+                        break
             if stopped or not last or limit is None:
                 next_key = last or None
                 break
@@ -880,11 +908,15 @@ class ReadApi(Generic[M]):
         on_corrupt: OnCorrupt,
     ) -> Iterator[Any]:
         corrupt: list[CorruptItemError] = []
+        decode_item = decoder(self._model, view)
         for response in pages:
             raw_items = response.get("Items", [])
             del response  # hold no page while the next one is fetched
             if plan.fetch_full:
                 yield from self._fetch_full(raw_items, view, on_corrupt, corrupt)
+            elif on_corrupt == "raise":  # the common case, without a generator in between
+                for raw in raw_items:
+                    yield decode_item(raw)
             else:
                 yield from self._decoded(raw_items, view, on_corrupt)
             del raw_items
@@ -895,10 +927,14 @@ class ReadApi(Generic[M]):
         """The items of one page of a stream, decoded; corrupt ones raise or are skipped as
         ``on_corrupt`` says (a stream keeps no list of them)."""
         corrupt: list[CorruptItemError] = []
+        decode_item = decoder(self._model, view)
         for raw in raws:
-            value = self._decode_one(raw, view, on_corrupt, corrupt)
-            if value is not None:
-                yield value
+            try:
+                value = decode_item(raw)
+            except CorruptItemError as exc:
+                self._corrupt(exc, on_corrupt, corrupt)
+                continue
+            yield value
 
     def _parallel(
         self,

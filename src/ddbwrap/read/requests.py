@@ -500,6 +500,21 @@ def decode(model: type[DomainModel], view: type[View[Any]] | None, item: Mapping
     return codec.decode_fields(view, item, view_attributes(view), view.__ddb_defaults__)
 
 
+def decoder(
+    model: type[DomainModel], view: type[View[Any]] | None
+) -> Callable[[Mapping[str, Any]], Any]:
+    """``decode(model, view, item)`` as a function of ``item``, for the items of a page."""
+    codec = codec_for(model)
+    if view is None:
+        return codec.decoder()
+    fields, defaults = view_attributes(view), view.__ddb_defaults__
+
+    def decode_view(item: Mapping[str, Any]) -> Any:
+        return codec.decode_fields(view, item, fields, defaults)
+
+    return decode_view
+
+
 def position_of(item: Mapping[str, Any], position: Sequence[str]) -> Item:
     """The LastEvaluatedKey that resumes right after ``item``."""
     return {name: dict(item[name]) for name in position if name in item}
