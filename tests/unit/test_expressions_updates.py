@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from ddbwrap import GSI, DomainModel, KeyTemplate, ValidationError
 from ddbwrap.expressions import Placeholders, Update
@@ -365,3 +365,35 @@ def test_field_of_a_table_key_template_cannot_be_updated() -> None:
 
     with pytest.raises(ValidationError, match=r"Account\.user_id: is part of the table's primary"):
         Update().set("user_id", "u2").params(Account)
+
+
+class Member(DomainModel):
+    member_id: str
+    email: str
+    nicknames: list[str] = []
+
+    @field_validator("email")
+    @classmethod
+    def _lower_and_checked(cls, value: str) -> str:
+        if "@" not in value:
+            raise ValueError("an email needs an @")
+        return value.lower()
+
+    class Meta:
+        table_name = "members"
+        partition_key = "member_id"
+
+
+def test_set_value_goes_through_the_models_field_validators() -> None:
+    with pytest.raises(ValidationError, match="an email needs an @"):
+        Update().set("email", "nobody").params(Member)
+
+
+def test_set_value_is_stored_as_the_model_would_normalise_it() -> None:
+    params = Update().set("email", "Ada@Example.COM").params(Member)
+    assert params["ExpressionAttributeValues"][":v0"] == {"S": "ada@example.com"}
+
+
+def test_append_value_is_checked_against_the_field_type_only() -> None:
+    params = Update().append("nicknames", ["ace"]).params(Member)
+    assert {"L": [{"S": "ace"}]} in params["ExpressionAttributeValues"].values()

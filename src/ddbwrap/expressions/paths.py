@@ -29,6 +29,7 @@ from pydantic import ValidationError as PydanticValidationError
 from typing_extensions import is_typeddict
 
 from ..errors import ValidationError
+from ..keys import domain_field_validator
 from ..model import schema_of
 from ..schema import KeyAttribute
 
@@ -183,6 +184,18 @@ class ResolvedPath:
                 (".".join(str(p) for p in e["loc"]) + ": " if e["loc"] else "") + e["msg"]
                 for e in exc.errors(include_url=False)
             )
+            raise self.error(f"{what} {value!r} is not valid for this field: {details}") from None
+
+    def validate_whole(self, value: Any, what: str) -> Any:
+        """Like ``validate``, but a whole top-level field value goes through the model's own
+        rules for that field (its ``field_validator``s too), as a DTO value would."""
+        segments = self.path.segments
+        if len(segments) != 1 or segments[0] not in self.model.model_fields:
+            return self.validate(value, what)
+        try:
+            return domain_field_validator(self.model, str(segments[0]))(value)
+        except PydanticValidationError as exc:
+            details = "; ".join(e["msg"] for e in exc.errors(include_url=False))
             raise self.error(f"{what} {value!r} is not valid for this field: {details}") from None
 
     def error(self, message: str) -> ValidationError:

@@ -78,6 +78,8 @@ UPDATE_OPERATORS: Mapping[str, _UpdateOperator] = {
 """Every update action ddbwrap builds, by method name."""
 
 _NO_VALUE = object()
+_WHOLE_VALUE = frozenset({"set", "set_if_not_exists"})
+"""Operations whose value becomes the field's whole value: checked by the model's own rules."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,9 @@ class _Action:
         if operator.value == "none":
             return operator.clause, operator.template.format(path=path)
         value = self.value
-        if operator.value == "field":
+        if self.op in _WHOLE_VALUE:
+            value = target.validate_whole(value, f"{self.op} value")
+        elif operator.value == "field":
             value = target.validate(value, f"{self.op} value")
         omitted = value is None and target.key is not None
         encoded = None if omitted else ctx.encode(value, target, f"{self.op} value")
