@@ -67,7 +67,23 @@ def _encode(value: Any, depth: int, zone: dt.tzinfo | None) -> AttributeValue | 
 
 
 def _str(value: str, depth: int, zone: dt.tzinfo | None) -> AttributeValue:
+    if not value.isascii():
+        check_text(value)
     return {"S": value}
+
+
+def check_text(value: str) -> str:
+    """``value`` itself when it is valid Unicode (so encodable as UTF-8, as DynamoDB stores
+    text); a lone surrogate, e.g. from bytes decoded with ``surrogateescape``, is refused."""
+    try:
+        value.encode()
+    except UnicodeEncodeError as exc:
+        raise ValidationError(
+            f"text has a lone surrogate (U+{ord(value[exc.start]):04X} at position "
+            f"{exc.start}), which is not valid Unicode; DynamoDB stores UTF-8: clean it first "
+            "(e.g. decode bytes with errors='replace')"
+        ) from None
+    return value
 
 
 def _bool(value: bool, depth: int, zone: dt.tzinfo | None) -> AttributeValue:
@@ -130,7 +146,7 @@ def _list(value: list[Any] | tuple[Any, ...], depth: int, zone: dt.tzinfo | None
     depth += 1
     out: list[AttributeValue] = []
     for element in value:
-        if type(element) is str:
+        if type(element) is str and element.isascii():
             out.append({"S": element})
             continue
         av = _encode(element, depth, zone)
@@ -144,10 +160,10 @@ def _dict(value: Mapping[Any, Any], depth: int, zone: dt.tzinfo | None) -> Attri
     depth += 1
     out: dict[str, AttributeValue] = {}
     for raw_key, element in value.items():
-        key = raw_key if type(raw_key) is str else _map_key(raw_key)
+        key = raw_key if type(raw_key) is str and raw_key.isascii() else _map_key(raw_key)
         if not key:
             raise ValidationError("map keys cannot be empty strings (DynamoDB refuses them)")
-        if type(element) is str:
+        if type(element) is str and element.isascii():
             out[key] = {"S": element}
             continue
         av = _encode(element, depth, zone)
@@ -159,7 +175,7 @@ def _map_key(raw_key: object) -> str:
     key = raw_key.value if isinstance(raw_key, enum.Enum) else raw_key
     if not isinstance(key, str):
         raise ValidationError(f"map keys must be strings, got {type(key).__name__} {key!r}")
-    return key
+    return key if key.isascii() else check_text(key)
 
 
 def _set(
@@ -171,7 +187,7 @@ def _set(
     if len(types) == 1:  # the common case, without a per-member issubclass
         only = next(iter(types))
         if only is str:
-            return {"SS": list(value)}
+            return {"SS": [v if v.isascii() else check_text(v) for v in value]}
         if only is int:
             return {"NS": [_encode_number(v) for v in value]}
         if only is bytes:
@@ -184,7 +200,8 @@ def _set(
         )
     kind = kinds.pop()
     if kind == "SS":
-        return {"SS": [v.value if isinstance(v, enum.Enum) else v for v in value]}
+        texts = [v.value if isinstance(v, enum.Enum) else v for v in value]
+        return {"SS": [t if t.isascii() else check_text(t) for t in texts]}
     if kind == "BS":
         return {"BS": [bytes(v) for v in value]}
     return {"NS": [_encode_number(v) for v in value]}
@@ -220,7 +237,7 @@ def _model(value: BaseModel, depth: int, zone: dt.tzinfo | None) -> AttributeVal
     fields = value.__dict__
     for name, attribute in _attribute_plan(type(value)):
         field_value = fields[name]
-        if type(field_value) is str:
+        if type(field_value) is str and field_value.isascii():
             out[attribute] = {"S": field_value}
             continue
         av = _encode(field_value, depth, zone)
@@ -395,7 +412,7 @@ def encode_key_value(value: object, *, zone: dt.tzinfo | None = None) -> Attribu
     if isinstance(value, str):
         if not value:
             raise ValidationError("key values cannot be empty strings")
-        return {"S": value}
+        return {"S": value if value.isascii() else check_text(value)}
     if isinstance(value, (int, float, Decimal)):
         return {"N": _encode_number(value)}
     if isinstance(value, (bytes, bytearray)):
@@ -648,13 +665,13 @@ class ItemCodec(Generic[M]):
                         if role == _TABLE_KEY:
                             raise ValidationError("key values cannot be None")
                         continue  # sparse index: the item stays out of it
-                    if type(value) is str and value:
+                    if type(value) is str and value and value.isascii():
                         item[attribute] = {"S": value}
                     else:
                         item[attribute] = encode_key_value(value, zone=zone)
                     continue
                 kind = type(value)
-                if kind is str:
+                if kind is str and value.isascii():
                     item[attribute] = {"S": value}
                     continue
                 encoder = _ENCODERS.get(kind) or _resolve_encoder(kind)

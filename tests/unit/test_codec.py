@@ -613,6 +613,12 @@ BAD_VALUES: dict[str, BadValue] = {
     "arbitrary-object": BadValue(Any, object(), "values of type object cannot be stored"),
     "non-str-map-key": BadValue(dict[int, str], {1: "a"}, "map keys must be strings, got int 1"),
     "empty-map-key": BadValue(dict[str, int], {"": 1}, "map keys cannot be empty strings"),
+    "lone-surrogate-text": BadValue(str, "bad \udc80", "lone surrogate \\(U\\+DC80"),
+    "lone-surrogate-in-list": BadValue(list[str], ["ok", "\ud800"], "lone surrogate"),
+    "lone-surrogate-in-map-value": BadValue(dict[str, str], {"k": "\udfff"}, "lone surrogate"),
+    "lone-surrogate-map-key": BadValue(dict[str, int], {"\udc80": 1}, "lone surrogate"),
+    "lone-surrogate-in-set": BadValue(set[str], {"a", "\udc80"}, "lone surrogate"),
+    "lone-surrogate-in-model": BadValue(Inner, Inner(lbl="\udc80"), "lone surrogate"),
 }
 
 
@@ -643,6 +649,7 @@ BAD_KEYS: dict[str, BadValue] = {
     "empty-bytes": BadValue(bytes, b"", "key values cannot be empty bytes"),
     "naive-datetime": BadValue(dt.datetime, dt.datetime(2026, 1, 1), "naive datetime"),
     "decimal-39-digits": BadValue(Decimal, Decimal("1" * 39), "39 significant digits"),
+    "lone-surrogate": BadValue(str, "k\udc80", "lone surrogate"),
 }
 
 
