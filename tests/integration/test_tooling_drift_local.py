@@ -3,70 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import json
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from ddbwrap import codec_for
-from ddbwrap.cli import main
 from ddbwrap.gateway import TableGateway
-from ddbwrap.testing.local import LOCAL_ACCESS_KEY, LOCAL_REGION, LOCAL_SECRET_KEY
 from ddbwrap.tooling import Severity, create_tables, diff_tables
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 NOW = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
 Run = Callable[..., int]
-
-
-@pytest.fixture
-def sample(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    monkeypatch.syspath_prepend(str(FIXTURES))
-    return importlib.import_module("models_sample")
-
-
-@pytest.fixture
-def cli(
-    ddb_endpoint: str,
-    ddb_client: DynamoDBClient,
-    ddb_gateway: TableGateway,
-    sample: ModuleType,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[Run]:
-    """``run(*args)``: main() against DynamoDB Local with this test's table prefix."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", LOCAL_ACCESS_KEY)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", LOCAL_SECRET_KEY)
-    for name in (
-        "AWS_PROFILE",
-        "AWS_SESSION_TOKEN",
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_DYNAMODB",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    prefix = ddb_gateway.table_prefix
-    connection = [
-        "--endpoint-url",
-        ddb_endpoint,
-        "--region",
-        LOCAL_REGION,
-        "--table-prefix",
-        prefix,
-    ]
-
-    def run(*args: str) -> int:
-        return main([*args, *connection])
-
-    yield run
-    for name in ddb_client.list_tables(Limit=100)["TableNames"]:
-        if name.startswith(prefix):
-            ddb_client.delete_table(TableName=name)
 
 
 def findings_of(capsys: pytest.CaptureFixture[str]) -> list[tuple[str, str, str | None]]:
