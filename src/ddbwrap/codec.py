@@ -32,7 +32,8 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic.fields import FieldInfo
 
 from .annotations import strip_optional
-from .errors import CorruptItemError, ItemTooLargeError, ValidationError
+from .errors import CorruptItemError, ItemTooLargeError, KeyValueError, ValidationError
+from .meta import KeyTemplate
 from .model import schema_of
 from .schema import KeyAttribute, TableSchema
 
@@ -437,6 +438,115 @@ def key_text(value: object, *, zone: dt.tzinfo | None = None) -> str:
     return text
 
 
+def render_key(
+    template: KeyTemplate,
+    values: Mapping[str, object],
+    *,
+    model: str,
+    zone: dt.tzinfo | None = None,
+    leading: bool = False,
+    exact: bool = False,
+) -> str:
+    """The text of a key template filled with field values: the one place a template is
+    rendered (item and key encoding, query keys and prefixes, conditions).
+
+    A value containing one of the template's separators is refused (``KeyValueError`` naming
+    the model, the field and the separator, never the value): it would make the key name
+    another set of values. With ``leading`` (a ``begins_with`` prefix) the fields may stop
+    early: the text ends with the literal that follows the last field given, so the prefix
+    matches exactly those values (``TENANT#acme#``, never ``TENANT#acme2#``); fields must be
+    given from the left. With ``exact``, a name the template does not have is refused (for
+    mappings written by a caller, not a model instance's values).
+    """
+    fields = template.fields
+    literals = template.literals
+    separators = template.separators
+    out = [literals[0]]
+    for position, name in enumerate(fields):
+        value = values.get(name)
+        if value is None:
+            _stop(template, values, position, model=model, leading=leading)
+            break
+        if type(value) is str and value and value.isascii():
+            text = value
+        else:
+            try:
+                text = key_text(value, zone=zone)
+            except ValidationError as exc:
+                raise type(exc)(exc.message, model=model, field=name) from None
+        for separator in separators:
+            if separator in text:
+                raise _separator_error(template, model, name, text)
+        out.append(text)
+        out.append(literals[position + 1])
+    if exact:
+        for name in values:
+            if name not in fields:
+                raise ValidationError(
+                    f"is not part of key template {template.pattern!r} "
+                    f"(its fields: {', '.join(fields)})",
+                    model=model,
+                    field=name,
+                )
+    return "".join(out)
+
+
+def _stop(
+    template: KeyTemplate, values: Mapping[str, object], position: int, *, model: str, leading: bool
+) -> None:
+    """A field without a value at ``position``: fine for a prefix that gives no later field."""
+    fields = template.fields
+    if not leading:
+        missing = [name for name in fields if values.get(name) is None]
+        raise ValidationError(
+            f"key template {template.pattern!r} needs field(s) {', '.join(missing)}",
+            model=model,
+            field=missing[0],
+        )
+    later = [name for name in fields[position + 1 :] if values.get(name) is not None]
+    if later:
+        raise ValidationError(
+            f"a prefix of key template {template.pattern!r} takes its fields from the left: "
+            f"{later[0]} is given but {fields[position]} is not",
+            model=model,
+            field=fields[position],
+        )
+
+
+def _separator_error(template: KeyTemplate, model: str, field: str, text: str) -> KeyValueError:
+    found = [c for c in template.separators if c in text]
+    listed = " or ".join(repr(c) for c in found)
+    allowed = "".join("\\" + c if c in "\\]^-[" else c for c in template.separators)
+    return KeyValueError(
+        f"the value may not contain {listed}: it separates the parts of key template "
+        f"{template.pattern!r} (attribute {template.attribute!r}), so a value containing it "
+        "could name another item's key. Choose a value without it, or constrain the field "
+        f"(e.g. Field(pattern=r'^[^{allowed}]+$')) so that such values fail validation first",
+        model=model,
+        field=field,
+        attribute=template.attribute,
+        template=template.pattern,
+    )
+
+
+def check_key_text(template: KeyTemplate, text: str, *, model: str, prefix: bool = False) -> None:
+    """Refuse a key text given as is (not rendered by ddbwrap) that the template cannot render
+    from separator-free values (with ``prefix``: that no such key begins with)."""
+    if template.renders(text, prefix=prefix):
+        return
+    what = "the beginning of a key" if prefix else "a key"
+    raise KeyValueError(
+        f"the text given for {template.attribute!r} is not {what} that key template "
+        f"{template.pattern!r} renders (its parts are never empty and never contain "
+        f"{' or '.join(repr(c) for c in template.separators) or 'a separator'}); pass the "
+        f"fields as a mapping ({{{', '.join(repr(f) + ': ...' for f in template.fields)}}}) "
+        "and ddbwrap renders and checks the key",
+        model=model,
+        attribute=template.attribute,
+        template=template.pattern,
+    )
+
+
 # --- decoding ------------------------------------------------------------------------------
 
 
@@ -751,23 +861,13 @@ class ItemCodec(Generic[M]):
     def _render(
         self, key: KeyAttribute, values: Mapping[str, object], *, partial_ok: bool
     ) -> str | None:
-        assert key.template is not None
-        parts = {}
-        for name in key.template.fields:
-            value = values.get(name)
-            if value is None:
-                if partial_ok:
-                    return None
-                raise ValidationError(
-                    f"key template {key.template.pattern!r} needs this field",
-                    model=self.schema.model_name,
-                    field=name,
-                )
-            try:
-                parts[name] = key_text(value, zone=self.zone)
-            except ValidationError as exc:
-                raise self._field_error(name, exc) from None
-        return key.template.pattern.format_map(parts)
+        template = key.template
+        assert template is not None
+        if partial_ok:
+            for name in template.fields:
+                if values.get(name) is None:
+                    return None  # a sparse index: the item stays out of it
+        return render_key(template, values, model=self.schema.model_name, zone=self.zone)
 
     def _field_error(self, name: str, exc: ValidationError) -> ValidationError:
         error = type(exc)(exc.message, model=self.schema.model_name, field=name)

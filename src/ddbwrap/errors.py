@@ -64,6 +64,27 @@ class ItemTooLargeError(ValidationError):
     code = "ddbwrap.validation.item_too_large"
 
 
+class KeyValueError(ValidationError):
+    """A value rendered into a key template contains one of the template's separators, or a
+    key text given as is is not a key the template renders; refused before sending. The
+    message names the model, the field and the separator, never the value."""
+
+    code = "ddbwrap.validation.key_value"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        model: str | None = None,
+        field: str | None = None,
+        attribute: str | None = None,
+        template: str | None = None,
+    ) -> None:
+        super().__init__(message, model=model, field=field)
+        self.attribute = attribute
+        self.template = template
+
+
 class InvalidCursorError(ValidationError):
     """A pagination cursor is malformed, tampered with, or belongs to another query."""
 
@@ -108,6 +129,25 @@ class CorruptItemError(DdbwrapError):
         self.table = table
         self.key = dict(key)
         self.errors = list(errors)
+
+
+class ForeignItemError(DdbwrapError):
+    """An item read back has other key values than the ones asked for; it is not returned.
+    ``attributes`` names the stored attributes that differ (their values are not kept)."""
+
+    code = "ddbwrap.read.foreign_item"
+
+    def __init__(self, model: str, attributes: Sequence[str], message: str | None = None) -> None:
+        super().__init__(
+            message
+            or f"{model}: an item read back differs from the key asked for in "
+            f"{', '.join(repr(a) for a in attributes)}, so it is not returned; the request "
+            "and the response do not match (a proxy, a stub or a cache in between, or an item "
+            "whose fields disagree with its key). Check what sits between the service and "
+            "DynamoDB, and the item's key attributes"
+        )
+        self.model = model
+        self.attributes = list(attributes)
 
 
 class ConditionFailedError(DdbwrapError):
@@ -230,6 +270,14 @@ class ServiceError(DdbwrapError):
     def __init__(self, message: str, *, aws_code: str | None = None) -> None:
         super().__init__(message)
         self.aws_code = aws_code
+
+
+class OutcomeUnknownError(ServiceError):
+    """A write may or may not have been applied: its response was lost (timeout, closed
+    connection, 5xx, corrupt body) and ddbwrap could not decide which without risking a
+    second application. Nothing was re-sent blindly; read the item and decide."""
+
+    code = "ddbwrap.write.outcome_unknown"
 
 
 # --- tooling --------------------------------------------------------------------------------

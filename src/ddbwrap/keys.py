@@ -9,14 +9,17 @@ from __future__ import annotations
 import difflib
 import functools
 from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import SchemaValidator
 
-from .errors import ValidationError
+from .codec import AttributeValue, codec_for, render_key
+from .errors import ForeignItemError, ValidationError
 from .model import DomainModel
+from .schema import IndexSchema, KeyAttribute
 
 KeyLike = Mapping[str, object] | BaseModel
 """A key: a mapping of key field names to values, or a model/view instance that has them."""
@@ -150,3 +153,105 @@ def _check_instance(model: type[DomainModel], key: BaseModel) -> None:
             f"{model.__name__} (or one of its views) or the key fields",
             model=model.__name__,
         )
+
+
+# --- what came back --------------------------------------------------------------------------
+
+
+def expected_key_attributes(
+    model: type[DomainModel],
+    requested: Mapping[str, Any],
+    *,
+    index: IndexSchema | str | None = None,
+) -> dict[str, AttributeValue]:
+    """The stored attributes, in wire form, that an item read for ``requested`` must hold.
+
+    ``requested`` is either validated key field values (``{"tenant_id": "acme", ...}``, as
+    ``key_fields`` returns them: a whole key, or a query's partition fields) or a wire key
+    (attribute name -> AttributeValue, returned as is). From field values: each field as it is
+    stored, plus every key attribute of the table (and of ``index``) whose fields are all given,
+    rendered (so a key template is checked against the fields it is built from). Compute it
+    once per request and pass it to ``check_returned_key`` for each item.
+    """
+    if _is_wire(requested):
+        return dict(requested)
+    codec = codec_for(model)
+    schema = codec.schema
+    expected: dict[str, AttributeValue] = {}
+    for name, value in requested.items():
+        if name not in schema.field_attributes:
+            raise ValidationError(
+                "is not a field of the model", model=schema.model_name, field=name
+            )
+        av = codec.encode_field(name, value) if value is not None else None
+        if av is not None:
+            expected[schema.field_attributes[name]] = av
+    for key in _key_attributes(model, index):
+        template = key.template
+        if template is not None and all(requested.get(f) is not None for f in template.fields):
+            text = render_key(template, requested, model=schema.model_name, zone=codec.zone)
+            expected[key.attribute] = {"S": text}
+    return expected
+
+
+def check_returned_key(
+    model: type[DomainModel],
+    requested: Mapping[str, Any],
+    item: Mapping[str, Mapping[str, Any]],
+    *,
+    index: IndexSchema | str | None = None,
+) -> None:
+    """Raise ``ForeignItemError`` when ``item`` (a raw item read back) is not one that was
+    asked for: a key attribute, or a field a key is built from, differs from ``requested``.
+
+    ``requested`` is what ``expected_key_attributes`` takes (field values or a wire key) or
+    what it returns (cheapest: compute it once per request). Only those attributes are compared,
+    as wire AttributeValues (numbers by value: ``1.50`` equals ``1.5``). The table's key
+    attributes (and ``index``'s) must be present; another attribute missing from the item (a
+    view's projection left it out) is not compared. The error names attributes, not values.
+    """
+    expected = (
+        requested if _is_wire(requested) else expected_key_attributes(model, requested, index=index)
+    )
+    differ: list[str] = []
+    for attribute, want in expected.items():
+        got = item.get(attribute)
+        if got == want:
+            continue
+        if got is None:
+            if attribute in _required_attributes(model, index):
+                differ.append(attribute)
+        elif not _same_number(got, want):
+            differ.append(attribute)
+    if differ:
+        raise ForeignItemError(codec_for(model).schema.model_name, differ)
+
+
+def _is_wire(requested: Mapping[str, Any]) -> bool:
+    """True for a wire key (every value an AttributeValue); key field values are scalars."""
+    return bool(requested) and all(isinstance(v, Mapping) for v in requested.values())
+
+
+def _key_attributes(
+    model: type[DomainModel], index: IndexSchema | str | None
+) -> list[KeyAttribute]:
+    schema = codec_for(model).schema
+    keys: list[KeyAttribute] = list(schema.key_attributes)
+    if index is not None:
+        target = schema.index(index) if isinstance(index, str) else index
+        keys += [k for k in (target.partition_key, target.sort_key) if k is not None]
+    return keys
+
+
+def _required_attributes(model: type[DomainModel], index: IndexSchema | str | None) -> set[str]:
+    return {k.attribute for k in _key_attributes(model, index)}
+
+
+def _same_number(got: Mapping[str, Any], want: Mapping[str, Any]) -> bool:
+    """Two N AttributeValues of one number written differently (``1.50``, ``1.5``)."""
+    if "N" not in got or "N" not in want:
+        return False
+    try:
+        return bool(Decimal(got["N"]) == Decimal(want["N"]))
+    except (ArithmeticError, TypeError, ValueError):
+        return False

@@ -6,11 +6,14 @@ re-parses ``Meta``. A bad declaration raises ``ModelDefinitionError`` naming the
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
+import enum
+import uuid
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, get_origin
+from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 
 from pydantic.fields import FieldInfo
 
@@ -21,6 +24,7 @@ from .annotations import (
     is_int,
     is_optional,
     key_scalar_type,
+    strip_optional,
 )
 from .errors import ModelDefinitionError, ValidationError
 from .meta import ALL, GSI, LSI, KeySpec, KeyTemplate, Projection
@@ -341,6 +345,12 @@ class _SchemaBuilder:
     def template_key(self, template: KeyTemplate, role: str, *, table_key: bool) -> KeyAttribute:
         if not template.fields:
             raise self.fail(f"{role} template {template.pattern!r} names no field")
+        if template.formatted:
+            raise self.fail(
+                f"{role} template {template.pattern!r} formats a field ({{x:05}}, {{x!r}}); "
+                "key templates take plain {field} names"
+            )
+        self.check_template_separators(template, role)
         for name in template.fields:
             info = self.field_info(name, f"{role} template {template.pattern!r}")
             if key_scalar_type(info.annotation) in (None, "B"):
@@ -349,12 +359,34 @@ class _SchemaBuilder:
                     f"{_type_name(info.annotation)}, which has no text form for a template",
                     name,
                 )
+            clash = _separator_clash(info.annotation, template.separators)
+            if clash:
+                raise self.fail(
+                    f"is used in key template {template.pattern!r}, whose separators "
+                    f"({template.separators!r}) no value may contain, but {clash}; use "
+                    "another separator in the template",
+                    name,
+                )
             if table_key and is_optional(info.annotation):
                 raise self.fail(
                     f"is part of table key template {template.pattern!r} and cannot be Optional",
                     name,
                 )
         return KeyAttribute(attribute=template.attribute, type="S", template=template)
+
+    def check_template_separators(self, template: KeyTemplate, role: str) -> None:
+        """Every two fields must be separated by literal text holding a separator (a character
+        that is not a letter or a digit), or the key could not be read back unambiguously."""
+        for position, text in enumerate(template.literals[1:-1], start=1):
+            if any(not c.isalnum() for c in text):
+                continue
+            between = f"only {text!r}" if text else "nothing"
+            raise self.fail(
+                f"has {between} between it and field {template.fields[position]!r} in {role} "
+                f"template {template.pattern!r}, so two different pairs of values could render "
+                "the same key; separate the fields with punctuation, e.g. '#'",
+                template.fields[position - 1],
+            )
 
     def gsi(self, gsi: object, pk: KeyAttribute, sk: KeyAttribute | None) -> IndexSchema:
         if not isinstance(gsi, GSI):
@@ -469,6 +501,39 @@ class _SchemaBuilder:
         if mode not in ("PAY_PER_REQUEST", "PROVISIONED"):
             raise self.fail("Meta.billing_mode must be 'PAY_PER_REQUEST' or 'PROVISIONED'")
         return str(mode)
+
+
+_ALWAYS_PUNCTUATED: tuple[tuple[type, str, str], ...] = (
+    (dt.datetime, "-:.", "a datetime always renders with '-', ':' and '.'"),
+    (dt.date, "-", "a date always renders with '-'"),
+    (uuid.UUID, "-", "a UUID always renders with '-'"),
+)
+
+
+def _separator_clash(annotation: Any, separators: str) -> str | None:
+    """Why every value (or a declared value) of a template field contains a separator, if so."""
+    if not separators:
+        return None
+    annotation = strip_optional(annotation)
+    if get_origin(annotation) is Literal:
+        texts = [_fixed_text(v) for v in get_args(annotation)]
+    elif isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        texts = [_fixed_text(member.value) for member in annotation]
+    else:
+        for kind, punctuation, why in _ALWAYS_PUNCTUATED:
+            if isinstance(annotation, type) and issubclass(annotation, kind):
+                return why if set(punctuation) & set(separators) else None
+        return None
+    for text in texts:
+        if any(c in text for c in separators):
+            return f"its declared value {text!r} contains one"
+    return None
+
+
+def _fixed_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _type_name(annotation: Any) -> str:

@@ -74,3 +74,17 @@ def cli(
     for name in ddb_client.list_tables(Limit=100)["TableNames"]:
         if name.startswith(prefix):
             ddb_client.delete_table(TableName=name)
+
+
+if TYPE_CHECKING:
+    from tests.integration.faultproxy import FaultProxy
+
+
+@pytest.fixture
+def fault_proxy(ddb_endpoint: str) -> Iterator[FaultProxy]:
+    """A fault-injecting proxy in front of ``ddb_endpoint`` for this test; pass ``.url`` to
+    boto3 as ``endpoint_url`` (see tests/integration/faultproxy.py)."""
+    from tests.integration.faultproxy import FaultProxy
+
+    with FaultProxy(ddb_endpoint) as proxy:
+        yield proxy

@@ -27,6 +27,7 @@ from ddbwrap.errors import (
 from ddbwrap.expressions import Attr, Update
 from ddbwrap.gateway import TableGateway
 from ddbwrap.read import Get, ReadApi, View, transact_get
+from ddbwrap.retry import RetryPolicy
 from ddbwrap.write import WriteApi
 
 if TYPE_CHECKING:
@@ -323,13 +324,16 @@ def test_throttling_is_retried_the_same_way(
     stored: list[Blob],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import botocore.endpoint
-
-    no_sleep = _NoSleep()
-    monkeypatch.setattr(botocore.endpoint, "time", no_sleep)
+    no_sleep = _NoSleep()  # ddbwrap retries its own calls: its policy's sleep is the one used
     attempts = ddb_client.meta.config.retries["total_max_attempts"]  # type: ignore[typeddict-item]
     found = []
-    for gateway in pair:
+    for both in pair:
+        gateway = TableGateway(
+            ddb_client,
+            table_prefix=both.table_prefix,
+            fast_path=both.fast_path,
+            retry=RetryPolicy(sleep=no_sleep.sleep),
+        )
         reads = ReadApi[Blob](gateway)
         throttle = Throttle(attempts - 1)  # the last attempt gets through
         with before_send(ddb_client, throttle):

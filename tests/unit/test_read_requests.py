@@ -323,14 +323,14 @@ def test_query_filter_on_unknown_field_is_refused(pipelines: ReadApi[Pipeline]) 
 def test_query_with_a_cursor_sends_its_start_key(pipelines: ReadApi[Pipeline]) -> None:
     plan = query_plan(Pipeline, {"pipeline_id": "p1"})
     start = {"pipeline_id": {"S": "p1"}}
-    cursor = pipelines._cursors.encode(start, plan.fingerprint)
+    cursor = pipelines.cursors.encode(start, plan.fingerprint, table="pipelines")
     params = pipelines.explain.query(pipeline_id="p1", cursor=cursor)
     assert params["ExclusiveStartKey"] == start
 
 
 def test_query_cursor_with_a_foreign_position_is_refused(pipelines: ReadApi[Pipeline]) -> None:
     plan = query_plan(Pipeline, {"pipeline_id": "p1"})
-    cursor = pipelines._cursors.encode({"other": {"S": "x"}}, plan.fingerprint)
+    cursor = pipelines.cursors.encode({"other": {"S": "x"}}, plan.fingerprint, table="pipelines")
     with pytest.raises(InvalidCursorError, match="does not fit"):
         pipelines.explain.query(pipeline_id="p1", cursor=cursor)
 

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel
 
-from ..codec import AttributeValue, encode_key_value, encode_value, ttl_value
+from ..codec import (
+    AttributeValue,
+    check_key_text,
+    encode_key_value,
+    encode_value,
+    render_key,
+    ttl_value,
+)
 from ..errors import ValidationError
 from ..model import schema_of
 from ..schema import TableSchema
 from .paths import Path, ResolvedPath, resolve
 from .placeholders import Placeholders
+
+_WHOLE_KEY_OPS = frozenset({"eq", "ne", "in", "begins_with"})
+"""Condition operators whose text value on a composite key must be (the start of) a key."""
 
 
 class Context:
@@ -37,12 +48,28 @@ class Context:
                 out.append(("." if out else "") + self.placeholders.name(segment))
         return "".join(out)
 
-    def encode(self, value: Any, target: ResolvedPath | None, what: str) -> AttributeValue | None:
+    def encode(
+        self, value: Any, target: ResolvedPath | None, what: str, *, op: str | None = None
+    ) -> AttributeValue | None:
         """The AttributeValue of ``value`` as stored at ``target``: key form for key attributes.
 
         Returns None for a value the codec omits (an empty set); callers decide what that means.
+        A condition (``op``) on a composite key attribute (``KeyTemplate``) takes a mapping of
+        the template's fields, rendered and checked like every key (for ``begins_with``: its
+        first fields), or a text that must be a key the template renders.
         """
         zone = self.schema.naive_datetime_zone
+        key = target.key if target is not None else None
+        if op is not None and key is not None and key.template is not None:
+            model = self.schema.model_name
+            if isinstance(value, Mapping):
+                prefix = op == "begins_with"
+                text = render_key(
+                    key.template, value, model=model, zone=zone, leading=prefix, exact=True
+                )
+                return {"S": text}
+            if isinstance(value, str) and op in _WHOLE_KEY_OPS:
+                check_key_text(key.template, value, model=model, prefix=op == "begins_with")
         if value is None and target is not None and target.key is not None:
             raise target.error(
                 f"{what} is None, but an index key is never stored as NULL (the item simply "
@@ -67,9 +94,11 @@ class Context:
         ttl = self.schema.ttl_attribute
         return ttl is not None and target.stored == (ttl,)
 
-    def value(self, value: Any, target: ResolvedPath | None, what: str) -> str:
+    def value(
+        self, value: Any, target: ResolvedPath | None, what: str, *, op: str | None = None
+    ) -> str:
         """A ``:v`` placeholder for ``value``; an empty set is refused (it has no encoding)."""
-        encoded = self.encode(value, target, what)
+        encoded = self.encode(value, target, what, op=op)
         if encoded is None:
             raise ValidationError(
                 f"{what} is an empty set, which DynamoDB cannot store or compare; "

@@ -63,7 +63,7 @@ def _check_in(args: tuple[Any, ...]) -> str | None:
 
 
 def _check_prefix(args: tuple[Any, ...]) -> str | None:
-    if not isinstance(args[0], (str, bytes)):
+    if not isinstance(args[0], (str, bytes, Mapping)):  # a mapping: the start of a key template
         return f"begins_with needs a str or bytes prefix, got {type(args[0]).__name__}"
     return None
 
@@ -210,7 +210,7 @@ class Comparison(Condition):
             return _operand(ctx, arg)[0]
         if operator.encoding == "type":
             return ctx.raw_value({"S": arg})
-        return ctx.value(arg, target, f"{self.op} value")
+        return ctx.value(arg, target, f"{self.op} value", op=self.op)
 
     def _atomic(self) -> bool:
         return not OPERATORS[self.op].infix
@@ -303,7 +303,7 @@ def _check_bounds(
     """DynamoDB refuses ``BETWEEN lo AND hi`` with lo > hi; say so before sending."""
     if any(isinstance(a, (_PathRef, _SizeRef)) for a in args):
         return
-    low, high = (ctx.encode(a, target, "between bound") for a in args)
+    low, high = (ctx.encode(a, target, "between bound", op="between") for a in args)
     if not (low and high) or low.keys() != high.keys():
         return
     kind = next(iter(low))
@@ -404,8 +404,10 @@ class Attr(_Comparable):
     def __repr__(self) -> str:
         return f"Attr({str(self.path)!r})"
 
-    def begins_with(self, prefix: str | bytes) -> Condition:
-        """The string or binary attribute starts with ``prefix``."""
+    def begins_with(self, prefix: str | bytes | Mapping[str, Any]) -> Condition:
+        """The string or binary attribute starts with ``prefix``; on a composite key attribute
+        (``KeyTemplate``) ``prefix`` may be a mapping of the template's first fields, rendered
+        through the literal that follows the last one (``{"tenant_id": "t1"}`` -> ``T#t1#``)."""
         return self._compare("begins_with", prefix)
 
     def contains(self, value: Any) -> Condition:

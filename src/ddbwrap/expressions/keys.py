@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ..codec import AttributeValue, encode_key_value, key_text
-from ..errors import ValidationError
+from ..codec import AttributeValue, check_key_text, encode_key_value, render_key
+from ..errors import KeyValueError, ValidationError
 from ..schema import IndexSchema, KeyAttribute, TableSchema
 from .placeholders import Placeholders
 
@@ -79,8 +79,14 @@ def between(low: Any, high: Any) -> SortCondition:
     return SortCondition("between", (low, high))
 
 
-def begins_with(prefix: str | bytes) -> SortCondition:
-    """Sort key starts with ``prefix`` (string or binary sort keys only)."""
+def begins_with(prefix: str | bytes | Mapping[str, Any]) -> SortCondition:
+    """Sort key starts with ``prefix`` (string or binary sort keys only).
+
+    On a sort key declared with a ``KeyTemplate``, ``prefix`` may be a mapping of the
+    template's first fields (``{"tenant_id": "t1"}``): ddbwrap renders them up to and including
+    the literal that follows the last one (``TENANT#t1#``), refusing values that contain a
+    separator, so the prefix matches exactly those values and never ``TENANT#t10``.
+    """
     return SortCondition("begins_with", (prefix,))
 
 
@@ -94,8 +100,10 @@ def build_key_condition(
     """The ``KeyConditionExpression`` of a query on the table (``index=None``) or an index.
 
     ``sort`` is a ``SortCondition``, a plain value (meaning ``eq(value)``) or None. For a key
-    declared with a ``KeyTemplate`` pass either the rendered string or a mapping of the fields
-    the template names (``{"tenant_id": "t1"}``).
+    declared with a ``KeyTemplate`` pass a mapping of the fields the template names
+    (``{"tenant_id": "t1"}``; for ``begins_with``, its first fields), which is rendered and
+    checked (``KeyValueError`` for a value containing a separator), or the rendered string,
+    which must be a key the template renders (for ``begins_with``: the beginning of one).
     """
     if isinstance(index, str):
         index = schema.index(index)
@@ -136,7 +144,7 @@ def _render(
     values: tuple[Any, ...],
     placeholders: Placeholders,
 ) -> str:
-    encoded = [_encode(schema, owner, role, key, v) for v in values]
+    encoded = [_encode(schema, owner, role, key, op, v) for v in values]
     if op == "between":
         _check_bounds(schema, owner, key, values, encoded)
     template = SORT_OPERATORS[op][0]
@@ -145,13 +153,26 @@ def _render(
 
 
 def _encode(
-    schema: TableSchema, owner: str, role: str, key: KeyAttribute, value: Any
+    schema: TableSchema, owner: str, role: str, key: KeyAttribute, op: str, value: Any
 ) -> AttributeValue:
     zone = schema.naive_datetime_zone
+    if key.template is not None:
+        if isinstance(value, Mapping):
+            text = render_key(
+                key.template,
+                value,
+                model=schema.model_name,
+                zone=zone,
+                leading=op == "begins_with",
+                exact=True,
+            )
+            return {"S": text}
+        if isinstance(value, str) and op in ("eq", "begins_with"):
+            check_key_text(key.template, value, model=schema.model_name, prefix=op != "eq")
     try:
-        if key.template is not None and isinstance(value, Mapping):
-            value = _render_template(key, value, zone)
         encoded = encode_key_value(value, zone=zone)
+    except KeyValueError:
+        raise
     except ValidationError as exc:
         raise ValidationError(
             f"{role} key {_key_name(key)!r} of {owner}: {exc.message}",
@@ -167,17 +188,6 @@ def _encode(
             field=key.field,
         )
     return encoded
-
-
-def _render_template(key: KeyAttribute, values: Mapping[str, Any], zone: Any) -> str:
-    assert key.template is not None
-    missing = [name for name in key.template.fields if values.get(name) is None]
-    if missing:
-        raise ValidationError(
-            f"key template {key.template.pattern!r} needs field(s) {', '.join(missing)}"
-        )
-    parts = {name: key_text(values[name], zone=zone) for name in key.template.fields}
-    return key.template.pattern.format_map(parts)
 
 
 def _check_bounds(

@@ -2,7 +2,10 @@
 
 ``Update().set("name", "x").increment("runs", 1).remove("legacy")`` — each method returns a
 new ``Update``. Values are validated against the field's type (pydantic, with the field's
-constraints) and encoded like the codec stores them when ``compile(model, placeholders)`` runs.
+constraints) and encoded like the codec stores them when ``clauses(model)`` resolves the actions
+into data (``UpdateAction``s: form, stored path, encoded value); ``compile(model, placeholders)``
+renders that data. The write side merges the same data with its own actions (version, timestamps)
+and renders the whole request once: there is one update engine, ``expressions._clauses``.
 
 Rules, and why:
 
@@ -32,48 +35,44 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from ..codec import AttributeValue
 from ..errors import ValidationError
+from ._clauses import CLAUSES, FORMS, Clause, Form, UpdateAction, render_updates
 from ._context import Context
 from .paths import Kind, Path, ResolvedPath, parse_path
 from .placeholders import Placeholders
 
-Clause = Literal["SET", "REMOVE", "ADD", "DELETE"]
-CLAUSES: tuple[Clause, ...] = ("SET", "REMOVE", "ADD", "DELETE")
-
-_CONSTANTS: Mapping[str, AttributeValue] = {"zero": {"N": "0"}, "empty": {"L": []}}
+__all__ = ["CLAUSES", "UPDATE_OPERATORS", "Clause", "Update", "UpdateAction"]
 
 
 @dataclass(frozen=True)
 class _UpdateOperator:
-    """One update action: its clause, its template (``{path}``, ``{0}`` for the value and
-    ``{zero}``/``{empty}`` constants), the field kinds it applies to, and how the value is
-    checked: against the field type (``"field"``), as a bare number, or not at all."""
+    """One update action of the builder: its form (``ddbwrap.expressions._clauses.FORMS``
+    says how it renders), the field kinds it applies to, and how the value is checked: against
+    the field type (``"field"``), as a bare number, or not at all."""
 
-    clause: Clause
-    template: str
+    form: Form
     kinds: tuple[Kind, ...] = ()
     value: Literal["field", "number", "none"] = "field"
 
+    @property
+    def clause(self) -> Clause:
+        return FORMS[self.form].clause
+
+    @property
+    def template(self) -> str:
+        return FORMS[self.form].template
+
 
 UPDATE_OPERATORS: Mapping[str, _UpdateOperator] = {
-    "set": _UpdateOperator("SET", "{path} = {0}"),
-    "set_if_not_exists": _UpdateOperator("SET", "{path} = if_not_exists({path}, {0})"),
-    "increment": _UpdateOperator(
-        "SET", "{path} = if_not_exists({path}, {zero}) + {0}", ("number",), "number"
-    ),
-    "decrement": _UpdateOperator(
-        "SET", "{path} = if_not_exists({path}, {zero}) - {0}", ("number",), "number"
-    ),
-    "append": _UpdateOperator(
-        "SET", "{path} = list_append(if_not_exists({path}, {empty}), {0})", ("list",)
-    ),
-    "prepend": _UpdateOperator(
-        "SET", "{path} = list_append({0}, if_not_exists({path}, {empty}))", ("list",)
-    ),
-    "remove": _UpdateOperator("REMOVE", "{path}", value="none"),
-    "add": _UpdateOperator("ADD", "{path} {0}", ("number", "set")),
-    "delete": _UpdateOperator("DELETE", "{path} {0}", ("set",)),
+    "set": _UpdateOperator("set"),
+    "set_if_not_exists": _UpdateOperator("set_if_not_exists"),
+    "increment": _UpdateOperator("increment", ("number",), "number"),
+    "decrement": _UpdateOperator("decrement", ("number",), "number"),
+    "append": _UpdateOperator("append", ("list",)),
+    "prepend": _UpdateOperator("prepend", ("list",)),
+    "remove": _UpdateOperator("remove", value="none"),
+    "add": _UpdateOperator("add", ("number", "set")),
+    "delete": _UpdateOperator("delete", ("set",)),
 }
 """Every update action ddbwrap builds, by method name."""
 
@@ -88,13 +87,13 @@ class _Action:
     path: Path
     value: Any = _NO_VALUE
 
-    def render(self, ctx: Context) -> tuple[Clause, str]:
+    def resolve(self, ctx: Context) -> UpdateAction:
+        """The action as data: the stored path and the value validated and encoded."""
         operator = UPDATE_OPERATORS[self.op]
         target = ctx.resolve(self.path)
         _check_target(ctx, target, self.op, operator)
-        path = ctx.path(target)
         if operator.value == "none":
-            return operator.clause, operator.template.format(path=path)
+            return UpdateAction(operator.form, target.stored)
         value = self.value
         if self.op in _WHOLE_VALUE:
             value = target.validate_whole(value, f"{self.op} value")
@@ -104,18 +103,12 @@ class _Action:
         encoded = None if omitted else ctx.encode(value, target, f"{self.op} value")
         if encoded is None:
             if self.op == "set":
-                return "REMOVE", path  # what the codec does: the attribute is omitted
+                return UpdateAction("remove", target.stored)  # what the codec does: omitted
             raise target.error(
                 f"{self.op} value {value!r} has no stored form (an empty set or a key set to "
                 "None); use remove() instead"
             )
-        constants = {
-            name: ctx.raw_value(av)
-            for name, av in _CONSTANTS.items()
-            if "{" + name + "}" in operator.template
-        }
-        placeholder = ctx.placeholders.value(encoded)
-        return operator.clause, operator.template.format(placeholder, path=path, **constants)
+        return UpdateAction(operator.form, target.stored, encoded)
 
 
 def _check_target(ctx: Context, target: ResolvedPath, op: str, operator: _UpdateOperator) -> None:
@@ -219,16 +212,17 @@ class Update:
         actions = ", ".join(f"{a.op}({str(a.path)!r})" for a in self._actions)
         return f"Update({actions})"
 
-    def compile(self, model: type[BaseModel], placeholders: Placeholders) -> str:
-        """The ``UpdateExpression`` for ``model``; names and values go into ``placeholders``."""
+    def clauses(self, model: type[BaseModel]) -> tuple[UpdateAction, ...]:
+        """The actions as data for ``model`` (paths resolved, values checked and encoded), in
+        order; the write side merges them with its own before rendering once."""
         if not self._actions:
             raise ValidationError("an empty Update has nothing to send; add at least one action")
-        ctx = Context(model, placeholders)
-        clauses: dict[Clause, list[str]] = {c: [] for c in CLAUSES}
-        for action in self._actions:
-            clause, text = action.render(ctx)
-            clauses[clause].append(text)
-        return " ".join(f"{c} {', '.join(items)}" for c, items in clauses.items() if items)
+        ctx = Context(model, Placeholders())
+        return tuple(action.resolve(ctx) for action in self._actions)
+
+    def compile(self, model: type[BaseModel], placeholders: Placeholders) -> str:
+        """The ``UpdateExpression`` for ``model``; names and values go into ``placeholders``."""
+        return render_updates(self.clauses(model), placeholders)
 
     def params(self, model: type[BaseModel]) -> dict[str, Any]:
         """The request fragment this update sends (a dry run)."""

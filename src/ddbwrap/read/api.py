@@ -27,39 +27,25 @@ from typing import (
     overload,
 )
 
-from ..codec import Item, codec_for
-from ..errors import (
-    CorruptItemError,
-    InvalidCursorError,
-    ItemNotFoundError,
-    ModelDefinitionError,
-    ValidationError,
-)
+from .._engine.steps import Flow, R
+from ..codec import codec_for
+from ..errors import ItemNotFoundError, ModelDefinitionError
 from ..expressions import Condition, SortCondition
 from ..gateway import TableGateway, require_gateway
-from ..keys import KeyLike, key_fields
+from ..keys import KeyLike
 from ..model import DomainModel
+from .core import ReadCore, check_positive
 from .explain import Explain
-from .page import BatchResult, CursorCodec, Page, Secret
+from .page import BatchResult, CursorCodec, MaxAge, Page, Secret
 from .requests import (
-    MAX_TRANSACT_GET,
     OnCorrupt,
-    Params,
     ReadPlan,
-    batch_get_request,
     check_view,
-    decode,
-    decoder,
-    get_request,
-    key_identity,
     merge_partition,
     page_request,
-    position_of,
     query_plan,
     scan_plan,
     segment_bounds,
-    transact_get_action,
-    wire_key,
 )
 from .view import View
 
@@ -130,6 +116,7 @@ class ReadApi(Generic[M]):
         gateway: TableGateway,
         *,
         cursor_secret: Secret | Sequence[Secret] | None = None,
+        cursor_max_age: MaxAge | None = None,
     ) -> None:
         model = type(self).__ddb_model__
         if model is None:
@@ -140,10 +127,13 @@ class ReadApi(Generic[M]):
             )
         self._model: type[M] = cast("type[M]", model)
         self._gateway = require_gateway(gateway, type(self).__name__)
-        self._codec = codec_for(self._model)
-        self._schema = self._codec.schema
-        self._cursors = CursorCodec(cursor_secret)
-        self._key_fields = self._schema.key_fields
+        self._schema = codec_for(self._model).schema
+        self._core = ReadCore(
+            self._model,
+            self._gateway.physical_table_name(self._schema.table_name),
+            CursorCodec(cursor_secret, max_age=cursor_max_age),
+        )
+        self._policy = self._gateway.retry
 
     # -- introspection ---------------------------------------------------------------------
 
@@ -157,10 +147,15 @@ class ReadApi(Generic[M]):
         return self._gateway
 
     @property
+    def cursors(self) -> CursorCodec:
+        """The codec that issues and checks this API's pagination cursors."""
+        return self._core.cursors
+
+    @property
     def explain(self) -> Explain:
         """Pure request builders with the signatures of the reads: ``reads.explain.query(...)``
         returns the parameters that ``reads.query(...)`` would send first, sending nothing."""
-        return Explain(self)
+        return Explain(self._core)
 
     # -- get -------------------------------------------------------------------------------
 
@@ -247,26 +242,8 @@ class ReadApi(Generic[M]):
         view: type[View[Any]] | None,
         consistent: bool,
     ) -> tuple[Any, dict[str, Any]]:
-        params, values = self._get_request(key, key_values, view, consistent)
-        response = self._gateway.get_item(params)
-        item = response.get("Item")
-        logger.debug("get table=%s found=%s", self._schema.table_name, item is not None)
-        return (None if item is None else decode(self._model, view, item)), values
-
-    def _get_request(
-        self,
-        key: KeyLike | None,
-        key_values: Mapping[str, object],
-        view: type[View[Any]] | None,
-        consistent: bool,
-    ) -> tuple[Params, dict[str, Any]]:
-        """The GetItem parameters of a get, and its key's field values (checked first)."""
-        check_view(self._model, view)
-        values = key_fields(self._model, self._key_fields, key, key_values, "key")
-        params = get_request(
-            self._model, wire_key(self._model, values), view=view, consistent=consistent
-        )
-        return params, values
+        params, values = self._core.get_request(key, key_values, view, consistent)
+        return self._run(self._core.get(self._policy, params, values, view)), values
 
     # -- batch and transactional get ---------------------------------------------------------
 
@@ -304,24 +281,10 @@ class ReadApi(Generic[M]):
         the missing ones. Unread leftovers after the retries raise ``UnprocessedItemsError``.
         """
         check_view(self._model, view)
-        requested = self._keys(keys)
-        distinct = self._distinct(requested)
-        found: dict[tuple[Any, ...], Mapping[str, Any]] = {}
-        if distinct:
-            request = batch_get_request(
-                self._model, list(distinct.values()), view=view, consistent=consistent
-            )
-            response = self._gateway.batch_get(request)
-            for raw in response.get(self._schema.table_name, ()):
-                found[self._identity(raw)] = raw
-        logger.debug(
-            "batch_get table=%s requested=%d distinct=%d found=%d",
-            self._schema.table_name,
-            len(requested),
-            len(distinct),
-            len(found),
+        requested = self._core.keys(keys)
+        return self._run(
+            self._core.batch_get(self._policy, requested, view, consistent, on_corrupt)
         )
-        return self._assemble(requested, found, view, on_corrupt)
 
     @overload
     def transact_get(
@@ -346,127 +309,8 @@ class ReadApi(Generic[M]):
         use :func:`ddbwrap.read.transact_get`.
         """
         check_view(self._model, view)
-        requested = self._keys(keys)
-        distinct = self._distinct(requested)
-        if len(distinct) > MAX_TRANSACT_GET:
-            raise ValidationError(
-                f"transact_get takes at most {MAX_TRANSACT_GET} distinct keys (DynamoDB's "
-                f"limit), got {len(distinct)}; split the read or use batch_get",
-                model=self._schema.model_name,
-            )
-        found: dict[tuple[Any, ...], Mapping[str, Any]] = {}
-        if distinct:
-            actions = [transact_get_action(self._model, k, view) for k in distinct.values()]
-            response = self._gateway.transact_get(actions)
-            for identity, entry in zip(distinct, response.get("Responses", ()), strict=False):
-                item = entry.get("Item")
-                if item is not None:
-                    found[identity] = item
-        return self._assemble(requested, found, view, on_corrupt)
-
-    def _keys(self, keys: Iterable[KeyLike]) -> list[tuple[dict[str, Any], Item]]:
-        if isinstance(keys, (Mapping, str, bytes)):
-            raise ValidationError(
-                "keys must be a list of keys (mappings or model instances), not a single "
-                f"{type(keys).__name__}",
-                model=self._schema.model_name,
-            )
-        out = []
-        for key in keys:
-            values = key_fields(self._model, self._key_fields, key, {}, "key")
-            out.append((values, wire_key(self._model, values)))
-        return out
-
-    def _identity(self, item: Mapping[str, Any]) -> tuple[Any, ...]:
-        return key_identity(item, (k.attribute for k in self._schema.key_attributes))
-
-    def _distinct(
-        self, requested: Iterable[tuple[dict[str, Any], Item]]
-    ) -> dict[tuple[Any, ...], Item]:
-        """The keys to send for ``requested`` keys: each item's key once, by key identity."""
-        distinct: dict[tuple[Any, ...], Item] = {}
-        for _, wire in requested:
-            distinct.setdefault(self._identity(wire), wire)
-        return distinct
-
-    def _assemble(
-        self,
-        requested: list[tuple[dict[str, Any], Item]],
-        found: Mapping[tuple[Any, ...], Mapping[str, Any]],
-        view: type[View[Any]] | None,
-        on_corrupt: OnCorrupt,
-    ) -> BatchResult[Any]:
-        decoded: dict[tuple[Any, ...], Any] = {}
-        items: list[Any] = []
-        missing: list[dict[str, Any]] = []
-        corrupt: list[CorruptItemError] = []
-        results: list[Any] = []
-        for values, wire in requested:
-            identity = self._identity(wire)
-            if identity not in decoded:
-                raw = found.get(identity)
-                value = None
-                if raw is None:
-                    missing.append(values)
-                else:
-                    value = self._decode_one(raw, view, on_corrupt, corrupt)
-                    if value is not None:
-                        items.append(value)
-                decoded[identity] = value
-            results.append(decoded[identity])
-        return BatchResult(tuple(items), tuple(results), tuple(missing), tuple(corrupt))
-
-    def _decode_one(
-        self,
-        raw: Mapping[str, Any],
-        view: type[View[Any]] | None,
-        on_corrupt: OnCorrupt,
-        corrupt: list[CorruptItemError],
-    ) -> Any:
-        try:
-            return decode(self._model, view, raw)
-        except CorruptItemError as exc:
-            return self._corrupt(exc, on_corrupt, corrupt)
-
-    def _decode_all(
-        self,
-        raws: Iterable[Mapping[str, Any]],
-        view: type[View[Any]] | None,
-        on_corrupt: OnCorrupt,
-        corrupt: list[CorruptItemError],
-    ) -> list[Any]:
-        """``_decode_one`` over the items of a page, corrupt ones left out (or raised)."""
-        decode_item = decoder(self._model, view)
-        if on_corrupt == "raise":
-            return [decode_item(raw) for raw in raws]
-        out = []
-        for raw in raws:
-            try:
-                out.append(decode_item(raw))
-            except CorruptItemError as exc:
-                self._corrupt(exc, on_corrupt, corrupt)
-        return out
-
-    def _corrupt(
-        self, exc: CorruptItemError, on_corrupt: OnCorrupt, corrupt: list[CorruptItemError]
-    ) -> None:
-        """A corrupt item raised, or reported and skipped, as ``on_corrupt`` says."""
-        if on_corrupt == "raise":
-            raise exc
-        if on_corrupt != "skip":
-            if not callable(on_corrupt):
-                raise ValidationError(
-                    f"on_corrupt must be 'raise', 'skip' or a function, got {on_corrupt!r}",
-                    model=self._schema.model_name,
-                ) from None
-            on_corrupt(exc)
-        corrupt.append(exc)
-        logger.warning(
-            "skipped a corrupt item of table %s (model %s; invalid fields: %s)",
-            self._schema.table_name,
-            exc.model,
-            ", ".join(sorted({".".join(map(str, e.get("loc", ()))) for e in exc.errors})),
-        )
+        requested = self._core.keys(keys)
+        return self._run(self._core.transact_get(self._policy, requested, view, on_corrupt))
 
     # -- query -------------------------------------------------------------------------------
 
@@ -796,12 +640,11 @@ class ReadApi(Generic[M]):
             for i in range(segments if isinstance(segments, int) and segments > 1 else 1)
         ]
 
-    # -- paging machinery ------------------------------------------------------------------
+    # -- running flows ---------------------------------------------------------------------
 
-    def _send(self, plan: ReadPlan, params: Params) -> Params:
-        if plan.operation == "Query":
-            return self._gateway.query(params)
-        return self._gateway.scan(params)
+    def _run(self, flow: Flow[R]) -> R:
+        """Drive one of the core's flows (the async API drives the same flows)."""
+        return self._gateway.run(flow)
 
     def _page(
         self,
@@ -812,77 +655,10 @@ class ReadApi(Generic[M]):
         page_size: int | None,
         on_corrupt: OnCorrupt,
     ) -> Page[Any]:
-        _check_positive("limit", limit, self._schema.model_name)
-        _check_positive("page_size", page_size, self._schema.model_name)
-        start = self._start_key(plan, cursor) if cursor is not None else None
-        items: list[Any] = []
-        raws: list[Mapping[str, Any]] = []
-        corrupt: list[CorruptItemError] = []
-        capacity: list[Mapping[str, Any]] = []
-        scanned = requests = 0
-        next_key: Mapping[str, Any] | None = None
-        while True:
-            wanted = None if limit is None else limit - len(raws if plan.fetch_full else items)
-            params = page_request(plan, page_size, start=start, wanted=wanted)
-            response = self._send(plan, params)
-            requests += 1
-            scanned += int(response.get("ScannedCount", 0))
-            if "ConsumedCapacity" in response:
-                capacity.append(response["ConsumedCapacity"])
-            page_items = response.get("Items", [])
-            last = response.get("LastEvaluatedKey")
-            stopped = False
-            if limit is None and not plan.fetch_full:  # the whole page: one tight loop
-                items.extend(self._decode_all(page_items, view, on_corrupt, corrupt))
-            else:
-                for position, raw in enumerate(page_items):
-                    if plan.fetch_full:
-                        raws.append(raw)
-                        count = len(raws)
-                    else:
-                        value = self._decode_one(raw, view, on_corrupt, corrupt)
-                        if value is not None:
-                            items.append(value)
-                        count = len(items)
-                    if limit is not None and count >= limit:
-                        stopped = True
-                        if position < len(page_items) - 1:
-                            last = position_of(raw, plan.position)
-                        break
-            if stopped or not last or limit is None:
-                next_key = last or None
-                break
-            start = last
-        if plan.fetch_full:
-            items = self._fetch_full(raws, view, on_corrupt, corrupt)
-        logger.debug(
-            "%s table=%s index=%s items=%d scanned=%d requests=%d more=%s",
-            plan.operation.lower(),
-            self._schema.table_name,
-            plan.index.name if plan.index else None,
-            len(items),
-            scanned,
-            requests,
-            next_key is not None,
+        params = self._core.first_request(plan, limit, cursor, page_size)
+        return self._run(
+            self._core.page(self._policy, plan, params, view, limit, on_corrupt, page_size)
         )
-        return Page(
-            items=tuple(items),
-            cursor=self._cursors.encode(next_key, plan.fingerprint) if next_key else None,
-            corrupt=tuple(corrupt),
-            scanned_count=scanned,
-            requests=requests,
-            consumed_capacity=tuple(capacity),
-        )
-
-    def _start_key(self, plan: ReadPlan, cursor: str) -> dict[str, Any]:
-        key = self._cursors.decode(cursor, plan.fingerprint)
-        if set(key) != set(plan.position):
-            raise InvalidCursorError("cursor position does not fit this table or index")
-        if plan.partition is not None:
-            name, value = plan.partition
-            if key_identity(key, (name,)) != key_identity({name: value}, (name,)):
-                raise InvalidCursorError("cursor belongs to another partition")
-        return key
 
     def _stream(
         self,
@@ -891,50 +667,16 @@ class ReadApi(Generic[M]):
         page_size: int | None,
         on_corrupt: OnCorrupt,
     ) -> Iterator[Any]:
-        _check_positive("page_size", page_size, self._schema.model_name)
-        pages = self._pages(plan, page_request(plan, page_size))
-        return self._items(plan, pages, view, on_corrupt)
-
-    def _pages(self, plan: ReadPlan, params: Params) -> Iterator[Params]:
-        if plan.operation == "Query":
-            return self._gateway.query_pages(params)
-        return self._gateway.scan_pages(params)
+        check_positive("page_size", page_size, self._schema.model_name)
+        flow = self._core.raw_pages(self._policy, plan, page_request(plan, page_size), view)
+        return self._items(self._gateway.iterate(flow), view, on_corrupt)
 
     def _items(
-        self,
-        plan: ReadPlan,
-        pages: Iterator[Params],
-        view: type[View[Any]] | None,
-        on_corrupt: OnCorrupt,
+        self, pages: Iterator[Any], view: type[View[Any]] | None, on_corrupt: OnCorrupt
     ) -> Iterator[Any]:
-        corrupt: list[CorruptItemError] = []
-        decode_item = decoder(self._model, view)
-        for response in pages:
-            raw_items = response.get("Items", [])
-            del response  # hold no page while the next one is fetched
-            if plan.fetch_full:
-                yield from self._fetch_full(raw_items, view, on_corrupt, corrupt)
-            elif on_corrupt == "raise":  # the common case, without a generator in between
-                for raw in raw_items:
-                    yield decode_item(raw)
-            else:
-                yield from self._decoded(raw_items, view, on_corrupt)
-            del raw_items
-
-    def _decoded(
-        self, raws: Iterable[Mapping[str, Any]], view: type[View[Any]] | None, on_corrupt: OnCorrupt
-    ) -> Iterator[Any]:
-        """The items of one page of a stream, decoded; corrupt ones raise or are skipped as
-        ``on_corrupt`` says (a stream keeps no list of them)."""
-        corrupt: list[CorruptItemError] = []
-        decode_item = decoder(self._model, view)
-        for raw in raws:
-            try:
-                value = decode_item(raw)
-            except CorruptItemError as exc:
-                self._corrupt(exc, on_corrupt, corrupt)
-                continue
-            yield value
+        for raw_items in pages:
+            yield from self._core.decoded(raw_items, view, on_corrupt)
+            del raw_items  # hold no page while the next one is fetched
 
     def _parallel(
         self,
@@ -944,7 +686,7 @@ class ReadApi(Generic[M]):
         on_corrupt: OnCorrupt,
     ) -> Iterator[Any]:
         """Scan every segment in its own thread; hand pages over a bounded queue."""
-        _check_positive("page_size", page_size, self._schema.model_name)
+        check_positive("page_size", page_size, self._schema.model_name)
         pages: queue.Queue[Any] = queue.Queue(maxsize=2 * len(plans))
         stop = threading.Event()
 
@@ -958,9 +700,10 @@ class ReadApi(Generic[M]):
             return False
 
         def work(plan: ReadPlan) -> None:
+            flow = self._core.raw_pages(self._policy, plan, page_request(plan, page_size), view)
             try:
-                for response in self._gateway.scan_pages(page_request(plan, page_size)):
-                    if not put(response):
+                for raw_items in self._gateway.iterate(flow):
+                    if not put(raw_items):
                         return
             except BaseException as exc:  # handed to the consumer, which re-raises it
                 put(exc)
@@ -983,7 +726,7 @@ class ReadApi(Generic[M]):
                     elif isinstance(entry, BaseException):
                         raise entry
                     else:
-                        yield from self._decoded(entry.get("Items", []), view, on_corrupt)
+                        yield from self._core.decoded(entry, view, on_corrupt)
             finally:
                 stop.set()
                 for thread in threads:
@@ -992,44 +735,7 @@ class ReadApi(Generic[M]):
         return consume()
 
     def _count(self, plan: ReadPlan) -> int:
-        total = 0
-        for response in self._pages(plan, dict(plan.params)):
-            total += int(response.get("Count", 0))
-        return total
-
-    def _fetch_full(
-        self,
-        keys: Sequence[Mapping[str, Any]],
-        view: type[View[Any]] | None,
-        on_corrupt: OnCorrupt,
-        corrupt: list[CorruptItemError],
-    ) -> list[Any]:
-        """Read the full items of index entries by table key, in the entries' order."""
-        if not keys:
-            return []
-        attributes = [k.attribute for k in self._schema.key_attributes]
-        wanted: dict[tuple[Any, ...], Item] = {}
-        for raw in keys:
-            wanted.setdefault(self._identity(raw), {a: dict(raw[a]) for a in attributes})
-        request = batch_get_request(self._model, list(wanted.values()), view=view)
-        found = {
-            self._identity(raw): raw
-            for raw in self._gateway.batch_get(request).get(self._schema.table_name, ())
-        }
-        out = []
-        for raw in keys:
-            item = found.get(self._identity(raw))
-            if item is None:  # deleted between the index read and this one
-                continue
-            value = self._decode_one(item, view, on_corrupt, corrupt)
-            if value is not None:
-                out.append(value)
-        return out
-
-
-def _check_positive(name: str, value: int | None, model: str) -> None:
-    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-        raise ValidationError(f"{name} must be a positive int, got {value!r}", model=model)
+        return self._run(self._core.count(self._policy, plan))
 
 
 __all__ = ["Explain", "ReadApi"]

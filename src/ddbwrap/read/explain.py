@@ -14,11 +14,9 @@ from ..keys import KeyLike
 from ..model import DomainModel
 from .requests import (
     Params,
-    ReadPlan,
     batch_get_request,
     check_view,
     merge_partition,
-    page_request,
     query_plan,
     scan_plan,
     segment_bounds,
@@ -26,7 +24,7 @@ from .requests import (
 from .view import View
 
 if TYPE_CHECKING:
-    from .api import ReadApi
+    from .core import ReadCore
 
 __all__ = ["Explain"]
 
@@ -34,9 +32,9 @@ __all__ = ["Explain"]
 class Explain:
     """The requests a ReadApi would send, built without sending anything."""
 
-    def __init__(self, reads: ReadApi[Any]) -> None:
-        self._reads = reads
-        self._model: type[DomainModel] = reads.model
+    def __init__(self, core: ReadCore[Any]) -> None:
+        self._core = core
+        self._model: type[DomainModel] = core.model
 
     def get(
         self,
@@ -48,7 +46,7 @@ class Explain:
         **key_values: object,
     ) -> Params:
         """GetItem parameters of ``reads.get(...)``."""
-        params, _ = self._reads._get_request(key, key_values, view, consistent)
+        params, _ = self._core.get_request(key, key_values, view, consistent)
         return params
 
     def batch_get(
@@ -60,7 +58,7 @@ class Explain:
     ) -> dict[str, Params]:
         """BatchGetItem ``RequestItems`` (before the gateway splits them into 100s)."""
         check_view(self._model, view)
-        distinct = self._reads._distinct(self._reads._keys(keys))
+        distinct = self._core.distinct(self._core.keys(keys))
         return batch_get_request(
             self._model, list(distinct.values()), view=view, consistent=consistent
         )
@@ -96,7 +94,7 @@ class Explain:
             capacity=capacity,
             fetch_full=fetch_full,
         )
-        return self._first(plan, limit, cursor, page_size)
+        return self._core.first_request(plan, limit, cursor, page_size)
 
     def scan(
         self,
@@ -122,10 +120,4 @@ class Explain:
             segment=segment_bounds(segment)[0],
             segments=segment_bounds(segment)[1],
         )
-        return self._first(plan, limit, cursor, page_size)
-
-    def _first(
-        self, plan: ReadPlan, limit: int | None, cursor: str | None, page_size: int | None
-    ) -> Params:
-        start = self._reads._start_key(plan, cursor) if cursor is not None else None
-        return page_request(plan, page_size, start=start, wanted=limit)
+        return self._core.first_request(plan, limit, cursor, page_size)

@@ -18,7 +18,7 @@ from ..codec import Item, codec_for
 from ..errors import ItemNotFoundError, ValidationError
 from ..expressions import Placeholders
 from ..gateway import TableGateway, require_gateway
-from ..keys import KeyLike, key_fields
+from ..keys import KeyLike, check_returned_key, key_fields
 from ..model import DomainModel
 from .requests import (
     MAX_TRANSACT_GET,
@@ -150,6 +150,9 @@ def transact_get(gateway: TableGateway, gets: Sequence[Get[Any]]) -> Snapshot:
     results: dict[int, Any] = {}
     for members, entry in zip(groups.values(), response.get("Responses", ()), strict=False):
         item = entry.get("Item")
+        if item is not None:
+            first = members[0]
+            check_returned_key(first.model, first.values, item)
         for g in members:
             results[id(g)] = None if item is None else decode(g.model, g.view, item)
     return Snapshot(results)

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
+from ddbwrap.meta import KeyTemplate
 from ddbwrap.model import schema_of
 from ddbwrap.schema import KeyAttribute, TableSchema
 
@@ -234,7 +235,7 @@ def _add_templates(schema: JsonSchemaValue, model: type[BaseModel], table: Table
             continue
         schema.setdefault("properties", {})[key.attribute] = {
             "type": "string",
-            "pattern": _template_pattern(key.template.pattern),
+            "pattern": _template_pattern(key.template),
             "description": f"composite key rendered from {key.template.pattern!r}",
         }
         if key.attribute in required:
@@ -256,6 +257,12 @@ def _apply_ttl(schema: JsonSchemaValue, model: type[BaseModel], table: TableSche
     }
 
 
-def _template_pattern(pattern: str) -> str:
-    parts = re.split(r"\{[^{}]*\}", pattern)
-    return "^" + ".+".join(_REGEX_SPECIAL.sub(r"\\\1", p) for p in parts) + "$"
+def _template_pattern(template: KeyTemplate) -> str:
+    """The rendered key as a regex: the literal text, and values without a separator."""
+    value = ".+"
+    if template.separators:
+        escaped = (
+            "\\" + c if _REGEX_SPECIAL.fullmatch(c) or c == "-" else c for c in template.separators
+        )
+        value = "[^" + "".join(escaped) + "]+"
+    return "^" + value.join(_REGEX_SPECIAL.sub(r"\\\1", p) for p in template.literals) + "$"

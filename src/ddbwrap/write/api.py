@@ -13,48 +13,46 @@ decodes the answer as ``M``. A failed condition becomes the precise ddbwrap erro
 ``UniqueConstraintError`` or ``ConditionFailedError`` (naming the write, table, key and
 condition, with the current item decoded). Writes that move unique guards read the item first
 (consistently) and are retried when it changed in between; transactions cancelled by a
-conflicting transaction are retried with backoff.
+conflicting transaction are retried with backoff. Every write is applied exactly once or raises
+``OutcomeUnknownError`` (see ``ddbwrap.write.flows``).
+
+Each method builds its plan and runs one flow of ``ddbwrap.write.flows`` on the gateway, so
+``ddbwrap.aio.AsyncWriteApi`` runs the very same flows.
 """
 
 from __future__ import annotations
 
 import logging
-import random
-import time
 import types
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Generic, Literal, TypeVar, cast, overload
 
 from pydantic import ValidationError as PydanticValidationError
 
+from .._engine.steps import Flow, Sleep
 from ..codec import Item, codec_for
 from ..errors import (
     AlreadyExistsError,
     ConditionFailedError,
     ItemNotFoundError,
     ModelDefinitionError,
-    ServiceError,
-    TransactionCanceledError,
     ValidationError,
+    VersionConflictError,
 )
 from ..expressions import Condition, Update
 from ..gateway import TableGateway, require_gateway
 from ..keys import KeyLike
 from ..model import DomainModel, schema_of
+from . import flows
 from .batch import DEFAULT_FLUSH_AT, BatchWriter
 from .dto import CreateDTO, UpdateDTO
-from .locking import ANY_VERSION, ExpectedVersion, retry_on_conflict
+from .locking import ANY_VERSION, ExpectedVersion
 from .requests import (
     UNREAD,
     Current,
-    Params,
-    StaleUniqueValueError,
     WritePlan,
     create_plan,
-    current_item_request,
     delete_plan,
-    explain_failure,
-    first_failure,
     key_values,
     put_plan,
     unique_fields_changed,
@@ -63,7 +61,6 @@ from .requests import (
     wire_key,
 )
 from .timestamps import Clock, checked_now, utc_now
-from .transaction import map_cancellation
 
 M = TypeVar("M", bound=DomainModel)
 R = TypeVar("R")
@@ -71,19 +68,6 @@ R = TypeVar("R")
 logger = logging.getLogger("ddbwrap.write")
 
 _BOUND: dict[tuple[type, type], type] = {}
-
-CONFLICT_RETRIES = 8
-"""Attempts for a write whose transaction is cancelled by a conflicting transaction."""
-STALE_RETRIES = 8
-"""Attempts for a guard-moving write whose item changed between its read and its write."""
-
-
-class _ConflictError(Exception):
-    """Internal: a transaction was cancelled only because another one held its items."""
-
-    def __init__(self, error: Exception) -> None:
-        super().__init__(str(error))
-        self.error = error
 
 
 class WriteApi(Generic[M]):
@@ -117,13 +101,7 @@ class WriteApi(Generic[M]):
             bound = _BOUND.setdefault(key, made)  # threads racing here agree on one class
         return bound
 
-    def __init__(
-        self,
-        gateway: TableGateway,
-        *,
-        clock: Clock = utc_now,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
+    def __init__(self, gateway: TableGateway, *, clock: Clock = utc_now) -> None:
         model = type(self).__ddb_model__
         if model is None:
             raise ModelDefinitionError(
@@ -134,12 +112,15 @@ class WriteApi(Generic[M]):
         schema_of(model)
         self.gateway = require_gateway(gateway, type(self).__name__)
         self._clock = clock
-        self._sleep = sleep
 
     @property
     def model(self) -> type[M]:
         """The domain model this API writes."""
         return cast("type[M]", type(self).__ddb_model__)
+
+    def _run(self, flow: Flow[R]) -> R:
+        """Drive one of this API's flows (the async API drives the same flows)."""
+        return self.gateway.run(flow)
 
     # -- create ---------------------------------------------------------------------------
 
@@ -150,8 +131,11 @@ class WriteApi(Generic[M]):
         transaction. Raises ``AlreadyExistsError`` (naming the key) when the key is taken and
         ``UniqueConstraintError`` when a unique value is.
         """
+        return self._run(self._create(item, condition))
+
+    def _create(self, item: M | CreateDTO[M], condition: Condition | None) -> Flow[M]:
         plan = create_plan(self.model, item, now=self._now(), condition=condition)
-        self._execute(plan)
+        yield from flows.send(self.gateway.retry, plan)
         assert plan.item is not None
         return plan.item
 
@@ -169,7 +153,7 @@ class WriteApi(Generic[M]):
         Sent as an UpdateItem, so attributes the model does not know are kept. On a versioned
         model the instance's version is the one expected (0: not stored yet).
         """
-        return self._put(item, condition, expected_version, must_exist=False)
+        return self._run(self._put(item, condition, expected_version, must_exist=False))
 
     def replace(
         self,
@@ -180,7 +164,7 @@ class WriteApi(Generic[M]):
     ) -> M:
         """Replace the model fields of an existing item (``ItemNotFoundError`` if there is
         none); attributes the model does not know are kept."""
-        return self._put(item, condition, expected_version, must_exist=True)
+        return self._run(self._put(item, condition, expected_version, must_exist=True))
 
     def _put(
         self,
@@ -189,8 +173,8 @@ class WriteApi(Generic[M]):
         expected_version: ExpectedVersion,
         *,
         must_exist: bool,
-    ) -> M:
-        def attempt(current: Current) -> M:
+    ) -> Flow[M]:
+        def attempt(current: Current) -> Flow[M]:
             plan = put_plan(
                 self.model,
                 item,
@@ -200,12 +184,12 @@ class WriteApi(Generic[M]):
                 must_exist=must_exist,
                 current=current,
             )
-            return self._stored_after(plan, self._execute(plan))
+            return self._write(plan)
 
         if not schema_of(self.model).unique:
             return attempt(UNREAD)
         missing = "replace" if must_exist else None
-        return self._on_fresh_read("put", item, attempt, missing=missing)
+        return self._fresh("put", item, attempt, missing=missing)
 
     # -- update ---------------------------------------------------------------------------
 
@@ -217,6 +201,7 @@ class WriteApi(Generic[M]):
         condition: Condition | None = None,
         expected_version: ExpectedVersion = None,
         upsert: bool = False,
+        idempotent: bool = False,
     ) -> M:
         """Write only the fields ``changes`` sets; return the updated item.
 
@@ -225,11 +210,28 @@ class WriteApi(Generic[M]):
         the key fields or the instance you read (whose version is then the one expected).
         Raises ``ItemNotFoundError`` when there is no such item, unless ``upsert=True``: then
         a missing item is created from the key, the DTO's fields and the model's defaults.
+        ``idempotent=True`` sends the write as a one-action transaction with a client token,
+        so a lost response is re-sent safely even for counters on an unversioned model
+        (twice the write capacity, and the item is read back); without it such a write whose
+        response is lost raises ``OutcomeUnknownError``.
         """
+        return self._run(
+            self._update(key, changes, condition, expected_version, upsert, idempotent)
+        )
+
+    def _update(
+        self,
+        key: KeyLike,
+        changes: UpdateDTO[M] | Update,
+        condition: Condition | None,
+        expected_version: ExpectedVersion,
+        upsert: bool,
+        idempotent: bool = False,
+    ) -> Flow[M]:
         if upsert and isinstance(changes, UpdateDTO):
             return self._upsert(key, changes, condition, expected_version)
 
-        def attempt(current: Current) -> M:
+        def attempt(current: Current) -> Flow[M]:
             plan = update_plan(
                 self.model,
                 key,
@@ -240,11 +242,11 @@ class WriteApi(Generic[M]):
                 must_exist=not upsert,
                 current=current,
             )
-            return self._stored_after(plan, self._execute(plan))
+            return self._write(plan, idempotent=idempotent)
 
         if not unique_fields_changed(self.model, changes):
             return attempt(UNREAD)
-        return self._on_fresh_read("update", key, attempt, missing="update")
+        return self._fresh("update", key, attempt, missing="update")
 
     def _upsert(
         self,
@@ -252,21 +254,22 @@ class WriteApi(Generic[M]):
         changes: UpdateDTO[M],
         condition: Condition | None,
         expected_version: ExpectedVersion,
-    ) -> M:
-        for _ in self._fresh_reads():
+    ) -> Flow[M]:
+        delays = self.gateway.retry.delays()
+        while True:
             try:
-                return self.update(
-                    key, changes, condition=condition, expected_version=expected_version
-                )
+                return (yield from self._update(key, changes, condition, expected_version, False))
             except ItemNotFoundError:
                 if expected_version not in (None, 0, ANY_VERSION):
                     raise
             instance = self._new_from(key, changes)
             try:
-                return self.create(instance, condition=condition)
+                return (yield from self._create(instance, condition))
             except AlreadyExistsError:
-                continue  # created meanwhile: update it
-        raise self._kept_changing("upsert")
+                delay = next(delays, None)  # created meanwhile: update it
+                if delay is None:
+                    raise self._kept_changing("upsert") from None
+                yield Sleep(delay)
 
     def _new_from(self, key: KeyLike, changes: UpdateDTO[M]) -> M:
         """The item an upsert creates: key + the fields set + the model's defaults."""
@@ -299,6 +302,7 @@ class WriteApi(Generic[M]):
         over on ``VersionConflictError`` (at most ``attempts`` times).
 
         Needs ``Meta.version_attribute``; ``change`` may run several times, so keep it pure.
+        A lost response is resolved by the version (never applied twice).
         """
         if schema_of(self.model).version_field is None:
             raise ValidationError(
@@ -306,16 +310,21 @@ class WriteApi(Generic[M]):
                 "a concurrent write between the read and the update would be lost)",
                 model=self.model.__name__,
             )
+        if attempts < 1:
+            raise ValidationError(f"modify: attempts must be at least 1, got {attempts}")
         codec = codec_for(self.model)
+        wkey = wire_key(self.model, key)
 
-        def attempt() -> M:
-            current = self._read(key)
+        def attempt() -> Flow[M]:
+            current = yield from flows.read_current(self.gateway.retry, self.model, wkey)
             if current is None:
-                raise self._not_found("modify", wire_key(self.model, key))
+                raise self._not_found("modify", wkey)
             item = codec.decode(current)
-            return self.update(item, change(item), condition=condition)
+            return (yield from self._update(item, change(item), condition, None, False))
 
-        return retry_on_conflict(attempt, attempts=attempts, sleep=self._sleep)
+        return self._run(
+            flows.conflict_retries(self.gateway.retry, attempts, attempt, VersionConflictError)
+        )
 
     # -- delete ---------------------------------------------------------------------------
 
@@ -351,7 +360,16 @@ class WriteApi(Generic[M]):
 
         With ``return_old=True`` returns the item as it was (None if there was none).
         """
-        def attempt(current: Current) -> M | None:
+        return self._run(self._delete(key, condition, expected_version, return_old))
+
+    def _delete(
+        self,
+        key: KeyLike,
+        condition: Condition | None,
+        expected_version: ExpectedVersion,
+        return_old: bool,
+    ) -> Flow[M | None]:
+        def attempt(current: Current) -> Flow[M | None]:
             plan = delete_plan(
                 self.model,
                 key,
@@ -360,14 +378,14 @@ class WriteApi(Generic[M]):
                 return_old=return_old,
                 current=current,
             )
-            response = self._execute(plan)
+            response = yield from flows.send(self.gateway.retry, plan)
             read = current if isinstance(current, Mapping) else None
             old = response.get("Attributes") or read
             return codec_for(self.model).decode(old) if return_old and old else None
 
         if not schema_of(self.model).unique:
             return attempt(UNREAD)
-        return self._on_fresh_read("delete", key, attempt)
+        return self._fresh("delete", key, attempt)
 
     # -- batches --------------------------------------------------------------------------
 
@@ -380,99 +398,34 @@ class WriteApi(Generic[M]):
     def _now(self) -> Any:
         return checked_now(self._clock)
 
-    def _read(self, key: KeyLike) -> Item | None:
-        """The stored item, read consistently (None when there is none)."""
-        return self._read_wire(wire_key(self.model, key))
+    def _write(self, plan: WritePlan[M], *, idempotent: bool = False) -> Flow[M]:
+        """Send ``plan`` and return the item as stored after it."""
+        response = yield from flows.send(self.gateway.retry, plan, idempotent=idempotent)
+        attributes = yield from flows.stored_after(self.gateway.retry, plan, response)
+        if not isinstance(attributes, Mapping):
+            raise self._not_found(plan.operation, plan.key, after=True)
+        return codec_for(self.model).decode(attributes)
 
-    def _read_wire(self, wkey: Item) -> Item | None:
-        response = self.gateway.get_item(current_item_request(self.model, wkey))
-        item: Item | None = response.get("Item")
-        return item
-
-    def _on_fresh_read(
+    def _fresh(
         self,
         operation: str,
         key: KeyLike,
-        attempt: Callable[[Current], R],
+        attempt: Callable[[Current], Flow[R]],
         *,
         missing: str | None = None,
-    ) -> R:
-        """``attempt(stored item)`` for a write that moves unique guards: read the item, write,
-        and start over when it changed in between. ``missing``: the operation that needs the
-        item (its ``ItemNotFoundError``); None when a missing item is fine."""
-        for _ in self._fresh_reads():
-            current = self._read(key)
-            if missing is not None and current is None:
-                raise self._not_found(missing, wire_key(self.model, key))
-            try:
-                return attempt(current)
-            except StaleUniqueValueError:
-                continue
-        raise self._kept_changing(operation)
-
-    def _fresh_reads(self) -> Iterator[int]:
-        for attempt in range(STALE_RETRIES):
-            if attempt:
-                self._backoff(attempt)
-            yield attempt
-
-    def _backoff(self, attempt: int) -> None:
-        self._sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
-
-    def _execute(self, plan: WritePlan[M]) -> Params:
-        """Send a plan; retry transaction conflicts; turn failed conditions into errors."""
-        error: Exception | None = None
-        for attempt in range(CONFLICT_RETRIES):
-            if attempt:
-                self._backoff(attempt)
-            try:
-                return self._send(plan)
-            except _ConflictError as conflict:
-                error = conflict.error
-        assert error is not None
-        raise error
-
-    def _send(self, plan: WritePlan[M]) -> Params:
-        ((operation, params),) = plan.requests()
-        logger.debug(
-            "%s model=%s table=%s actions=%d",
-            plan.operation,
-            plan.model.__name__,
-            plan.main.table,
-            len(plan.actions),
+    ) -> Flow[R]:
+        """``attempt(stored item)`` for a write that moves unique guards (``flows.fresh``).
+        ``missing``: the operation that needs the item (its ``ItemNotFoundError``); None when
+        a missing item is fine."""
+        wkey = wire_key(self.model, key)
+        return flows.fresh(
+            self.gateway.retry,
+            self.model,
+            wkey,
+            attempt,
+            missing=None if missing is None else (lambda: self._not_found(missing, wkey)),
+            kept_changing=lambda: self._kept_changing(operation),
         )
-        try:
-            if operation == "TransactWriteItems":
-                return self.gateway.transact_write(params["TransactItems"])
-            if operation == "PutItem":
-                return self.gateway.put_item(params)
-            if operation == "UpdateItem":
-                return self.gateway.update_item(params)
-            return self.gateway.delete_item(params)
-        except ConditionFailedError as exc:
-            raise explain_failure(plan.main, exc.item) from exc
-        except TransactionCanceledError as exc:
-            failed = [(r.index, r.item) for r in exc.reasons if r.code == "ConditionalCheckFailed"]
-            if failed:
-                raise first_failure(plan.actions, failed) from exc
-            mapped = map_cancellation(plan.actions, exc)
-            if any(r.code == "TransactionConflict" for r in exc.reasons):
-                raise _ConflictError(mapped) from exc
-            raise mapped from exc
-        except ServiceError as exc:
-            if exc.aws_code == "TransactionConflictException":
-                raise _ConflictError(exc) from exc
-            raise
-
-    def _stored_after(self, plan: WritePlan[M], response: Params) -> M:
-        """The item after a write: ALL_NEW of a single request, else read back."""
-        codec = codec_for(self.model)
-        attributes = response.get("Attributes")
-        if attributes is None:
-            attributes = self._read_wire(plan.key) if plan.transactional else None
-            if not isinstance(attributes, Mapping):
-                raise self._not_found(plan.operation, plan.key, after=True)
-        return codec.decode(attributes)
 
     def _not_found(self, operation: str, wkey: Item, *, after: bool = False) -> ItemNotFoundError:
         schema = schema_of(self.model)
@@ -492,8 +445,8 @@ class WriteApi(Generic[M]):
     def _kept_changing(self, operation: str) -> ConditionFailedError:
         schema = schema_of(self.model)
         return ConditionFailedError(
-            f"{operation} of {self.model.__name__} in table {schema.table_name!r}: the item's "
-            f"unique fields kept changing under the write ({STALE_RETRIES} attempts); nothing "
-            "was written. Retry later",
+            f"{operation} of {self.model.__name__} in table {schema.table_name!r}: the item "
+            f"kept changing under the write ({self.gateway.retry.max_attempts} attempts); "
+            "nothing was written. Retry later",
             table=schema.table_name,
         )

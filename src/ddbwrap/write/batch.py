@@ -27,13 +27,13 @@ request, or silently keep only one of them across requests).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Generic, Literal, TypeVar
+from typing import Generic, Literal, TypeVar
 
+from .._engine import flows
 from ..codec import Item, codec_for, key_description
-from ..errors import UnprocessedItemsError, ValidationError
+from ..errors import DdbwrapError, UnprocessedItemsError, ValidationError
 from ..gateway import TableGateway
 from ..keys import KeyLike
 from ..model import DomainModel, schema_of
@@ -64,8 +64,9 @@ class BatchEntry(Generic[M]):
 class BatchWriter(Generic[M]):
     """Queues puts/deletes of ``model`` and sends them with BatchWriteItem on ``flush``/exit.
 
-    ``flush_at`` pending writes trigger a flush on their own, bounding memory on big loads.
-    Leaving the ``with`` block by an exception sends nothing more: queued writes are dropped.
+    ``flush_at`` pending writes trigger a flush on their own, bounding memory on big loads
+    (``put``/``delete`` send only then). Leaving the ``with`` block by an exception sends
+    nothing more: queued writes are dropped (and may be queued again).
     """
 
     def __init__(
@@ -132,7 +133,9 @@ class BatchWriter(Generic[M]):
         return {self._schema.table_name: [entry.request for entry in self._pending]}
 
     def flush(self) -> None:
-        """Send every queued write; raise ``UnprocessedItemsError`` listing what was not written."""
+        """Send every queued write; on any failure raise ``UnprocessedItemsError`` listing
+        exactly the writes not confirmed (``written`` counts the others), which may be queued
+        again: the writer stays usable."""
         if not self._pending:
             return
         entries, self._pending = self._pending, []
@@ -142,36 +145,30 @@ class BatchWriter(Generic[M]):
             self._schema.table_name,
             len(entries),
         )
+        confirmed: list[tuple[str, Params]] = []
+        request_items = {self._schema.table_name: [entry.request for entry in entries]}
         try:
-            self.gateway.batch_write({self._schema.table_name: [e.request for e in entries]})
-        except UnprocessedItemsError as exc:
-            missing = self._entries_of(entries, exc.unprocessed)
+            self.gateway.run(flows.batch_write(self.gateway.retry, request_items, confirmed))
+        except DdbwrapError as exc:
+            done = {id(request) for _, request in confirmed}
+            missing = [entry for entry in entries if id(entry.request) not in done]
             self.written += len(entries) - len(missing)
+            for entry in missing:
+                del self._seen[owner_text(entry.key)]
             shown = ", ".join(entry.describe() for entry in missing[:10])
             more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+            why = (
+                "after the retry budget ran out"
+                if isinstance(exc, UnprocessedItemsError)
+                else f"because a request failed ({exc.message})"
+            )
             raise UnprocessedItemsError(
                 f"batch of {self.model.__name__}: {len(missing)} of {len(entries)} writes were "
-                f"not written after the retry budget ran out ({shown}{more}); all others were "
-                "written. .unprocessed lists the BatchEntry objects: send them again later",
+                f"not written {why} ({shown}{more}); all others were written. .unprocessed "
+                "lists the BatchEntry objects: queue or send them again later",
                 missing,
             ) from exc
         self.written += len(entries)
-
-    def _entries_of(
-        self, entries: list[BatchEntry[M]], unprocessed: list[Any]
-    ) -> list[BatchEntry[M]]:
-        by_key = {owner_text(entry.key): entry for entry in entries}
-        attributes = [k.attribute for k in self._schema.key_attributes]
-        missing: list[BatchEntry[M]] = []
-        for pair in unprocessed:
-            request: Mapping[str, Any] = pair[1] if isinstance(pair, tuple) else pair
-            if "PutRequest" in request:
-                item = request["PutRequest"]["Item"]
-                key = {name: item[name] for name in attributes}
-            else:
-                key = dict(request["DeleteRequest"]["Key"])
-            missing.append(by_key[owner_text(key)])
-        return missing
 
     def __enter__(self) -> BatchWriter[M]:
         return self
@@ -185,4 +182,6 @@ class BatchWriter(Generic[M]):
         if exc_type is None:
             self.flush()
         else:
+            for entry in self._pending:
+                del self._seen[owner_text(entry.key)]
             self._pending = []

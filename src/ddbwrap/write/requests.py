@@ -10,16 +10,23 @@ the exact requests a write would send::
 
 Requests carry the *logical* table name; the gateway maps it to the physical one. Every name
 goes through a ``#n`` placeholder and every value through a ``:v`` placeholder.
+
+How a plan is built: the caller's changes become update actions as data (an ``UpdateDTO``'s
+fields here, an ``Update()`` through ``Update.clauses``); the write hooks
+(``ddbwrap.write.hooks``: existence, timestamps, version, unique guards) add theirs in one
+fixed order; the caller's condition comes last; and the whole ``WriteExpression`` is rendered
+once with one ``Placeholders``. An action keeps that data (``WriteAction.expression``), which
+is what ``WritePlan.is_own_write`` and ``WritePlan.is_idempotent`` reason about.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
+from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from ..codec import AttributeValue, Item, ItemCodec, codec_for, decode_value, key_description
@@ -33,32 +40,61 @@ from ..errors import (
     ValidationError,
     VersionConflictError,
 )
-from ..expressions import Condition, Placeholders, Update
+from ..expressions import And, Comparison, Condition, Not, Or, Update, resolve
+from ..expressions._clauses import (
+    CallerCondition,
+    ConditionPart,
+    UpdateAction,
+    WriteExpression,
+    same_value,
+    value_at,
+)
 from ..keys import KeyLike, key_fields
 from ..model import DomainModel, schema_of
 from ..schema import TableSchema
 from . import unique
 from .dto import CreateDTO, UpdateDTO
+from .hooks import (
+    UNREAD,
+    Current,
+    GuardMove,
+    Operation,
+    PendingWrite,
+    apply_hooks,
+    server_values,
+    stored_value,
+)
 from .locking import ExpectedVersion, resolve_expected
+
+__all__ = [  # UNREAD and Current live in write.hooks; callers of the builders import them here
+    "UNREAD",
+    "ActionKind",
+    "Current",
+    "Params",
+    "StaleUniqueValueError",
+    "WriteAction",
+    "WritePlan",
+    "check_plan",
+    "condition_text",
+    "create_plan",
+    "current_item_request",
+    "decode_quietly",
+    "delete_plan",
+    "explain_failure",
+    "first_failure",
+    "key_values",
+    "new_instance",
+    "put_plan",
+    "unique_fields_changed",
+    "update_plan",
+    "validation_details",
+    "wire_key",
+]
 
 M = TypeVar("M", bound=DomainModel)
 
 Params = dict[str, Any]
 ActionKind = Literal["Put", "Update", "Delete", "ConditionCheck"]
-
-
-class _Unread:
-    """The type of ``UNREAD``."""
-
-    def __repr__(self) -> str:
-        return "UNREAD"
-
-
-UNREAD = _Unread()
-"""``current=UNREAD``: the stored item was not read (fine unless unique guards must move)."""
-
-Current = Mapping[str, AttributeValue] | None | _Unread
-"""The stored item a write is based on: a raw item, None (there is none), or UNREAD."""
 
 
 # --- plans ----------------------------------------------------------------------------------
@@ -89,6 +125,8 @@ class WriteAction:
     """Stored values of unique attributes this write assumed (None: did not assume)."""
     assumed_missing: bool = False
     """The write was computed from a read that found no item (its guards depend on that)."""
+    expression: WriteExpression | None = None
+    """The update actions and condition parts ``params`` were rendered from (None: a guard)."""
 
     @property
     def is_guard(self) -> bool:
@@ -147,6 +185,195 @@ class WritePlan(Generic[M]):
             params["ReturnValues"] = self.return_values
         operation = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem"}[action.kind]
         return [(operation, params)]
+
+    def is_own_write(self, stored: Mapping[str, AttributeValue] | None) -> bool:
+        """True when ``stored`` (the item now under this plan's key, raw: what
+        ``ReturnValuesOnConditionCheckFailure=ALL_OLD`` returned, or a consistent read; None or
+        empty when there is none) shows that THIS plan's write was applied.
+
+        Judged on the main action (a transaction is atomic: its item shows it or nothing does):
+
+        - a delete: the item is absent;
+        - a create (Put of the whole item): every attribute of the item is stored with exactly
+          the value sent;
+        - a put, replace or update (UpdateItem): the item holds the key, every attribute SET to
+          an absolute value is stored with exactly that value, every REMOVEd one is absent,
+          every ``if_not_exists`` target is present; the version bump counts as the absolute
+          value ``expected + 1`` when the plan required a version. Relative actions (counters,
+          ``ADD``, appends, set ``DELETE``, a bump without a known version, anything at a list
+          index) cannot be checked by value, so a plan with any is claimed only when the
+          version proves it: it was bumped to a known value that is stored, AND the plan's own
+          ``updated_at`` (this write's ``now``) is stored — the version alone says *a* write
+          went from the version read to the next, not that it was this one (a concurrent
+          writer that read the same version would store the same number);
+        - a check: never (it writes nothing).
+
+        Values compare as stored (``1.50`` equals ``1.5``, set elements in any order). What a
+        match cannot rule out: another writer storing exactly the same absolute values; that
+        only matters to plans without relative actions, whose effect on the item it then
+        equals.
+        """
+        action = self.main
+        if action.kind == "Delete":
+            return not stored
+        if not stored or action.kind == "ConditionCheck":
+            return False
+        if action.kind == "Put":
+            return _holds_all(stored, action.params["Item"])
+        assert action.expression is not None
+        return _holds_all(stored, action.key) and _shows_update(
+            schema_of(self.model), action.expected_version, action.expression.updates, stored
+        )
+
+    def resend_hazards(self) -> tuple[str, ...]:
+        """Why sending this plan's request a second time, right after it was applied, would
+        not give the same outcome (stored item and response); empty when it would.
+
+        - a relative update action (increment/decrement, append/prepend, ``ADD``, set
+          ``DELETE``, anything at a list index) — including the version bump — applies again;
+        - a condition that may no longer hold once the write is applied fails the re-send:
+          ``attribute_not_exists`` of a created item, a version check (the write bumped it), a
+          unique value the write changed, any check of a deleted item but absence, and the
+          caller's condition when it reads an attribute the write changes (for a delete:
+          always). A condition on attributes the write leaves alone holds again, since it held
+          for the write itself;
+        - a unique guard claim (``attribute_not_exists`` on the guard) fails once claimed;
+          a release (``attribute_not_exists OR owner = me``) holds again;
+        - a single request returning the old item (``delete(return_old=True)``) returns
+          nothing the second time.
+        """
+        hazards: list[str] = []
+        for action in self.actions:
+            hazards.extend(_action_hazards(action))
+        if self.return_values == "ALL_OLD" and not self.transactional:
+            hazards.append("it returns the old item, which a re-send no longer finds")
+        return tuple(hazards)
+
+    def is_idempotent(self) -> bool:
+        """True when re-sending the plan's request right after it was applied cannot change
+        the outcome: no ``resend_hazards()`` (see there for the rules). Idempotent plans are,
+        e.g., a put/update of an unversioned model without unique fields, counters or a
+        caller's condition on what it writes, and a delete without a version check, condition
+        or ``return_old``; creates, versioned writes and counters are not."""
+        return not self.resend_hazards()
+
+
+def _holds_all(stored: Mapping[str, AttributeValue], item: Mapping[str, AttributeValue]) -> bool:
+    """Every attribute of ``item`` is in ``stored`` with the same value."""
+    for attribute, av in item.items():
+        found = stored.get(attribute)
+        if found is None or not same_value(found, av):
+            return False
+    return True
+
+
+def _shows_update(
+    schema: TableSchema,
+    expected: int | None,
+    updates: Sequence[UpdateAction],
+    stored: Mapping[str, AttributeValue],
+) -> bool:
+    """The UpdateItem rules of ``WritePlan.is_own_write``."""
+    version = schema.version_attribute
+    bumped = None if expected is None or version is None else (version,)
+    relative = False
+    for action in updates:
+        update = action
+        if action.path == bumped and action.form == "increment":
+            assert expected is not None
+            update = UpdateAction("set", action.path, {"N": str(expected + 1)})
+        if update.relative:
+            relative = True
+            continue
+        found = value_at(stored, update.path)
+        if update.form == "remove":
+            if found is not None:
+                return False
+        elif found is None:
+            return False  # SET and if_not_exists: present after the write
+        elif update.form == "set" and not same_value(found, update.value or {}):
+            return False
+    if not relative:
+        return True
+    stamp = schema.field_attributes.get(schema.updated_at_field or "")
+    return bumped is not None and any(u.form == "set" and u.path == (stamp,) for u in updates)
+
+
+_UNCHANGED: Any = object()
+_UNKNOWN: Any = object()
+
+
+def _after(action: WriteAction, attribute: str) -> Any:
+    """What ``attribute`` holds once the action is applied: an AttributeValue, None (missing),
+    ``_UNCHANGED`` (what it held before) or ``_UNKNOWN``."""
+    if action.kind == "Delete":
+        return None
+    if attribute in action.key:
+        return action.key[attribute]
+    if action.kind == "Put":
+        return action.params["Item"].get(attribute)
+    assert action.expression is not None
+    on = [u for u in action.expression.updates if u.attribute == attribute]
+    if not on:
+        return _UNCHANGED
+    if len(on) == 1 and on[0].path == (attribute,) and on[0].form in ("set", "remove"):
+        return on[0].value
+    return _UNKNOWN
+
+
+def _action_hazards(action: WriteAction) -> Iterable[str]:
+    where = action.describe()
+    if action.is_guard:
+        if action.operation == "claim":
+            yield f"{where}: its attribute_not_exists condition fails once it is claimed"
+        return
+    if action.expression is None:
+        return
+    for update in action.expression.updates:
+        if update.relative:
+            path = ".".join(str(s) for s in update.path)
+            yield f"{where}: {update.form} of {path!r} would be applied again"
+    for part in action.expression.conditions:
+        if not _holds_after(action, part):
+            what = (
+                f"the condition {action.condition}"
+                if isinstance(part, CallerCondition)
+                else f"the condition {part.test} on {part.attribute!r}"
+            )
+            yield f"{where}: {what} may not hold once the write is applied"
+
+
+def _holds_after(action: WriteAction, part: ConditionPart) -> bool:
+    """Whether ``part`` surely holds again right after ``action`` was applied."""
+    if action.kind == "ConditionCheck":
+        return True
+    if isinstance(part, CallerCondition):
+        if action.kind == "Delete":
+            return False
+        reads = _reads(part.condition, part.model)
+        return reads is not None and all(_after(action, a) is _UNCHANGED for a in reads)
+    state = _after(action, part.attribute)
+    return state is _UNCHANGED or (state is not _UNKNOWN and part.holds_on(state))
+
+
+def _reads(condition: Condition, model: type[BaseModel]) -> set[str] | None:
+    """The top-level stored attributes a condition reads (None: a condition of unknown shape)."""
+    if isinstance(condition, (And, Or)):
+        parts: Sequence[Condition] = condition.parts
+    elif isinstance(condition, Not):
+        parts = (condition.inner,)
+    elif isinstance(condition, Comparison):
+        operands = (condition.subject, *(a for a in condition.args if hasattr(a, "path")))
+        return {str(resolve(model, operand.path).stored[0]) for operand in operands}
+    else:
+        return None
+    reads: set[str] = set()
+    for part in parts:
+        found = _reads(part, model)
+        if found is None:
+            return None
+        reads |= found
+    return reads
 
 
 # --- keys and values ------------------------------------------------------------------------
@@ -220,183 +447,28 @@ def _render_condition(condition: Any) -> str:
     return f"{_render_operand(subject)}.{_METHODS.get(op, op)}({', '.join(args)})"
 
 
-# --- expression assembly --------------------------------------------------------------------
+# --- building actions -----------------------------------------------------------------------
 
 
-_CLAUSE = re.compile(r"(?:^| )(SET|REMOVE|ADD|DELETE) ")
-
-
-class _Expression:
-    """Collects SET/REMOVE/ADD/DELETE actions and condition parts sharing one Placeholders."""
-
-    def __init__(self) -> None:
-        self.placeholders = Placeholders()
-        self.clauses: dict[str, list[str]] = {"SET": [], "REMOVE": [], "ADD": [], "DELETE": []}
-        self.conditions: list[str] = []
-
-    def name(self, attribute: str) -> str:
-        return self.placeholders.name(attribute)
-
-    def value(self, av: AttributeValue) -> str:
-        return self.placeholders.value(av)
-
-    def set(self, attribute: str, av: AttributeValue) -> None:
-        self.clauses["SET"].append(f"{self.name(attribute)} = {self.value(av)}")
-
-    def set_if_missing(self, attribute: str, av: AttributeValue) -> None:
-        name = self.name(attribute)
-        self.clauses["SET"].append(f"{name} = if_not_exists({name}, {self.value(av)})")
-
-    def bump(self, attribute: str) -> None:
-        name = self.name(attribute)
-        zero, one = self.value({"N": "0"}), self.value({"N": "1"})
-        self.clauses["SET"].append(f"{name} = if_not_exists({name}, {zero}) + {one}")
-
-    def remove(self, attribute: str) -> None:
-        self.clauses["REMOVE"].append(self.name(attribute))
-
-    def merge(self, compiled: str) -> None:
-        """Fold in a compiled ``Update`` (its text holds only placeholders and keywords)."""
-        parts = _CLAUSE.split(compiled)
-        for keyword, body in zip(parts[1::2], parts[2::2], strict=True):
-            self.clauses[keyword].append(body.strip())
-
-    def update_expression(self) -> str:
-        return " ".join(f"{k} {', '.join(v)}" for k, v in self.clauses.items() if v)
-
-    def require(self, text: str) -> None:
-        self.conditions.append(text)
-
-    def exists(self, attribute: str) -> None:
-        self.require(f"attribute_exists({self.name(attribute)})")
-
-    def not_exists(self, attribute: str) -> None:
-        self.require(f"attribute_not_exists({self.name(attribute)})")
-
-    def version(self, attribute: str | None, expected: int | None) -> None:
-        """Require the stored version to be ``expected`` (nothing to require without either)."""
-        if attribute is None or expected is None:
-            return
-        name, value = self.name(attribute), self.value({"N": str(expected)})
-        if expected == 0:
-            self.require(f"(attribute_not_exists({name}) OR {name} = {value})")
-        else:
-            self.require(f"{name} = {value}")
-
-    def user(self, model: type[DomainModel], condition: Condition | None) -> None:
-        if condition is not None:
-            if not isinstance(condition, Condition):
-                raise ValidationError(
-                    f"condition= takes a condition built with Attr(...), not "
-                    f"{type(condition).__name__}",
-                    model=model.__name__,
-                )
-            self.require(f"({condition.compile(model, self.placeholders)})")
-
-    def condition_params(self) -> Params:
-        if not self.conditions:
-            return {}
-        return {"ConditionExpression": " AND ".join(self.conditions)}
-
-    def params(self) -> Params:
-        return {**self.condition_params(), **self.placeholders.params()}
-
-
-# --- server-managed fields and unique guards ------------------------------------------------
-
-
-def _server_values(schema: TableSchema, now: dt.datetime, *, version: int) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    if schema.version_field:
-        values[schema.version_field] = version
-    if schema.created_at_field:
-        values[schema.created_at_field] = now
-    if schema.updated_at_field:
-        values[schema.updated_at_field] = now
-    return values
-
-
-def _stored(current: Mapping[str, AttributeValue], attribute: str) -> AttributeValue | None:
-    av = current.get(attribute)
-    return None if av is None or "NULL" in av else dict(av)
-
-
-@dataclass
-class _GuardWork:
-    actions: list[WriteAction] = field(default_factory=list)
-    seen: dict[str, AttributeValue | None] = field(default_factory=dict)
-
-
-def _move_guards(
-    model: type[DomainModel],
-    expr: _Expression,
-    owner: Item,
-    new_values: Mapping[str, AttributeValue | None],
-    current: Current,
-    operation: str,
-) -> _GuardWork:
-    """Guard claims/releases for unique fields whose stored value changes, plus the condition
-    that the item still holds the values this was computed from."""
-    schema = schema_of(model)
-    work = _GuardWork()
-    if not new_values:
-        return work
-    if isinstance(current, _Unread):
-        raise ValidationError(
-            f"{operation}: changing unique field(s) {', '.join(new_values)} needs the stored "
-            "item (its current values name the guards to release); read it first",
-            model=model.__name__,
-        )
-    pk = schema.partition_key.attribute
-    if current is not None:
-        expr.exists(pk)
-    for name, new in new_values.items():
-        attribute = schema.field_attributes[name]
-        old = _stored(current, attribute) if current is not None else None
-        if current is not None:
-            work.seen[attribute] = old
-            if old is None:
-                placeholder = expr.name(attribute)
-                null = expr.value({"S": "NULL"})
-                expr.require(
-                    f"(attribute_not_exists({placeholder}) OR "
-                    f"attribute_type({placeholder}, {null}))"
-                )
-            else:
-                expr.require(f"{expr.name(attribute)} = {expr.value(old)}")
-        if unique.value_text(old) == unique.value_text(new):
-            continue
-        if old is not None and unique.value_text(old) is not None:
-            work.actions.append(_guard_action(model, "release", name, old, owner))
-        if new is not None and unique.value_text(new) is not None:
-            work.actions.append(_guard_action(model, "claim", name, new, owner))
-    return work
-
-
-def _guard_action(
-    model: type[DomainModel],
-    operation: Literal["claim", "release"],
-    name: str,
-    av: AttributeValue,
-    owner: Item,
-) -> WriteAction:
+def _guard_action(model: type[DomainModel], move: GuardMove, owner: Item) -> WriteAction:
     schema = schema_of(model)
     assert schema.unique_table is not None
-    if operation == "claim":
-        params = unique.claim_params(schema, name, av, owner)
-        kind: ActionKind = "Put"
+    kind: ActionKind
+    if move.operation == "claim":
+        params = unique.claim_params(schema, move.field, move.value, owner)
+        kind = "Put"
     else:
-        params = unique.release_params(schema, name, av, owner)
+        params = unique.release_params(schema, move.field, move.value, owner)
         kind = "Delete"
     return WriteAction(
         kind=kind,
-        operation=operation,
+        operation=move.operation,
         model=model,
         table=schema.unique_table,
-        key=unique.guard_key(schema, name, av),
+        key=unique.guard_key(schema, move.field, move.value),
         params=params,
-        unique_field=name,
-        unique_value=decode_value(av),
+        unique_field=move.field,
+        unique_value=decode_value(move.value),
     )
 
 
@@ -426,8 +498,7 @@ def _check_dto(
 def validation_details(exc: PydanticValidationError) -> str:
     """``field: message; ...`` of a pydantic error, for a ddbwrap ValidationError's text."""
     return "; ".join(
-        ".".join(str(p) for p in e["loc"]) + ": " + e["msg"]
-        for e in exc.errors(include_url=False)
+        ".".join(str(p) for p in e["loc"]) + ": " + e["msg"] for e in exc.errors(include_url=False)
     )
 
 
@@ -446,7 +517,8 @@ def _item_action(
     operation: str,
     model: type[DomainModel],
     key: Item,
-    expr: _Expression,
+    updates: tuple[UpdateAction, ...],
+    conditions: tuple[ConditionPart, ...],
     condition: Condition | None,
     *,
     item: Item | None = None,
@@ -456,27 +528,78 @@ def _item_action(
     seen_unique: Mapping[str, AttributeValue | None] | None = None,
     assumed_missing: bool = False,
 ) -> WriteAction:
-    """The action on the item itself, once ``expr`` holds everything but the caller's
-    condition (added here, last): a Put sends ``item``, the others the key."""
-    expr.user(model, condition)
+    """The action on the item itself: ``updates`` and ``conditions`` (the caller's condition
+    added last) rendered once; a Put sends ``item``, the others the key."""
+    if condition is not None:
+        if not isinstance(condition, Condition):
+            raise ValidationError(
+                f"condition= takes a condition built with Attr(...), not "
+                f"{type(condition).__name__}",
+                model=model.__name__,
+            )
+        conditions = (*conditions, CallerCondition(condition, model))
+    expression = WriteExpression(updates, conditions)
     table = schema_of(model).table_name
     params: Params = {"TableName": table, **({"Item": item} if item is not None else {"Key": key})}
-    if kind == "Update":
-        params["UpdateExpression"] = expr.update_expression()
+    params.update(expression.render(update=kind == "Update"))
     return WriteAction(
         kind=kind,
         operation=operation,
         model=model,
         table=table,
         key=key,
-        params={**params, **expr.params()},
+        params=params,
         condition=condition_text(condition),
         expected_version=expected_version,
         must_exist=must_exist,
         must_not_exist=must_not_exist,
         seen_unique=seen_unique,
         assumed_missing=assumed_missing,
+        expression=expression,
     )
+
+
+def _plan(
+    operation: Operation,
+    kind: ActionKind,
+    write: PendingWrite,
+    changes: Sequence[UpdateAction],
+    condition: Condition | None,
+    *,
+    item: Item | None = None,
+    whole: Item | None = None,
+) -> tuple[WriteAction, ...]:
+    """Run the hooks on ``write`` and build its actions: the item's own and the unique guards'.
+
+    The item's update actions are the caller's partial ``changes``, then the hooks' actions,
+    then — for a whole-item UpdateItem (put/replace) — a SET of every attribute of ``whole``
+    and a REMOVE of every model attribute it lacks, except the keys and what hooks own.
+    """
+    modification = apply_hooks(write)
+    updates = (*changes, *modification.updates)
+    if whole is not None:
+        schema = write.schema
+        skip = {k.attribute for k in schema.key_attributes} | modification.owns
+        known = set(schema.field_attributes.values()) | set(schema.index_key_attributes)
+        updates += tuple(UpdateAction("set", (a,), av) for a, av in whole.items() if a not in skip)
+        updates += tuple(UpdateAction("remove", (a,)) for a in sorted(known - skip - set(whole)))
+    main = _item_action(
+        kind,
+        operation,
+        write.model,
+        write.key,
+        updates,
+        modification.conditions,
+        condition,
+        item=item,
+        expected_version=write.expected_version,
+        must_exist=write.must_exist,
+        must_not_exist=operation == "create",
+        seen_unique=modification.seen_unique,
+        assumed_missing=modification.assumed_missing,
+    )
+    guards = (_guard_action(write.model, move, write.key) for move in modification.guards)
+    return (main, *guards)
 
 
 # --- create ---------------------------------------------------------------------------------
@@ -485,8 +608,7 @@ def _item_action(
 def new_instance(model: type[M], obj: M | CreateDTO[M], now: dt.datetime) -> M:
     """The item ``create`` stores: from a CreateDTO (validated by ``M``) or an instance, with the
     server-managed fields set (version 1, created_at = updated_at = now)."""
-    schema = schema_of(model)
-    server = _server_values(schema, now, version=1)
+    server = server_values(schema_of(model), "create", now)
     if isinstance(obj, CreateDTO):
         _check_dto(model, obj, "create")
         try:
@@ -501,6 +623,12 @@ def new_instance(model: type[M], obj: M | CreateDTO[M], now: dt.datetime) -> M:
     return obj.model_copy(update=server)
 
 
+def _unique_values(model: type[DomainModel], item: Item) -> dict[str, AttributeValue | None]:
+    """The stored values a whole item gives the model's unique fields."""
+    schema = schema_of(model)
+    return {name: item.get(schema.field_attributes[name]) for name in schema.unique}
+
+
 def create_plan(
     model: type[M],
     obj: M | CreateDTO[M],
@@ -512,22 +640,15 @@ def create_plan(
 
     With unique fields, one guard claim per non-empty unique value joins the same transaction.
     """
-    schema = schema_of(model)
     codec = codec_for(model)
     instance = new_instance(model, obj, now)
     item = codec.encode(instance)
     key = codec.key_of(instance)
-    expr = _Expression()
-    expr.not_exists(schema.partition_key.attribute)
-    main = _item_action(
-        "Put", "create", model, key, expr, condition, item=item, must_not_exist=True
+    write = PendingWrite(
+        "create", model, schema_of(model), key, now, unique_values=_unique_values(model, item)
     )
-    guards = [
-        _guard_action(model, "claim", name, item[schema.field_attributes[name]], key)
-        for name in schema.unique
-        if unique.value_text(item.get(schema.field_attributes[name])) is not None
-    ]
-    return WritePlan("create", model, key, (main, *guards), item=instance)
+    actions = _plan("create", "Put", write, (), condition, item=item)
+    return WritePlan("create", model, key, actions, item=instance)
 
 
 # --- put / replace --------------------------------------------------------------------------
@@ -550,52 +671,27 @@ def put_plan(
     ``created_at`` keeps its stored value (set only when missing); the version is checked and
     incremented; ``updated_at`` is now.
     """
-    operation = "replace" if must_exist else "put"
+    operation: Operation = "replace" if must_exist else "put"
     _check_model(model, instance, operation)
     schema = schema_of(model)
     codec = codec_for(model)
     expected = resolve_expected(schema, expected_version, instance, operation)
-    server = _server_values(schema, now, version=0)
-    stamped = instance.model_copy(
-        update={k: v for k, v in server.items() if k == schema.updated_at_field}
-    )
-    item = codec.encode(stamped)
+    item = codec.encode(instance.model_copy(update=server_values(schema, operation, now)))
     key = codec.key_of(instance)
-    skip = {k.attribute for k in schema.key_attributes}
-    expr = _Expression()
-    if schema.version_attribute:
-        skip.add(schema.version_attribute)
-        expr.bump(schema.version_attribute)
-    if schema.created_at_field:
-        created = schema.field_attributes[schema.created_at_field]
-        skip.add(created)
-        expr.set_if_missing(created, codec.encode_field(schema.created_at_field, now) or {})
-    for attribute, av in item.items():
-        if attribute not in skip:
-            expr.set(attribute, av)
-    known = set(schema.field_attributes.values()) | set(schema.index_key_attributes)
-    for attribute in sorted(known - skip - set(item)):
-        expr.remove(attribute)
-    if must_exist:
-        expr.exists(schema.partition_key.attribute)
-    expr.version(schema.version_attribute, expected)
-    new_unique = {name: item.get(schema.field_attributes[name]) for name in schema.unique}
-    guards = _move_guards(model, expr, key, new_unique, current, operation)
-    if current is None and new_unique:
-        expr.not_exists(schema.partition_key.attribute)
-    main = _item_action(
-        "Update",
+    unique_values = _unique_values(model, item)
+    write = PendingWrite(
         operation,
         model,
+        schema,
         key,
-        expr,
-        condition,
-        expected_version=expected,
-        must_exist=must_exist,
-        seen_unique=guards.seen if current is not None and new_unique else None,
-        assumed_missing=current is None and bool(new_unique),
+        now,
+        expected,
+        must_exist,
+        current,
+        unique_values=unique_values,
     )
-    return WritePlan(operation, model, key, (main, *guards.actions), return_values="ALL_NEW")
+    actions = _plan(operation, "Update", write, (), condition, whole=item)
+    return WritePlan(operation, model, key, actions, return_values="ALL_NEW")
 
 
 # --- update ---------------------------------------------------------------------------------
@@ -617,50 +713,35 @@ def update_plan(
 
     Index key templates built from changed fields are rebuilt (all their parts must be set).
     """
-    schema = schema_of(model)
-    codec = codec_for(model)
     expected, wkey = _target(model, key, expected_version, "update")
-    expr = _Expression()
     new_unique: dict[str, AttributeValue | None] = {}
-    touched: set[str]
+    caller: Sequence[UpdateAction]
     if isinstance(changes, UpdateDTO):
-        touched = _dto_actions(model, codec, expr, changes, new_unique)
+        caller, touched = _dto_actions(model, codec_for(model), changes, new_unique)
     elif isinstance(changes, Update):
-        touched = _builder_actions(model, expr, changes)
+        caller, touched = _builder_actions(model, changes)
     else:
         raise ValidationError(
             f"update takes an UpdateDTO[{model.__name__}] or an Update(), not "
             f"{type(changes).__name__}",
             model=model.__name__,
         )
-    if schema.updated_at_field and schema.updated_at_field not in touched:
-        av = codec.encode_field(schema.updated_at_field, now)
-        assert av is not None
-        expr.set(schema.field_attributes[schema.updated_at_field], av)
-    if schema.version_attribute:
-        expr.bump(schema.version_attribute)
-    if must_exist:
-        expr.exists(schema.partition_key.attribute)
-    else:
+    if not must_exist:
         _check_bare_item(model, key_values(model, key), touched, now)
-        if schema.created_at_field and schema.created_at_field not in touched:
-            created = codec.encode_field(schema.created_at_field, now)
-            assert created is not None
-            expr.set_if_missing(schema.field_attributes[schema.created_at_field], created)
-    expr.version(schema.version_attribute, expected)
-    guards = _move_guards(model, expr, wkey, new_unique, current, "update")
-    main = _item_action(
-        "Update",
+    write = PendingWrite(
         "update",
         model,
+        schema_of(model),
         wkey,
-        expr,
-        condition,
-        expected_version=expected,
-        must_exist=must_exist,
-        seen_unique=guards.seen if new_unique and current is not None else None,
+        now,
+        expected,
+        must_exist,
+        current,
+        frozenset(touched),
+        new_unique,
     )
-    return WritePlan("update", model, wkey, (main, *guards.actions), return_values="ALL_NEW")
+    actions = _plan("update", "Update", write, caller, condition)
+    return WritePlan("update", model, wkey, actions, return_values="ALL_NEW")
 
 
 def _check_bare_item(
@@ -668,7 +749,7 @@ def _check_bare_item(
 ) -> None:
     """An update that may create the item must not create one the model cannot read back:
     every required field must be in the key, set by the update, or server-managed."""
-    server = _server_values(schema_of(model), now, version=1)
+    server = server_values(schema_of(model), "create", now)
     try:
         model.model_validate({**key, **server})
     except PydanticValidationError as exc:
@@ -694,10 +775,9 @@ def unique_fields_changed(model: type[DomainModel], changes: UpdateDTO[Any] | Up
 def _dto_actions(
     model: type[DomainModel],
     codec: ItemCodec[Any],
-    expr: _Expression,
     dto: UpdateDTO[Any],
     new_unique: dict[str, AttributeValue | None],
-) -> set[str]:
+) -> tuple[list[UpdateAction], set[str]]:
     schema = schema_of(model)
     _check_dto(model, dto, "update")
     changes = dto.changes()
@@ -707,13 +787,15 @@ def _dto_actions(
             "least one field (fields left out are not written)",
             model=model.__name__,
         )
+    actions: list[UpdateAction] = []
     for name, value in changes.items():
         attribute = schema.field_attributes[name]
         av = None if value is None else codec.encode_field(name, value)
-        if av is None:
-            expr.remove(attribute)
-        else:
-            expr.set(attribute, av)
+        actions.append(
+            UpdateAction("remove", (attribute,))
+            if av is None
+            else UpdateAction("set", (attribute,), av)
+        )
         if name in schema.unique:
             new_unique[name] = av
     for key in schema.index_key_attributes.values():
@@ -734,13 +816,16 @@ def _dto_actions(
                 field=missing[0],
             )
         if any(changes[part] is None for part in template.fields):
-            expr.remove(key.attribute)
+            actions.append(UpdateAction("remove", (key.attribute,)))
         else:
-            expr.set(key.attribute, codec.index_key(changes, (key,))[key.attribute])
-    return set(changes)
+            av = codec.index_key(changes, (key,))[key.attribute]
+            actions.append(UpdateAction("set", (key.attribute,), av))
+    return actions, set(changes)
 
 
-def _builder_actions(model: type[DomainModel], expr: _Expression, update: Update) -> set[str]:
+def _builder_actions(
+    model: type[DomainModel], update: Update
+) -> tuple[tuple[UpdateAction, ...], set[str]]:
     schema = schema_of(model)
     managed = {schema.version_field, schema.created_at_field, schema.updated_at_field} - {None}
     template_parts = {
@@ -771,10 +856,14 @@ def _builder_actions(model: type[DomainModel], expr: _Expression, update: Update
             )
         elif head in schema.attribute_fields and head not in schema.field_attributes:
             why = f"is the stored name of field {schema.attribute_fields[head]!r}; use that"
+        elif (composite := schema.index_key_attributes.get(head)) and composite.template:
+            why = (  # set as is, it could put the item under any other key
+                f"is rendered from {', '.join(composite.template.fields)} by key template "
+                f"{composite.template.pattern!r}; set those fields through an UpdateDTO"
+            )
         if why is not None:
             raise ValidationError(f"Update() on {head!r}: {why}", model=model.__name__, field=head)
-    expr.merge(update.compile(model, expr.placeholders))
-    return touched
+    return update.clauses(model), touched
 
 
 # --- delete / check -------------------------------------------------------------------------
@@ -793,38 +882,18 @@ def delete_plan(
     its unique guards are released in the same transaction."""
     schema = schema_of(model)
     expected, wkey = _target(model, key, expected_version, "delete")
-    expr = _Expression()
-    expr.version(schema.version_attribute, expected)
-    actions: list[WriteAction] = []
-    seen: dict[str, AttributeValue | None] | None = None
-    assumed_missing = False
-    if schema.unique:
-        if isinstance(current, _Unread):
-            raise ValidationError(
-                "delete: the stored item is needed to release its unique guards; read it first",
-                model=model.__name__,
-            )
-        if current is not None:
-            guards = _move_guards(
-                model, expr, wkey, dict.fromkeys(schema.unique), current, "delete"
-            )
-            actions, seen = guards.actions, guards.seen
-        else:
-            expr.not_exists(schema.partition_key.attribute)
-            assumed_missing = True
-    main = _item_action(
-        "Delete",
+    write = PendingWrite(
         "delete",
         model,
+        schema,
         wkey,
-        expr,
-        condition,
         expected_version=expected,
-        seen_unique=seen,
-        assumed_missing=assumed_missing,
+        current=current,
+        unique_values=dict.fromkeys(schema.unique),
     )
+    actions = _plan("delete", "Delete", write, (), condition)
     return WritePlan(
-        "delete", model, wkey, (main, *actions), return_values="ALL_OLD" if return_old else "NONE"
+        "delete", model, wkey, actions, return_values="ALL_OLD" if return_old else "NONE"
     )
 
 
@@ -833,8 +902,8 @@ def check_plan(model: type[M], key: KeyLike, condition: Condition) -> WritePlan[
     wkey = wire_key(model, key)
     if condition is None:
         raise ValidationError("check needs a condition", model=model.__name__)
-    main = _item_action("ConditionCheck", "check", model, wkey, _Expression(), condition)
-    return WritePlan("check", model, wkey, (main,))
+    write = PendingWrite("check", model, schema_of(model), wkey)
+    return WritePlan("check", model, wkey, _plan("check", "ConditionCheck", write, (), condition))
 
 
 # --- failures -------------------------------------------------------------------------------
@@ -937,7 +1006,7 @@ def _staleness(action: WriteAction, old: Mapping[str, Any] | None) -> str | None
     if not old:
         return "the item was deleted"
     for attribute, seen in action.seen_unique.items():
-        if unique.value_text(_stored(old, attribute)) != unique.value_text(seen):
+        if unique.value_text(stored_value(old, attribute)) != unique.value_text(seen):
             return f"unique attribute {attribute!r} changed"
     return None
 

@@ -9,37 +9,38 @@
     # committed here; an exception inside the block discards it
 
 Each call builds its actions at once (unique guard items included) and checks the limits
-before anything is sent: at most 100 actions, never two on the same item. ``actions`` and
-``params()`` show the request without sending it. A cancellation raises
+before anything is sent: at most 100 actions, never two on the same item. Adding an action
+never sends anything: a write that moves a unique guard and must read the stored item first
+(an update or put of a unique field by key) is read inside ``commit()``. ``actions`` and
+``params()`` show the request without sending it (once such reads are done). A cancellation raises
 ``TransactionCanceledError`` whose ``reasons`` are ``ActionCancellationReason``s: one per
 action, naming its operation, model, table and key, with the current item decoded and a ddbwrap
 error (``VersionConflictError``, ``UniqueConstraintError``...) for those whose condition failed.
 
-Every transaction carries a ``ClientRequestToken`` (generated unless given): calling ``commit()``
-again after a network error is idempotent for 10 minutes.
+Every transaction carries a ``ClientRequestToken`` (generated unless given) and, once built,
+one request body: a lost response is re-sent by ``commit()`` itself with both unchanged, and
+calling ``commit()`` again after an ``OutcomeUnknownError`` or a service error re-sends the very
+same request, which DynamoDB applies at most once (for 10 minutes).
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeVar, cast
 
-from ..codec import codec_for, decode_value
-from ..errors import (
-    CancellationReason,
-    DdbwrapError,
-    TransactionCanceledError,
-    ValidationError,
-)
+from .._engine.steps import Flow
+from ..codec import codec_for
+from ..errors import ValidationError
 from ..expressions import Condition, Update
 from ..gateway import MAX_TRANSACT_ITEMS, TableGateway, require_gateway
 from ..keys import KeyLike
 from ..model import DomainModel, schema_of
-from . import unique
+from . import flows, unique
+from .cancellation import ActionCancellationReason, map_cancellation
 from .dto import CreateDTO, UpdateDTO
 from .locking import ExpectedVersion
 from .requests import (
@@ -50,10 +51,7 @@ from .requests import (
     WritePlan,
     check_plan,
     create_plan,
-    current_item_request,
-    decode_quietly,
     delete_plan,
-    explain_failure,
     put_plan,
     unique_fields_changed,
     update_plan,
@@ -65,63 +63,10 @@ M = TypeVar("M", bound=DomainModel)
 
 logger = logging.getLogger("ddbwrap.write")
 
+__all__ = ["ActionCancellationReason", "Transaction", "map_cancellation"]
 
-@dataclass(frozen=True)
-class ActionCancellationReason(CancellationReason):
-    """A cancellation reason mapped back to the action it belongs to.
-
-    ``item`` is the current item decoded as the action's model when DynamoDB returned it (the
-    raw item if it does not validate); ``error`` the ddbwrap error this action's failure means.
-    """
-
-    operation: str = ""
-    model: type[DomainModel] | None = None
-    table: str = ""
-    key: Mapping[str, Any] | None = None
-    action: WriteAction | None = None
-    error: DdbwrapError | None = None
-
-
-def map_cancellation(
-    actions: Sequence[WriteAction], exc: TransactionCanceledError
-) -> TransactionCanceledError:
-    """Re-state a gateway cancellation in terms of the actions that were sent."""
-    reasons: list[ActionCancellationReason] = []
-    failed: list[str] = []
-    for reason in exc.reasons:
-        action = actions[reason.index] if reason.index < len(actions) else None
-        error: DdbwrapError | None = None
-        item: Any = reason.item
-        if action is not None:
-            decoded = decode_quietly(action.model, reason.item) if not action.is_guard else None
-            item = decoded if decoded is not None else reason.item
-            if reason.code == "ConditionalCheckFailed":
-                error = explain_failure(action, reason.item)
-        reasons.append(
-            ActionCancellationReason(
-                index=reason.index,
-                code=reason.code,
-                message=reason.message,
-                description=reason.description,
-                item=item,
-                operation=action.operation if action else "",
-                model=action.model if action else None,
-                table=action.table if action else "",
-                key={k: decode_value(v) for k, v in action.key.items()} if action else None,
-                action=action,
-                error=error,
-            )
-        )
-        if reason.code not in ("None", ""):
-            what = action.describe() if action else "an unknown action"
-            detail = error.message if error is not None else (reason.message or "")
-            failed.append(f"action {reason.index} ({what}): {reason.code}: {detail}")
-    summary = "; ".join(failed) or "no reason given"
-    return TransactionCanceledError(
-        f"the transaction was cancelled, nothing was written: {summary}. Inspect .reasons "
-        "(.failed) for each action's model, key, current item and error",
-        reasons,
-    )
+Build = Callable[[Current], WritePlan[Any]]
+"""Builds an action's plan from the stored item (read inside ``commit()``)."""
 
 
 class Transaction:
@@ -142,7 +87,7 @@ class Transaction:
         self.gateway = require_gateway(gateway, "Transaction")
         self.client_request_token = client_request_token or str(uuid.uuid4())
         self._clock = clock
-        self._actions: list[WriteAction] = []
+        self._entries: list[tuple[WriteAction, ...] | _Deferred] = []
         self._targets: dict[tuple[str, str], WriteAction] = {}
         self._committed = False
 
@@ -152,7 +97,7 @@ class Transaction:
         """Add a create (refuses to overwrite); returns the item as it will be stored."""
         model = _model_of(obj)
         plan = create_plan(model, obj, now=checked_now(self._clock), condition=condition)
-        self._add(plan)
+        self._add(plan.actions)
         assert plan.item is not None
         return plan.item
 
@@ -185,17 +130,20 @@ class Transaction:
         must_exist: bool,
     ) -> None:
         model = type(instance)
-        current = self._read(model, instance) if schema_of(model).unique else UNREAD
-        plan = put_plan(
-            model,
-            instance,
-            now=checked_now(self._clock),
-            condition=condition,
-            expected_version=expected_version,
-            must_exist=must_exist,
-            current=current,
-        )
-        self._add(plan)
+        now = checked_now(self._clock)
+
+        def build(current: Current) -> WritePlan[Any]:
+            return put_plan(
+                model,
+                instance,
+                now=now,
+                condition=condition,
+                expected_version=expected_version,
+                must_exist=must_exist,
+                current=current,
+            )
+
+        self._add_reading(model, instance, build, read=bool(schema_of(model).unique))
 
     def update(
         self,
@@ -208,22 +156,24 @@ class Transaction:
     ) -> None:
         """Add a partial update of an existing item (see ``WriteApi.update``).
 
-        When it changes a unique field, the stored item is read now to find the guard to
-        release, unless ``key`` is the instance you read (its values are then asserted).
+        When it changes a unique field, the stored item is read inside ``commit()`` to find
+        the guard to release, unless ``key`` is the instance you read (its values are then
+        asserted).
         """
-        current: Current = UNREAD
-        if unique_fields_changed(model, changes):
-            current = self._current(model, key)
-        plan = update_plan(
-            model,
-            key,
-            changes,
-            now=checked_now(self._clock),
-            condition=condition,
-            expected_version=expected_version,
-            current=current,
-        )
-        self._add(plan)
+        now = checked_now(self._clock)
+
+        def build(current: Current) -> WritePlan[Any]:
+            return update_plan(
+                model,
+                key,
+                changes,
+                now=now,
+                condition=condition,
+                expected_version=expected_version,
+                current=current,
+            )
+
+        self._add_reading(model, key, build, read=unique_fields_changed(model, changes))
 
     def delete(
         self,
@@ -234,39 +184,46 @@ class Transaction:
         expected_version: ExpectedVersion = None,
     ) -> None:
         """Add a delete (its unique guards are released in the same transaction)."""
-        current = self._current(model, key) if schema_of(model).unique else UNREAD
-        plan = delete_plan(
-            model, key, condition=condition, expected_version=expected_version, current=current
-        )
-        self._add(plan)
+
+        def build(current: Current) -> WritePlan[Any]:
+            return delete_plan(
+                model, key, condition=condition, expected_version=expected_version, current=current
+            )
+
+        self._add_reading(model, key, build, read=bool(schema_of(model).unique))
 
     def check(self, model: type[M], key: KeyLike, condition: Condition) -> None:
         """Add a condition on an item that is not written: the transaction needs it to hold."""
-        self._add(check_plan(model, key, condition))
+        self._add(check_plan(model, key, condition).actions)
 
-    def _current(self, model: type[DomainModel], key: KeyLike) -> Current:
-        if isinstance(key, model):
-            return codec_for(model).encode(key)
-        return self._read(model, key)
+    def _add_reading(
+        self, model: type[DomainModel], key: KeyLike, build: Build, *, read: bool
+    ) -> None:
+        """Add an action that needs the stored item: built now from the instance given as the
+        key (or when no read is needed), else deferred to ``commit()``, which reads it."""
+        if not read:
+            self._add(build(UNREAD).actions)
+        elif isinstance(key, model):
+            self._add(build(codec_for(model).encode(key)).actions)
+        else:
+            probe = build(None)  # checks the arguments now; sends nothing
+            self._add(probe.actions[:1], _Deferred(model, key, build))
 
-    def _read(self, model: type[DomainModel], key: KeyLike) -> Current:
-        response = self.gateway.get_item(current_item_request(model, wire_key(model, key)))
-        item: Current = response.get("Item")
-        return item
-
-    def _add(self, plan: WritePlan[Any]) -> None:
+    def _add(self, actions: tuple[WriteAction, ...], deferred: _Deferred | None = None) -> None:
+        """Check the limits for ``actions`` and add them (or ``deferred`` in their place)."""
         if self._committed:
             raise ValidationError("this transaction was committed already; start a new one")
-        total = len(self._actions) + len(plan.actions)
+        total = len(self) + len(actions)
         if total > MAX_TRANSACT_ITEMS:
-            guards = sum(1 for a in (*self._actions, *plan.actions) if a.is_guard)
+            known = [a for entry in self._entries if isinstance(entry, tuple) for a in entry]
+            guards = sum(1 for a in (*known, *actions) if a.is_guard)
             raise ValidationError(
-                f"this {plan.operation} would make the transaction {total} actions long "
+                f"this {actions[0].operation} would make the transaction {total} actions long "
                 f"({guards} of them unique guard items); DynamoDB allows at most "
                 f"{MAX_TRANSACT_ITEMS}: split the work into several transactions"
             )
         targets: dict[tuple[str, str], WriteAction] = {}
-        for action in plan.actions:
+        for action in actions:
             target = (action.table, unique.owner_text(action.key))
             other = self._targets.get(target) or targets.get(target)
             if other is not None:
@@ -276,50 +233,83 @@ class Transaction:
                 )
             targets[target] = action
         self._targets.update(targets)
-        self._actions.extend(plan.actions)
+        self._entries.append(actions if deferred is None else deferred)
 
     # -- inspecting and sending -----------------------------------------------------------
 
     @property
     def actions(self) -> tuple[WriteAction, ...]:
-        """The actions so far, in the order they will be sent (guards follow their item)."""
-        return tuple(self._actions)
+        """The actions, in the order they will be sent (guards follow their item).
+
+        Raises ``ValidationError`` while an action waits for the read ``commit()`` makes.
+        """
+        return tuple(self._built())
 
     def __len__(self) -> int:
-        return len(self._actions)
+        """How many actions so far (a write waiting for its read counts as one)."""
+        return sum(len(entry) if isinstance(entry, tuple) else 1 for entry in self._entries)
 
     def params(self) -> Params:
         """The TransactWriteItems request (logical table names), without sending it."""
         return {
-            "TransactItems": [action.transact_item() for action in self._actions],
+            "TransactItems": [action.transact_item() for action in self._built()],
             "ClientRequestToken": self.client_request_token,
         }
+
+    def _built(self) -> list[WriteAction]:
+        waiting = [e.model.__name__ for e in self._entries if isinstance(e, _Deferred)]
+        if waiting:
+            raise ValidationError(
+                "this transaction's request is known once commit() has read the items of its "
+                f"writes that move unique values ({', '.join(waiting)}); pass the instance you "
+                "read as the key to build them at once"
+            )
+        return [action for entry in self._entries if isinstance(entry, tuple) for action in entry]
 
     def commit(self) -> None:
         """Send the transaction (nothing to send is a no-op); all actions happen or none.
 
-        Raises ``TransactionCanceledError`` with reasons mapped to the actions. After a network
-        or service error, calling ``commit()`` again is safe: the request token makes it
-        idempotent.
+        Reads what deferred actions need, then sends one request; a lost response is re-sent
+        with the same token and body. Raises ``TransactionCanceledError`` with reasons mapped
+        to the actions. After an ``OutcomeUnknownError`` or a service error, calling
+        ``commit()`` again re-sends the same request (idempotent for 10 minutes).
         """
         if self._committed:
             raise ValidationError("this transaction was committed already; start a new one")
-        if not self._actions:
-            self._committed = True
+        self.gateway.run(self._commit())
+        self._committed = True
+
+    def _commit(self) -> Flow[None]:
+        if any(isinstance(entry, _Deferred) for entry in self._entries):
+            yield from self._read_deferred()
+        actions = self._built()
+        if not actions:
             return
         logger.debug(
             "transaction actions=%d tables=%s",
-            len(self._actions),
-            ",".join(sorted({a.table for a in self._actions})),
+            len(actions),
+            ",".join(sorted({a.table for a in actions})),
         )
+        yield from flows.transact(self.gateway.retry, actions, token=self.client_request_token)
+
+    def _read_deferred(self) -> Flow[None]:
+        """Read the items deferred writes need and fix the body for every later attempt."""
+        built: list[tuple[WriteAction, ...]] = []
+        for entry in self._entries:
+            if isinstance(entry, _Deferred):
+                wkey = wire_key(entry.model, entry.key)
+                current = yield from flows.read_current(self.gateway.retry, entry.model, wkey)
+                built.append(entry.build(current).actions)
+            else:
+                built.append(entry)
+        entries, targets = self._entries, self._targets
+        self._entries, self._targets = [], {}
         try:
-            self.gateway.transact_write(
-                [action.transact_item() for action in self._actions],
-                client_request_token=self.client_request_token,
-            )
-        except TransactionCanceledError as exc:
-            raise map_cancellation(self._actions, exc) from exc
-        self._committed = True
+            for actions in built:
+                self._add(actions)
+        except ValidationError:
+            self._entries, self._targets = entries, targets
+            raise
 
     @property
     def committed(self) -> bool:
@@ -336,6 +326,15 @@ class Transaction:
     ) -> None:
         if exc_type is None and not self._committed:
             self.commit()
+
+
+@dataclass(frozen=True)
+class _Deferred:
+    """A write that needs its stored item, read inside ``commit()``."""
+
+    model: type[DomainModel]
+    key: KeyLike
+    build: Build
 
 
 def _model_of(obj: M | CreateDTO[M]) -> type[M]:

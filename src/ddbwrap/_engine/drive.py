@@ -1,0 +1,89 @@
+"""The sync driver: runs a flow, sending its calls through a function and sleeping its pauses.
+
+``ddbwrap.aio`` has the async twin (same loop, with ``await``). A fault a flow lets escape is
+a write whose outcome could not be decided: it surfaces as ``OutcomeUnknownError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from ..errors import DdbwrapError, OutcomeUnknownError
+from .faults import AttemptError
+from .steps import Call, Emit, Flow, Params, R, Sleep
+
+Send = Callable[[Call], Params]
+
+
+def run(flow: Flow[R], send: Send, sleep: Callable[[float], None]) -> R:
+    """Drive ``flow`` to its end and return its result (an ``Emit`` step is an error here)."""
+    value: Any = None
+    error: BaseException | None = None
+    try:
+        while True:
+            try:
+                step = flow.send(value) if error is None else flow.throw(error)
+            except StopIteration as stop:
+                result: R = stop.value
+                return result
+            error = value = None
+            if type(step) is Call:
+                try:
+                    value = send(step)
+                except (AttemptError, DdbwrapError) as exc:
+                    error = exc
+            elif type(step) is Sleep:
+                sleep(step.seconds)
+            else:
+                raise TypeError(f"a flow run to its end yielded {step!r}")
+    except AttemptError as fault:
+        raise outcome_unknown(fault) from fault.error
+    finally:
+        error = None  # no reference cycle through the traceback
+
+
+def iterate(flow: Flow[None], send: Send, sleep: Callable[[float], None]) -> Iterator[Any]:
+    """Drive a streaming flow lazily, yielding each ``Emit``'s value to the consumer."""
+    value: Any = None
+    error: BaseException | None = None
+    try:
+        while True:
+            try:
+                step = flow.send(value) if error is None else flow.throw(error)
+            except StopIteration:
+                return
+            error = value = None
+            if type(step) is Emit:
+                yield step.value
+                del step
+            elif type(step) is Call:
+                try:
+                    value = send(step)
+                except (AttemptError, DdbwrapError) as exc:
+                    error = exc
+            elif type(step) is Sleep:
+                sleep(step.seconds)
+    except AttemptError as fault:
+        raise outcome_unknown(fault) from fault.error
+    finally:
+        flow.close()
+
+
+def outcome_unknown(fault: AttemptError) -> OutcomeUnknownError:
+    """The error for a write whose response was lost in a way no flow could resolve."""
+    return OutcomeUnknownError(
+        f"{fault.error.message}; the write may or may not have been applied (the response "
+        f"was {_WHAT[fault.kind]}) and re-sending it could apply it twice, so ddbwrap did "
+        "not. Read the item to see whether it was applied, then decide; for counters, use "
+        "a versioned model or idempotent=True"
+    )
+
+
+_WHAT = {
+    "throttled": "a throttling error",
+    "not_sent": "never sent",
+    "unavailable": "a server error",
+    "lost": "lost (timeout or closed connection)",
+    "corrupt": "unreadable",
+}

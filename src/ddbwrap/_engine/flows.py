@@ -1,0 +1,236 @@
+"""Multi-call behaviours shared by every driver: retried calls, paging, batch leftovers.
+
+Each is a generator of steps (``ddbwrap._engine.steps``) with no I/O and no clock of its own:
+pauses come from the gateway's one ``RetryPolicy`` and are taken by the driver.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from ..errors import UnprocessedItemsError
+from ..retry import RetryPolicy
+from .faults import AttemptError
+from .steps import Call, Emit, Flow, Params, Sleep
+
+logger = logging.getLogger("ddbwrap.gateway")
+
+MAX_BATCH_GET_KEYS = 100
+"""DynamoDB's limit on keys per BatchGetItem request (over all tables)."""
+MAX_BATCH_WRITE_REQUESTS = 25
+"""DynamoDB's limit on put/delete requests per BatchWriteItem request (over all tables)."""
+
+
+def call(
+    policy: RetryPolicy, operation: str, params: Params, *, idempotent: bool = True
+) -> Flow[Params]:
+    """One request, re-sent with backoff after throttling, 5xx and lost or corrupt responses.
+
+    A request that is not ``idempotent`` is never re-sent after a failure that may have been
+    applied (``AttemptError.maybe_applied``): the fault is raised to the calling flow, which decides
+    the outcome. When the attempts run out, the last fault's ddbwrap error is raised.
+    """
+    delays = None
+    while True:
+        try:
+            response: Params = yield Call(operation, params)
+            return response
+        except AttemptError as failed:
+            if failed.maybe_applied and not idempotent:
+                raise
+            if delays is None:
+                delays = policy.request_delays()
+            delay = next(delays, None)
+            if delay is None:
+                raise failed.error from failed.error.__cause__
+            logger.debug("%s: %s, retrying in %.3f s", operation, failed.kind, delay)
+            yield Sleep(delay)
+
+
+def pages(
+    policy: RetryPolicy,
+    operation: str,
+    params: Params,
+    *,
+    emit: Callable[[Params], Flow[Any]] | None = None,
+) -> Flow[None]:
+    """Every page of a Query or Scan, emitted one at a time (none held while the next is read);
+    ``emit(page)``, when given, is a flow that turns each page into what is emitted."""
+    while True:
+        page = yield from call(policy, operation, params)
+        last = page.get("LastEvaluatedKey")
+        value = page if emit is None else (yield from emit(page))
+        del page
+        yield Emit(value)
+        del value
+        if not last:
+            return
+        params = {**params, "ExclusiveStartKey": last}
+
+
+Pending = list[tuple[str, Params]]
+"""``(logical table, key or write request)`` pairs still to send."""
+
+
+def batch_get(
+    policy: RetryPolicy, request_items: Mapping[str, Mapping[str, Any]]
+) -> Flow[dict[str, list[Params]]]:
+    """BatchGetItem for any number of keys: requests of 100, leftovers re-sent with backoff.
+
+    Returns ``{table: [raw items]}`` with an entry for every table asked for.
+    """
+    options = {
+        table: {name: value for name, value in spec.items() if name != "Keys"}
+        for table, spec in request_items.items()
+    }
+    pending: Pending = [(t, key) for t, spec in request_items.items() for key in spec["Keys"]]
+    results: dict[str, list[Params]] = {table: [] for table in request_items}
+
+    def request(chunk: Sequence[tuple[str, Params]]) -> Params:
+        grouped: dict[str, Params] = {}
+        for table, key in chunk:
+            entry = grouped.get(table)
+            if entry is None:
+                entry = grouped[table] = {**options[table], "Keys": []}
+            entry["Keys"].append(key)
+        return {"RequestItems": grouped}
+
+    def collect(response: Params) -> Pending:
+        for table, items in response.get("Responses", {}).items():
+            results[table].extend(items)
+        return [
+            (table, key)
+            for table, spec in response.get("UnprocessedKeys", {}).items()
+            for key in spec.get("Keys", ())
+        ]
+
+    yield from _batches(
+        policy, "BatchGetItem", pending, MAX_BATCH_GET_KEYS, request, collect, "keys", "read"
+    )
+    return results
+
+
+def batch_write(
+    policy: RetryPolicy,
+    request_items: Mapping[str, Sequence[Params]],
+    written: list[tuple[str, Params]] | None = None,
+) -> Flow[None]:
+    """BatchWriteItem for any number of puts/deletes: requests of 25, leftovers re-sent.
+
+    Puts and deletes are idempotent, so a chunk whose response was lost is simply re-sent.
+    ``written`` (optional) receives each ``(table, request)`` once DynamoDB confirmed it, so a
+    caller knows exactly what was written when the flow stops on an error.
+    """
+    pending: Pending = [
+        (t, request) for t, requests in request_items.items() for request in requests
+    ]
+
+    def request(chunk: Sequence[tuple[str, Params]]) -> Params:
+        grouped: dict[str, list[Params]] = {}
+        for table, write in chunk:
+            grouped.setdefault(table, []).append(write)
+        return {"RequestItems": grouped}
+
+    def collect(response: Params) -> Pending:
+        return [
+            (table, write)
+            for table, writes in response.get("UnprocessedItems", {}).items()
+            for write in writes
+        ]
+
+    def done(chunk: Sequence[tuple[str, Params]], unprocessed: Pending) -> None:
+        if written is not None:
+            left = {id(write) for _, write in unprocessed}
+            written.extend(pair for pair in chunk if id(pair[1]) not in left)
+
+    yield from _batches(
+        policy,
+        "BatchWriteItem",
+        pending,
+        MAX_BATCH_WRITE_REQUESTS,
+        request,
+        collect,
+        "write requests",
+        "written",
+        done,
+    )
+
+
+def _batches(
+    policy: RetryPolicy,
+    operation: str,
+    pending: Pending,
+    size: int,
+    request: Callable[[Sequence[tuple[str, Params]]], Params],
+    collect: Callable[[Params], Pending],
+    noun: str,
+    verb: str,
+    done: Callable[[Sequence[tuple[str, Params]], Pending], None] | None = None,
+) -> Flow[None]:
+    """Send ``pending`` in chunks of ``size``; re-send each chunk's leftovers with backoff.
+
+    A chunk that failed as a whole with a ``AttemptError`` (throttled, lost...) counts as an attempt
+    that processed nothing (batch gets, puts and deletes are idempotent). When a chunk's
+    attempts run out, ``UnprocessedItemsError`` lists exactly what was not processed.
+    """
+    for start in range(0, len(pending), size):
+        leftover: Sequence[tuple[str, Params]] = pending[start : start + size]
+        delays = policy.delays()
+        attempts = 0
+        while True:
+            attempts += 1
+            cause: AttemptError | None = None
+            try:
+                response = yield Call(operation, request(leftover))
+            except AttemptError as failed:
+                unprocessed, cause = list(leftover), failed
+            else:
+                unprocessed = _matched(leftover, collect(response))
+            if done is not None:
+                done(leftover, unprocessed)
+            if not unprocessed:
+                break
+            delay = next(delays, None)
+            if delay is None:
+                never_sent = pending[start + size :]
+                missing = [*unprocessed, *never_sent]
+                tables = ", ".join(sorted({repr(table) for table, _ in missing}))
+                why = f"failed ({cause.kind})" if cause is not None else "left unprocessed"
+                raise UnprocessedItemsError(
+                    f"{operation} on table(s) {tables}: {len(missing)} of {len(pending)} "
+                    f"{noun} were not {verb} ({len(unprocessed)} still {why} after "
+                    f"{attempts} attempts, {len(never_sent)} never sent); .unprocessed "
+                    "lists them as (table, request) pairs: send them again later, reduce "
+                    "the request rate, or raise the table's capacity or the gateway's "
+                    "RetryPolicy",
+                    missing,
+                ) from (cause.error if cause is not None else None)
+            logger.debug(
+                "%s: %d of %d %s unprocessed after attempt %d; retrying in %.3f s",
+                operation,
+                len(unprocessed),
+                len(leftover),
+                noun,
+                attempts,
+                delay,
+            )
+            yield Sleep(delay)
+            leftover = unprocessed
+
+
+def _matched(sent: Sequence[tuple[str, Params]], returned: Pending) -> Pending:
+    """The leftovers DynamoDB returned, as the very pairs that were sent (equal by value)."""
+    if not returned:
+        return []
+    remaining = list(returned)
+    out: Pending = []
+    for pair in sent:
+        for index, candidate in enumerate(remaining):
+            if candidate == pair:
+                out.append(pair)
+                del remaining[index]
+                break
+    out.extend(remaining)  # a leftover that matches nothing sent: still reported
+    return out

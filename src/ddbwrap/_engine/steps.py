@@ -1,0 +1,46 @@
+"""What a flow yields to its driver, and what it gets back.
+
+A flow is a generator: it yields ``Call`` (one DynamoDB request, logical table names; the
+driver sends back the response or throws the failure into the flow), ``Sleep`` (a pause; the
+driver sends back None) or ``Emit`` (a value for the consumer of a streaming flow), and
+returns its result. Flows do no I/O, so one flow serves the sync and the async driver and a
+scripted transport reaches every branch of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+R = TypeVar("R")
+
+Params = dict[str, Any]
+"""A request or response in DynamoDB's wire shape."""
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """Send ``params`` as ``operation`` (``"GetItem"``...); table names are logical."""
+
+    operation: str
+    params: Params
+
+
+@dataclass(frozen=True, slots=True)
+class Sleep:
+    """Pause for ``seconds`` (the driver's sleep: ``time.sleep`` or ``asyncio.sleep``)."""
+
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Emit:
+    """Hand ``value`` to the consumer of a streaming flow (a page of ``query_all``...)."""
+
+    value: Any
+
+
+Step = Call | Sleep | Emit
+Flow = Generator[Step, Any, R]
+"""A multi-call behaviour: yields steps, receives responses, returns ``R``."""

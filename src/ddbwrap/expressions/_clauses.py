@@ -1,0 +1,264 @@
+"""The one update/condition engine: expression parts kept as data, rendered once per request.
+
+Every write expression ddbwrap sends is built from these values: an ``Update()`` builder
+resolves to ``UpdateAction``s (``Update.clauses(model)``), the write side adds its own actions
+and ``AttributeCheck``s (version, timestamps, unique guards: ``ddbwrap.write.hooks``) and the
+caller's condition (``CallerCondition``), and ``WriteExpression.render`` turns all of them into
+``UpdateExpression``/``ConditionExpression`` text with ONE ``Placeholders``, exactly once.
+
+Placeholders are allocated in the order the parts were contributed (update actions first, then
+conditions), and the update text groups the actions by clause in ``SET, REMOVE, ADD, DELETE``
+order, keeping their order within a clause. Paths are *stored* paths (attribute names as
+stored, list indexes as ints) and values are already encoded AttributeValues, so rendering
+never looks at a model again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any, Literal, NamedTuple
+
+from pydantic import BaseModel
+
+from ..codec import AttributeValue
+from .paths import Segment
+from .placeholders import NAMES_KEY, VALUES_KEY, Placeholders
+
+Clause = Literal["SET", "REMOVE", "ADD", "DELETE"]
+CLAUSES: tuple[Clause, ...] = ("SET", "REMOVE", "ADD", "DELETE")
+
+Form = Literal[
+    "set",
+    "set_if_not_exists",
+    "increment",
+    "decrement",
+    "append",
+    "prepend",
+    "remove",
+    "add",
+    "delete",
+]
+"""What an update action does; the ``Update()`` method of the same name builds it."""
+
+StoredPath = tuple[Segment, ...]
+
+
+class FormSpec(NamedTuple):
+    """How one form renders: its clause, its template (``{path}``, ``{0}`` for the value, and
+    ``{zero}``/``{empty}`` for the constant), and the constant (allocated before the value)."""
+
+    clause: Clause
+    template: str
+    constant: AttributeValue | None = None
+
+
+FORMS: Mapping[Form, FormSpec] = {
+    "set": FormSpec("SET", "{path} = {0}"),
+    "set_if_not_exists": FormSpec("SET", "{path} = if_not_exists({path}, {0})"),
+    "increment": FormSpec("SET", "{path} = if_not_exists({path}, {zero}) + {0}", {"N": "0"}),
+    "decrement": FormSpec("SET", "{path} = if_not_exists({path}, {zero}) - {0}", {"N": "0"}),
+    "append": FormSpec(
+        "SET", "{path} = list_append(if_not_exists({path}, {empty}), {0})", {"L": []}
+    ),
+    "prepend": FormSpec(
+        "SET", "{path} = list_append({0}, if_not_exists({path}, {empty}))", {"L": []}
+    ),
+    "remove": FormSpec("REMOVE", "{path}"),
+    "add": FormSpec("ADD", "{path} {0}"),
+    "delete": FormSpec("DELETE", "{path} {0}"),
+}
+"""Every update form, with the text it renders to."""
+
+RELATIVE_FORMS: frozenset[Form] = frozenset(
+    {"increment", "decrement", "append", "prepend", "add", "delete"}
+)
+"""Forms whose result depends on the stored value: applying them twice is not applying once."""
+
+
+def render_path(path: StoredPath, placeholders: Placeholders) -> str:
+    """``#n0.#n1[2]``: every name through a placeholder, indexes as digits."""
+    head, *rest = path
+    text = placeholders.name(str(head))
+    for segment in rest:
+        text += f"[{segment}]" if isinstance(segment, int) else f".{placeholders.name(segment)}"
+    return text
+
+
+class UpdateAction(NamedTuple):
+    """One SET/REMOVE/ADD/DELETE action: a form, a stored path and its encoded value."""
+
+    form: Form
+    path: StoredPath
+    value: AttributeValue | None = None
+
+    @property
+    def clause(self) -> Clause:
+        return FORMS[self.form].clause
+
+    @property
+    def attribute(self) -> str:
+        """The top-level attribute the action writes."""
+        return str(self.path[0])
+
+    @property
+    def relative(self) -> bool:
+        """True when what it stores depends on what is stored: a counter, an append, a set
+        ADD/DELETE, or any action on a list element (an index beyond the end appends; REMOVE
+        of an element shifts the rest)."""
+        return self.form in RELATIVE_FORMS or any(isinstance(s, int) for s in self.path)
+
+    def render(self, placeholders: Placeholders) -> str:
+        """The action's text; placeholders: the path's names, the constant, the value."""
+        path = self.path
+        text = placeholders.name(path[0]) if len(path) == 1 else render_path(path, placeholders)  # type: ignore[arg-type]
+        if self.value is None:
+            return text  # REMOVE
+        if self.form == "set":
+            return f"{text} = {placeholders.value(self.value)}"
+        spec = FORMS[self.form]
+        constant = placeholders.value(spec.constant) if spec.constant is not None else ""
+        value = placeholders.value(self.value)
+        return spec.template.format(value, path=text, zero=constant, empty=constant)
+
+
+_CLAUSE_OF: Mapping[str, Clause] = {form: spec.clause for form, spec in FORMS.items()}
+
+
+def render_updates(actions: Iterable[UpdateAction], placeholders: Placeholders) -> str:
+    """``SET a, b REMOVE c ADD d DELETE e``: placeholders in action order, clauses grouped."""
+    groups: dict[Clause, list[str]] = {}
+    for action in actions:
+        text = action.render(placeholders)
+        clause = _CLAUSE_OF[action.form]
+        if clause in groups:
+            groups[clause].append(text)
+        else:
+            groups[clause] = [text]
+    return " ".join(f"{c} {', '.join(groups[c])}" for c in CLAUSES if c in groups)
+
+
+# --- conditions -----------------------------------------------------------------------------
+
+Test = Literal["exists", "not_exists", "equals", "missing_or_equals", "missing_or_null"]
+
+_NULL_TYPE: AttributeValue = {"S": "NULL"}
+
+
+class AttributeCheck(NamedTuple):
+    """A condition ddbwrap itself puts on one top-level stored attribute."""
+
+    test: Test
+    attribute: str
+    value: AttributeValue | None = None
+
+    def render(self, placeholders: Placeholders) -> str:
+        name = placeholders.name(self.attribute)
+        test = self.test
+        if test == "exists":
+            return f"attribute_exists({name})"
+        if test == "not_exists":
+            return f"attribute_not_exists({name})"
+        if test == "missing_or_null":
+            null = placeholders.value(_NULL_TYPE)
+            return f"(attribute_not_exists({name}) OR attribute_type({name}, {null}))"
+        assert self.value is not None
+        value = placeholders.value(self.value)
+        if test == "equals":
+            return f"{name} = {value}"
+        return f"(attribute_not_exists({name}) OR {name} = {value})"
+
+    def holds_on(self, stored: AttributeValue | None) -> bool:
+        """Whether it holds on an item whose attribute is ``stored`` (None: missing)."""
+        test = self.test
+        if test == "exists":
+            return stored is not None
+        if stored is None:
+            return test != "equals"
+        if test == "not_exists":
+            return False
+        if test == "missing_or_null":
+            return "NULL" in stored
+        assert self.value is not None
+        return same_value(stored, self.value)
+
+
+class CallerCondition(NamedTuple):
+    """The caller's own ``condition=``, compiled against its model when rendered."""
+
+    condition: Any
+    """A ``ddbwrap.expressions.Condition``."""
+    model: type[BaseModel]
+
+    def render(self, placeholders: Placeholders) -> str:
+        return f"({self.condition.compile(self.model, placeholders)})"
+
+
+ConditionPart = AttributeCheck | CallerCondition
+
+
+class WriteExpression(NamedTuple):
+    """The update actions and condition parts of one item-level write, as data."""
+
+    updates: tuple[UpdateAction, ...] = ()
+    conditions: tuple[ConditionPart, ...] = ()
+
+    def render(self, *, update: bool) -> dict[str, Any]:
+        """The request fragment: ``UpdateExpression`` (when ``update``), ``ConditionExpression``
+        (when there are conditions) and the placeholder maps, from one ``Placeholders``."""
+        placeholders = Placeholders()
+        params: dict[str, Any] = {}
+        if update:
+            params["UpdateExpression"] = render_updates(self.updates, placeholders)
+        if self.conditions:
+            params["ConditionExpression"] = " AND ".join(
+                part.render(placeholders) for part in self.conditions
+            )
+        names, values = placeholders.names, placeholders.values
+        if names:
+            params[NAMES_KEY] = names
+        if values:
+            params[VALUES_KEY] = values
+        return params
+
+
+# --- comparing stored values ----------------------------------------------------------------
+
+
+def _canonical(av: Mapping[str, Any]) -> tuple[str, Any]:
+    """A comparable form of an AttributeValue: numbers as Decimals, sets as frozensets,
+    binaries as bytes, so that what DynamoDB returns equals what was sent (``1.50`` comes
+    back as ``1.5``, set elements in any order)."""
+    ((tag, raw),) = av.items()
+    if tag == "N":
+        return tag, Decimal(raw)
+    if tag == "B":
+        return tag, bytes(raw)
+    if tag in ("SS", "NS", "BS"):
+        element = {"SS": str, "NS": Decimal, "BS": bytes}[tag]
+        return tag, frozenset(element(v) for v in raw)
+    if tag == "L":
+        return tag, [_canonical(v) for v in raw]
+    if tag == "M":
+        return tag, {k: _canonical(v) for k, v in raw.items()}
+    return tag, raw
+
+
+def same_value(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """True when two AttributeValues store the same value."""
+    return _canonical(a) == _canonical(b)
+
+
+def value_at(item: Mapping[str, Any], path: Sequence[Segment]) -> AttributeValue | None:
+    """The AttributeValue stored at ``path`` in a wire item, or None when it is missing."""
+    node: Any = item.get(str(path[0]))
+    for segment in path[1:]:
+        if node is None:
+            return None
+        if isinstance(segment, int):
+            elements = node.get("L")
+            node = elements[segment] if elements is not None and segment < len(elements) else None
+        else:
+            members = node.get("M")
+            node = members.get(segment) if members is not None else None
+    return node if node is None else dict(node)
