@@ -20,7 +20,7 @@ import os
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
@@ -33,6 +33,7 @@ from ._engine.steps import Call, Flow, Params, R, Sleep
 from ._engine.translate import THROTTLING_CODES, translate_error
 from .errors import ServiceError, ValidationError
 from .retry import RetryPolicy
+from .transport import Transport
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -64,18 +65,6 @@ _GET_ACTIONS = ("Get",)
 _ALWAYS_CONDITIONAL = frozenset({"ConditionCheck"})
 _BATCH_OPERATIONS = frozenset({"BatchGetItem", "BatchWriteItem"})
 _TRANSACT_OPERATIONS = frozenset({"TransactGetItems", "TransactWriteItems"})
-
-
-@runtime_checkable
-class Transport(Protocol):
-    """What a gateway sends through: one attempt of one DynamoDB call.
-
-    ``params`` carry physical table names. A failed attempt raises
-    ``ddbwrap.transport.AttemptError`` when a retry may cure it (saying whether it may have
-    been applied), or the final ``DdbwrapError``; never a botocore exception.
-    """
-
-    def call(self, operation: str, params: Params) -> Params: ...
 
 
 class TableGateway:

@@ -21,7 +21,10 @@ from botocore.exceptions import (
     BotoCoreError,
     ClientError,
     ConnectionError,
+    ConnectTimeoutError,
     EndpointConnectionError,
+    HTTPClientError,
+    ProxyConnectionError,
 )
 
 from .. import fastpath
@@ -38,6 +41,10 @@ RETRYABLE_CODES = THROTTLING_CODES | {
     "TransactionInProgressException",
 }
 """4xx codes after which nothing was applied and the same request may be sent again."""
+
+NEVER_SENT = (EndpointConnectionError, ConnectTimeoutError, ProxyConnectionError)
+"""Connection failures before the request left: safe to send again. Any other connection or
+HTTP error (a read timeout, a connection closed, a TLS error) may come after DynamoDB applied it."""
 
 _OWN: ContextVar[bool] = ContextVar("ddbwrap_own_call", default=False)
 
@@ -80,71 +87,84 @@ class BotocoreTransport:
             response: Params = method(**params)
             return response
         except _StopAttemptsError as attempt:
-            failure = self._failure(operation, params, attempt)
+            failure = _failure(operation, params, attempt, self.endpoint_url)
         except ClientError as exc:  # answered without sending (a before-call handler)
-            failure = self._error_response(operation, params, exc)
+            failure = error_response(operation, params, exc, endpoint=self.endpoint_url)
         except BotoCoreError as exc:
-            failure = self._exception(operation, params, exc)
+            failure = exception(operation, params, exc, endpoint=self.endpoint_url)
         finally:
             fastpath._ACTIVE.reset(fast)
             _OWN.reset(own)
         error = failure.error if isinstance(failure, AttemptError) else failure
         raise failure from error.__cause__
 
-    # -- classification ------------------------------------------------------------------
 
-    def _failure(self, operation: str, params: Params, attempt: _StopAttemptsError) -> Exception:
-        if attempt.caught is not None:
-            return self._exception(operation, params, attempt.caught)
-        if attempt.problem:
-            return attempt_error(
-                "corrupt",
-                f"{_where(operation, params)}: the response was unreadable ({attempt.problem})",
-            )
-        parsed = attempt.parsed if isinstance(attempt.parsed, Mapping) else {}
-        error = ClientError(dict(parsed), operation)  # type: ignore[arg-type]
-        return self._error_response(operation, params, error, attempt.status)
+# -- classification: pure functions every transport shares ------------------------------------
 
-    def _error_response(
-        self, operation: str, params: Params, exc: ClientError, status: int | None = None
-    ) -> Exception:
-        translated = translate_error(
-            exc,
-            operation=operation,
-            table=_tables(params),
-            request=params,
-            endpoint=self.endpoint_url,
-        )
-        translated.__cause__ = exc
-        code = str(exc.response.get("Error", {}).get("Code") or "")
-        if status is None:
-            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        if code in RETRYABLE_CODES or isinstance(translated, ThrottledError):
-            return AttemptError("throttled", translated)
-        if isinstance(status, int) and status >= 500:
-            return AttemptError("unavailable", translated)
-        return translated
 
-    def _exception(self, operation: str, params: Params, exc: BaseException) -> Exception:
-        where = _where(operation, params)
-        if isinstance(exc, EndpointConnectionError):  # the connection never opened
-            error = translate_error(
-                exc, operation=operation, table=_tables(params), endpoint=self.endpoint_url
-            )
-            error.__cause__ = exc
-            return AttemptError("not_sent", error)
-        if isinstance(exc, BotoCoreError) and not isinstance(exc, ConnectionError):
-            error = translate_error(
-                exc, operation=operation, table=_tables(params), endpoint=self.endpoint_url
-            )
-            error.__cause__ = exc
-            return error  # nothing was sent: a malformed request, no credentials...
-        kind: FaultKind = "lost"
-        failure = ServiceError(
-            f"{where}: the request was sent but no response arrived ({type(exc).__name__}: {exc})"
-        )
-        failure.__cause__ = exc
-        return AttemptError(kind, failure)
+def _failure(
+    operation: str, params: Params, attempt: _StopAttemptsError, endpoint: str
+) -> Exception:
+    if attempt.caught is not None:
+        return exception(operation, params, attempt.caught, endpoint=endpoint)
+    if attempt.problem:
+        return unreadable(operation, params, attempt.problem)
+    parsed = attempt.parsed if isinstance(attempt.parsed, Mapping) else {}
+    error = ClientError(dict(parsed), operation)  # type: ignore[arg-type]
+    return error_response(operation, params, error, status=attempt.status, endpoint=endpoint)
+
+
+def unreadable(operation: str, params: Params, problem: str) -> AttemptError:
+    """A 2xx whose body is not DynamoDB's answer (``body_problem``): maybe applied."""
+    return attempt_error(
+        "corrupt", f"{_where(operation, params)}: the response was unreadable ({problem})"
+    )
+
+
+def error_response(
+    operation: str,
+    params: Params,
+    exc: ClientError,
+    *,
+    status: int | None = None,
+    endpoint: str | None = None,
+) -> Exception:
+    """An error answer: ``AttemptError`` when a retry may cure it (throttling, 5xx), else the
+    final ddbwrap error (a failed condition, a validation error...)."""
+    translated = translate_error(
+        exc, operation=operation, table=_tables(params), request=params, endpoint=endpoint
+    )
+    translated.__cause__ = exc
+    code = str(exc.response.get("Error", {}).get("Code") or "")
+    if status is None:
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    if code in RETRYABLE_CODES or isinstance(translated, ThrottledError):
+        return AttemptError("throttled", translated)
+    if isinstance(status, int) and status >= 500:
+        return AttemptError("unavailable", translated)
+    return translated
+
+
+def exception(
+    operation: str, params: Params, exc: BaseException, *, endpoint: str | None = None
+) -> Exception:
+    """An exception instead of an answer: never sent (``not_sent``), refused before sending
+    (the final error), or sent with no answer (``lost``: maybe applied)."""
+    if isinstance(exc, NEVER_SENT):  # the connection never opened
+        error = translate_error(exc, operation=operation, table=_tables(params), endpoint=endpoint)
+        error.__cause__ = exc
+        return AttemptError("not_sent", error)
+    if isinstance(exc, BotoCoreError) and not isinstance(exc, (ConnectionError, HTTPClientError)):
+        error = translate_error(exc, operation=operation, table=_tables(params), endpoint=endpoint)
+        error.__cause__ = exc
+        return error  # nothing was sent: a malformed request, no credentials...
+    kind: FaultKind = "lost"
+    failure = ServiceError(
+        f"{_where(operation, params)}: the request was sent but no response arrived "
+        f"({type(exc).__name__}: {exc})"
+    )
+    failure.__cause__ = exc
+    return AttemptError(kind, failure)
 
 
 def _where(operation: str, params: Mapping[str, Any]) -> str:
@@ -269,4 +289,12 @@ def check_client(client: object) -> None:
         )
 
 
-__all__ = ["BotocoreTransport", "body_problem", "check_client", "request_attempts"]
+__all__ = [
+    "BotocoreTransport",
+    "body_problem",
+    "check_client",
+    "error_response",
+    "exception",
+    "request_attempts",
+    "unreadable",
+]

@@ -75,8 +75,9 @@ def outcome_unknown(fault: AttemptError) -> OutcomeUnknownError:
     return OutcomeUnknownError(
         f"{fault.error.message}; the write may or may not have been applied (the response "
         f"was {_WHAT[fault.kind]}) and re-sending it could apply it twice, so ddbwrap did "
-        "not. Read the item to see whether it was applied, then decide; for counters, use "
-        "a versioned model or idempotent=True"
+        "not. Read the item to see whether it was applied, then decide (a Transaction: "
+        "commit() again re-sends the very same request, applied at most once; counters: "
+        "declare a version attribute or pass update(..., idempotent=True))"
     )
 
 

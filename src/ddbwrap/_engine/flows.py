@@ -12,10 +12,16 @@ from typing import Any
 
 from ..errors import UnprocessedItemsError
 from ..retry import RetryPolicy
+from .drive import outcome_unknown
 from .faults import AttemptError
 from .steps import Call, Emit, Flow, Params, Sleep
 
 logger = logging.getLogger("ddbwrap.gateway")
+
+WRITES = frozenset(
+    {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+)
+"""Operations that change items: after a maybe-applied failure their outcome is unknown."""
 
 MAX_BATCH_GET_KEYS = 100
 """DynamoDB's limit on keys per BatchGetItem request (over all tables)."""
@@ -30,7 +36,8 @@ def call(
 
     A request that is not ``idempotent`` is never re-sent after a failure that may have been
     applied (``AttemptError.maybe_applied``): the fault is raised to the calling flow, which decides
-    the outcome. When the attempts run out, the last fault's ddbwrap error is raised.
+    the outcome. When the attempts run out, the last fault's ddbwrap error is raised
+    (``OutcomeUnknownError`` for a write that may have been applied).
     """
     delays = None
     while True:
@@ -44,6 +51,8 @@ def call(
                 delays = policy.request_delays()
             delay = next(delays, None)
             if delay is None:
+                if failed.maybe_applied and operation in WRITES:
+                    raise outcome_unknown(failed) from failed.error
                 raise failed.error from failed.error.__cause__
             logger.debug("%s: %s, retrying in %.3f s", operation, failed.kind, delay)
             yield Sleep(delay)

@@ -130,10 +130,21 @@ def _single(policy: RetryPolicy, plan: WritePlan[Any]) -> Flow[Params]:
 
 
 def _resendable(plan: WritePlan[Any]) -> bool:
-    """Whether a re-send after a lost response is safe: applying twice changes nothing, or a
-    second application would fail its own condition (a create, a version check) instead."""
+    """Whether a re-send after a lost response is safe: applying twice changes nothing (only
+    absolute values: a condition that fails the second time is then checked against what this
+    call wrote), or a second application would fail its own condition (a create, a version
+    check) instead of applying twice."""
     main = plan.main
-    return plan.is_idempotent() or main.must_not_exist or main.expected_version is not None
+    if main.must_not_exist or main.expected_version is not None:
+        return True
+    if plan.return_values == "ALL_OLD":
+        return False  # the old item is gone after the first application
+    return not any(
+        update.relative
+        for action in plan.actions
+        if action.expression is not None
+        for update in action.expression.updates
+    )
 
 
 def _after_lost_response(

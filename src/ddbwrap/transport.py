@@ -1,0 +1,29 @@
+"""The transport seam: what a ``TableGateway`` sends each call through.
+
+A transport makes **one attempt** of one DynamoDB call, with physical table names, and returns
+the raw response. ddbwrap's flows do the rest (retries with the gateway's ``RetryPolicy``,
+paging, batch leftovers, resolving writes whose response was lost). A failed attempt raises
+``AttemptError`` when a retry may cure it, saying whether the request may have been applied
+(``kind``: ``throttled``, ``not_sent``, ``unavailable``, ``lost``, ``corrupt``), or the final
+``DdbwrapError`` (a failed condition, a validation error...); never a botocore exception.
+
+- ``BotocoreTransport``: over a boto3 DynamoDB client (what ``TableGateway(client)`` builds);
+- ``ddbwrap.testing.ScriptedTransport``: answers and faults scripted per call, for tests.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from ._engine.botocore import BotocoreTransport
+from ._engine.faults import MAYBE_APPLIED, AttemptError, FaultKind
+from ._engine.steps import Params
+
+__all__ = ["MAYBE_APPLIED", "AttemptError", "BotocoreTransport", "FaultKind", "Params", "Transport"]
+
+
+@runtime_checkable
+class Transport(Protocol):
+    """One attempt of one DynamoDB call (``operation`` as in the API: ``"GetItem"``...)."""
+
+    def call(self, operation: str, params: Params) -> Params: ...
