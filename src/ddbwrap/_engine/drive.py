@@ -18,52 +18,54 @@ Send = Callable[[Call], Params]
 
 def run(flow: Flow[R], send: Send, sleep: Callable[[float], None]) -> R:
     """Drive ``flow`` to its end and return its result (an ``Emit`` step is an error here)."""
-    value: Any = None
-    error: BaseException | None = None
     try:
+        step = flow.send(None)
         while True:
-            try:
-                step = flow.send(value) if error is None else flow.throw(error)
-            except StopIteration as stop:
-                result: R = stop.value
-                return result
-            error = value = None
             if type(step) is Call:
                 try:
                     value = send(step)
                 except (AttemptError, DdbwrapError) as exc:
-                    error = exc
+                    step = flow.throw(exc)
+                    continue
+                step = flow.send(value)
             elif type(step) is Sleep:
                 sleep(step.seconds)
+                step = flow.send(None)
             else:
                 raise TypeError(f"a flow run to its end yielded {step!r}")
+    except StopIteration as stop:
+        result: R = stop.value
+        return result
     except AttemptError as fault:
         raise outcome_unknown(fault) from fault.error
-    finally:
-        error = None  # no reference cycle through the traceback
 
 
 def iterate(flow: Flow[None], send: Send, sleep: Callable[[float], None]) -> Iterator[Any]:
     """Drive a streaming flow lazily, yielding each ``Emit``'s value to the consumer."""
-    value: Any = None
-    error: BaseException | None = None
     try:
+        step = flow.send(None)
         while True:
-            try:
-                step = flow.send(value) if error is None else flow.throw(error)
-            except StopIteration:
-                return
-            error = value = None
             if type(step) is Emit:
-                yield step.value
+                value = step.value
                 del step
+                yield value
+                del value  # hold nothing while the flow fetches the next page
+                step = flow.send(None)
             elif type(step) is Call:
                 try:
-                    value = send(step)
+                    response = send(step)
                 except (AttemptError, DdbwrapError) as exc:
-                    error = exc
+                    step = flow.throw(exc)
+                    continue
+                step = flow.send(response)
+                del response
             elif type(step) is Sleep:
                 sleep(step.seconds)
+                step = flow.send(None)
+            else:
+                raise TypeError(f"a flow yielded {step!r}")
+    except StopIteration:
+        return
     except AttemptError as fault:
         raise outcome_unknown(fault) from fault.error
     finally:
