@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from ddbwrap.cli import migrate as migrate_cli
 from ddbwrap.cli.common import CommandError
-from ddbwrap.v1 import cli as migrate_cli
 from ddbwrap.v1.check import KINDS, Report, Usage, check_paths, check_sources
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "v1_to_v2"

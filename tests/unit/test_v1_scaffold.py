@@ -20,9 +20,9 @@ from examples.v1_to_v2.v1.repositories import (
 from mypy import api as mypy_api
 
 from ddbwrap import schema_of
+from ddbwrap.cli import migrate as migrate_cli
 from ddbwrap.cli.common import CommandError
 from ddbwrap.v1 import BaseRepository, scaffold_source, to_domain_model
-from ddbwrap.v1 import cli as migrate_cli
 from ddbwrap.v1.scaffold import ScaffoldError, load_repository
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,9 +9,8 @@ import textwrap
 from collections.abc import Sequence
 
 from ddbwrap.errors import DdbwrapError
-from ddbwrap.v1 import cli as migrate
 
-from . import contract, export, lint, schema, tables
+from . import contract, export, lint, migrate, schema, tables
 from .common import EXIT_CODES, EXIT_USAGE, CommandError
 
 __all__ = ["build_parser", "main"]

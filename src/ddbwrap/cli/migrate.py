@@ -5,6 +5,8 @@
   ``--exit-zero``), so CI can keep the count at zero once it gets there.
 - ``ddbwrap migrate scaffold MODULE:Repository [-o FILE] [--force]``: write the V2 model, a
   view, DTOs and Read/Write APIs of a V1 repository as source code to start from.
+
+The V1 scanner and scaffold generator are imported only when these commands run.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..cli.common import (
+from .common import (
     EXIT_FINDINGS,
     EXIT_OK,
     EXIT_USAGE,
@@ -82,7 +84,7 @@ def register(subparsers: Any) -> None:
 
 def run_check(args: argparse.Namespace) -> int:
     """``ddbwrap migrate check``."""
-    from .check import check_paths
+    from ddbwrap.v1.check import check_paths
 
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
@@ -96,7 +98,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 def run_scaffold(args: argparse.Namespace) -> int:
     """``ddbwrap migrate scaffold``."""
-    from .scaffold import load_repository, scaffold_source
+    from ddbwrap.v1.scaffold import load_repository, scaffold_source
 
     source = scaffold_source(load_repository(args.repository), origin=args.repository)
     if args.output and args.output != "-":
