@@ -16,7 +16,6 @@ Rules, in one place:
 from __future__ import annotations
 
 import enum
-import random
 import time
 from collections.abc import Callable
 from typing import Literal, TypeVar
@@ -24,6 +23,7 @@ from typing import Literal, TypeVar
 from pydantic import BaseModel
 
 from ..errors import ValidationError, VersionConflictError
+from ..retry import RetryPolicy
 from ..schema import TableSchema
 
 T = TypeVar("T")
@@ -94,18 +94,22 @@ def retry_on_conflict(
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:
     """Call ``attempt()`` until it does not raise ``VersionConflictError`` (at most ``attempts``
-    times), pausing with jittered exponential backoff; the last conflict propagates.
+    times), pausing with the jittered exponential backoff of ``RetryPolicy`` (the one backoff
+    formula ddbwrap uses); the last conflict propagates.
 
     ``attempt`` must re-read the item each time: retrying a write with the same stale version
-    can never succeed.
+    can never succeed. (``WriteApi.modify`` does this for you.)
     """
     if attempts < 1:
         raise ValidationError(f"retry_on_conflict: attempts must be at least 1, got {attempts}")
-    for number in range(1, attempts + 1):
+    delays = RetryPolicy(
+        max_attempts=attempts, base_delay=base_delay, max_delay=max_delay, sleep=sleep
+    ).delays()
+    while True:
         try:
             return attempt()
         except VersionConflictError:
-            if number == attempts:
+            delay = next(delays, None)
+            if delay is None:
                 raise
-            sleep(random.uniform(0, min(max_delay, base_delay * 2 ** (number - 1))))
-    raise AssertionError("unreachable")  # pragma: no cover
+            sleep(delay)
