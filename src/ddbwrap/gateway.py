@@ -113,6 +113,7 @@ class TableGateway:
         *,
         table_prefix: str | None = None,
         table_suffix: str | None = None,
+        retry: RetryPolicy | None = None,
         batch_retry: RetryPolicy | None = None,
         retry_mode: str | None = None,
         max_attempts: int | None = None,
@@ -124,9 +125,10 @@ class TableGateway:
         boto3 itself honours ``AWS_ENDPOINT_URL_DYNAMODB`` (then ``AWS_ENDPOINT_URL``),
         ``AWS_DEFAULT_REGION``, credentials and profiles; botocore does *not* read
         ``AWS_REGION``, so it is passed on here (``region_name`` in ``client_kwargs`` wins).
-        Throttling retries: ``retry_mode`` (else ``AWS_RETRY_MODE``, else ``"standard"``) and
-        ``max_attempts`` total attempts (else ``AWS_MAX_ATTEMPTS``, else 10); a ``config`` in
-        ``client_kwargs`` is merged over these. Prefix and suffix default to
+        Retries: ddbwrap's calls get ``max_attempts`` attempts each (else ``AWS_MAX_ATTEMPTS``,
+        else 10) with ``retry``'s backoff; ``retry_mode`` (else ``AWS_RETRY_MODE``, else
+        ``"standard"``) is botocore's, for your own calls on ``gateway.client``; a ``config``
+        in ``client_kwargs`` is merged over these. Prefix and suffix default to
         ``DDBWRAP_TABLE_PREFIX`` / ``DDBWRAP_TABLE_SUFFIX``.
         """
         kwargs = dict(client_kwargs)
@@ -159,6 +161,7 @@ class TableGateway:
             client,
             table_prefix=table_prefix,
             table_suffix=table_suffix,
+            retry=retry,
             batch_retry=batch_retry,
             fast_path=fast_path,
         )
