@@ -52,8 +52,11 @@ META_OPTIONS = frozenset(
         "naive_datetime_zone",
         "billing_mode",
         "lint_ignore",
+        "stream",
     }
 )
+
+STREAM_VIEW_TYPES = ("NEW_AND_OLD_IMAGES", "NEW_IMAGE", "OLD_IMAGE", "KEYS_ONLY")
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,8 @@ class TableSchema:
     naive_datetime_zone: zoneinfo.ZoneInfo | None = None
     billing_mode: str = "PAY_PER_REQUEST"
     lint_ignore: tuple[str, ...] = ()
+    stream_view_type: str | None = None
+    """``Meta.stream``: the table's DynamoDB Streams view type, or None for no stream."""
     attribute_fields: Mapping[str, str] = field(init=False)
     key_attributes: tuple[KeyAttribute, ...] = field(init=False)
     index_key_attributes: Mapping[str, KeyAttribute] = field(init=False)
@@ -202,6 +207,11 @@ class TableSchema:
             params["GlobalSecondaryIndexes"] = [self._index_params(i, mode) for i in self.gsis]
         if self.lsis:
             params["LocalSecondaryIndexes"] = [self._index_params(i, mode) for i in self.lsis]
+        if self.stream_view_type:
+            params["StreamSpecification"] = {
+                "StreamEnabled": True,
+                "StreamViewType": self.stream_view_type,
+            }
         return params
 
     def _index_params(self, index: IndexSchema, mode: str) -> dict[str, Any]:
@@ -293,6 +303,7 @@ class _SchemaBuilder:
             naive_datetime_zone=self.zone(zone_name) if zone_name else None,
             billing_mode=self.billing_mode(),
             lint_ignore=tuple(self.option("lint_ignore", ()) or ()),
+            stream_view_type=self.stream_view_type(),
         )
 
     def check_options(self) -> None:
@@ -495,6 +506,14 @@ class _SchemaBuilder:
             raise self.fail(
                 f"Meta.naive_datetime_zone {name!r} is not an IANA time zone (e.g. 'UTC')"
             ) from exc
+
+    def stream_view_type(self) -> str | None:
+        view_type = self.option("stream")
+        if view_type is None:
+            return None
+        if view_type not in STREAM_VIEW_TYPES:
+            raise self.fail(f"Meta.stream must be one of {', '.join(STREAM_VIEW_TYPES)} or None")
+        return str(view_type)
 
     def billing_mode(self) -> str:
         mode = self.option("billing_mode", "PAY_PER_REQUEST")

@@ -107,6 +107,10 @@ def _resource(spec: TableSpec, options: CloudFormationOptions) -> dict[str, Any]
     for key in ("ProvisionedThroughput", "GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
         if key in params:
             properties[key] = params[key]
+    if "StreamSpecification" in params:  # CloudFormation takes the view type alone
+        properties["StreamSpecification"] = {
+            "StreamViewType": params["StreamSpecification"]["StreamViewType"]
+        }
     if spec.ttl_attribute and spec.kind == "table":
         properties["TimeToLiveSpecification"] = {
             "AttributeName": spec.ttl_attribute,
