@@ -2,7 +2,8 @@
 
 Severities: a missing table or a different table key is CRITICAL (nothing works); a missing
 index or a key attribute of another type is HIGH (some reads fail); a different projection or
-billing mode, or TTL not as declared, is MEDIUM; an index the models do not know is LOW.
+billing mode, or TTL not as declared, is MEDIUM; an index (or, when asked, a table) the models do
+not know is LOW.
 """
 
 from __future__ import annotations
@@ -285,18 +286,47 @@ def structure_findings(
     return findings, fetched
 
 
+def uncovered_findings(
+    gateway: TableGateway, specs: Sequence[TableSpec], *, prefix: str = "", suffix: str = ""
+) -> list[Finding]:
+    """A LOW finding (DDB220) for each live table no model covers (ListTables: the tables with
+    the gateway's prefix and suffix), among those whose logical name starts with ``prefix`` and
+    ends with ``suffix``."""
+    covered = {spec.table for spec in specs}
+    return [
+        Finding(
+            Severity.LOW,
+            "DDB220",
+            f"table {table!r} exists but no model covers it",
+            f"import it (ddbwrap schema import {table} -o models.py) if this service uses it; "
+            "leave it if another service owns it",
+            table=table,
+        )
+        for table in sorted(gateway.list_tables())
+        if table not in covered and table.startswith(prefix) and table.endswith(suffix)
+    ]
+
+
 def diff_tables(
     gateway: TableGateway,
     models: Sequence[type[BaseModel]],
     *,
     sample: int = 0,
     progress: Progress | None = None,
+    uncovered: bool = False,
+    prefix: str = "",
+    suffix: str = "",
 ) -> list[Finding]:
-    """Drift findings of ``models`` against the gateway's live tables (and ``sample`` items)."""
+    """Drift findings of ``models`` against the gateway's live tables (and ``sample`` items);
+    with ``uncovered``, also the live tables no model covers (see :func:`uncovered_findings`)."""
     from .drift_items import sample_findings
 
     specs = table_specs(models)
     findings, fetched = structure_findings(gateway, specs, progress)
+    if uncovered:
+        if progress:
+            progress("listing the tables no model covers")
+        findings += uncovered_findings(gateway, specs, prefix=prefix, suffix=suffix)
     if sample > 0:
         by_table = {s.table: s for s in specs if s.kind == "table"}
         for table, spec in by_table.items():
