@@ -19,18 +19,21 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import inspect
 import marshal
 import math
+import typing
 import uuid
 from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
 from decimal import Decimal
-from typing import Any, Generic, TypeVar, get_origin
+from typing import Any, Generic, TypeVar, get_args, get_origin
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 from pydantic.fields import FieldInfo
 
+from ._redact import loc_text, redacting, shown, shown_text
 from .annotations import strip_optional
 from .errors import CorruptItemError, ItemTooLargeError, KeyValueError, ValidationError
 from .meta import KeyTemplate
@@ -126,13 +129,14 @@ def _time(value: dt.time, depth: int, zone: dt.tzinfo | None) -> AttributeValue:
         offset = value.utcoffset()
         if offset is None:
             raise ValidationError(
-                f"time {value} has a time zone without a fixed offset ({value.tzinfo}), which "
-                "isoformat would silently drop; use a fixed-offset timezone or a naive time"
+                f"time {shown_text(str(value))} has a time zone without a fixed offset "
+                f"({value.tzinfo}), which isoformat would silently drop; use a fixed-offset "
+                "timezone or a naive time"
             )
         if offset % _MINUTE:
             raise ValidationError(
-                f"time {value} has a UTC offset of {offset}, which ISO-8601 cannot write; "
-                "offsets must be whole minutes"
+                f"time {shown_text(str(value))} has a UTC offset of {offset}, which ISO-8601 "
+                "cannot write; offsets must be whole minutes"
             )
     return {"S": value.isoformat()}
 
@@ -175,7 +179,7 @@ def _dict(value: Mapping[Any, Any], depth: int, zone: dt.tzinfo | None) -> Attri
 def _map_key(raw_key: object) -> str:
     key = raw_key.value if isinstance(raw_key, enum.Enum) else raw_key
     if not isinstance(key, str):
-        raise ValidationError(f"map keys must be strings, got {type(key).__name__} {key!r}")
+        raise ValidationError(f"map keys must be strings, got {type(key).__name__} {shown(key)}")
     return key if key.isascii() else check_text(key)
 
 
@@ -330,7 +334,8 @@ def float_text(value: float) -> str:
     magnitude = abs(value)
     if magnitude and not 1e-130 <= magnitude < 1e126:
         raise ValidationError(
-            f"{value!r} is outside DynamoDB's number range (1E-130 to 9.99E+125 in magnitude)"
+            f"{shown(value)} is outside DynamoDB's number range (1E-130 to 9.99E+125 in "
+            "magnitude)"
         )
     return repr(value)
 
@@ -347,12 +352,14 @@ def number_text(value: Decimal) -> str:
         significant -= 1
     if significant > MAX_DIGITS:
         raise ValidationError(
-            f"{value} has {significant} significant digits; DynamoDB keeps at most {MAX_DIGITS}"
+            f"{shown_text(str(value))} has {significant} significant digits; DynamoDB keeps at "
+            f"most {MAX_DIGITS}"
         )
     adjusted = value.adjusted()
     if not -130 <= adjusted <= 125:
         raise ValidationError(
-            f"{value} is outside DynamoDB's number range (1E-130 to 9.99E+125 in magnitude)"
+            f"{shown_text(str(value))} is outside DynamoDB's number range (1E-130 to 9.99E+125 "
+            "in magnitude)"
         )
     return str(value)
 
@@ -363,8 +370,9 @@ def datetime_text(value: dt.datetime, zone: dt.tzinfo | None = None) -> str:
     if offset is None:
         if zone is None:
             raise ValidationError(
-                f"naive datetime {value.isoformat()} has no time zone; pass an aware datetime "
-                "(e.g. datetime.now(timezone.utc)) or set Meta.naive_datetime_zone"
+                f"naive datetime {shown_text(value.isoformat())} has no time zone; pass an "
+                "aware datetime (e.g. datetime.now(timezone.utc)) or set "
+                "Meta.naive_datetime_zone"
             )
         value = value.replace(tzinfo=zone)
         offset = value.utcoffset()
@@ -372,7 +380,8 @@ def datetime_text(value: dt.datetime, zone: dt.tzinfo | None = None) -> str:
         utc = value.replace(tzinfo=None) - offset if offset else value.replace(tzinfo=None)
     except OverflowError:
         raise ValidationError(
-            f"datetime {value.isoformat()} is outside years 1-9999 once converted to UTC"
+            f"datetime {shown_text(value.isoformat())} is outside years 1-9999 once converted "
+            "to UTC"
         ) from None
     return utc.isoformat(timespec="microseconds") + "Z"
 
@@ -387,8 +396,8 @@ def epoch_seconds(value: Any, *, zone: dt.tzinfo | None = None) -> int:
         if value.tzinfo is None or value.utcoffset() is None:
             if zone is None:
                 raise ValidationError(
-                    f"naive TTL datetime {value.isoformat()} has no time zone; pass an aware "
-                    "datetime or set Meta.naive_datetime_zone"
+                    f"naive TTL datetime {shown_text(value.isoformat())} has no time zone; pass "
+                    "an aware datetime or set Meta.naive_datetime_zone"
                 )
             value = value.replace(tzinfo=zone)
         return int(value.timestamp())
@@ -725,6 +734,85 @@ _SIZERS: dict[str, Callable[[Any], int]] = {
 _PLAIN, _INDEX_KEY, _TABLE_KEY, _TTL = 0, 1, 2, 3
 
 
+_MISSING: Any = object()
+BY_NAME: dict[str, Any] = (
+    {"by_name": True}
+    if "by_name" in inspect.signature(TypeAdapter.validate_python).parameters
+    else {}
+)
+"""Validate nested models given as plain data by field name (pydantic >= 2.11)."""
+
+
+def plain_data(value: Any) -> Any:
+    """``value`` with every pydantic model in it turned into a dict of its field values, so
+    that validating it validates the nested models too (pydantic passes an instance of the
+    expected class through as it is, even one built with ``model_construct``)."""
+    kind = type(value)
+    if kind in _ATOMIC:
+        return value
+    if isinstance(value, BaseModel):
+        if getattr(type(value), "__pydantic_root_model__", False):
+            return plain_data(value.__dict__.get("root"))
+        data = {name: plain_data(v) for name, v in value.__dict__.items()}
+        extra = value.__pydantic_extra__
+        if extra:
+            data.update((name, plain_data(v)) for name, v in extra.items())
+        if not BY_NAME:  # older pydantic: by alias, which it always accepts
+            fields = type(value).model_fields
+            data = {
+                (fields[n].alias or n) if n in fields else n: v for n, v in data.items()
+            }
+        return data
+    if kind is list or kind is tuple:
+        return kind([plain_data(v) for v in value])
+    if kind is dict:
+        return {k: v if type(v) in _ATOMIC else plain_data(v) for k, v in value.items()}
+    return value
+
+
+_ATOMIC = frozenset(
+    {str, int, float, bool, type(None), Decimal, bytes, dt.datetime, dt.date, dt.time, uuid.UUID}
+)
+
+
+def _may_hold_models(annotation: Any) -> bool:
+    """True when a field of this annotation may hold a pydantic model (at any depth)."""
+    stack = [annotation]
+    seen = 0
+    while stack and seen < 256:
+        seen += 1
+        current = stack.pop()
+        if current is Any or current is object or isinstance(current, TypeVar):
+            return True
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            return True
+        alias_type = getattr(typing, "TypeAliasType", None)
+        if alias_type is not None and isinstance(current, alias_type):
+            stack.append(current.__value__)
+            continue
+        stack.extend(a for a in get_args(current) if not isinstance(a, (str, int, FieldInfo)))
+    return bool(stack)
+
+
+def _change(before: Any, after: Any) -> str:
+    """How validation changed a value, without the value: its type, else that it differs."""
+    if before is _MISSING:
+        return "missing, and filled in by validation"
+    if type(before) is not type(after):
+        return f"a {type(before).__name__} where the model makes it a {type(after).__name__}"
+    return "a value the model's validators normalise differently"
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal, or both NaN (which pydantic accepts and the codec refuses with its own error)."""
+    if a is b or a == b:
+        return True
+    try:
+        return bool(a != a and b != b)  # noqa: PLR0124 - NaN is the one value unequal to itself
+    except Exception:
+        return False
+
+
 class ItemCodec(Generic[M]):
     """Encoder/decoder of one DomainModel's items, compiled once from its schema."""
 
@@ -753,11 +841,16 @@ class ItemCodec(Generic[M]):
             (k, k.attribute in table_keys) for k in index_keys.values() if k.template is not None
         )
         self._decode_plans: dict[type[BaseModel], _DecodePlan] = {}
+        self._nested = tuple(
+            name for name, info in model.model_fields.items() if _may_hold_models(info.annotation)
+        )
+        self._revalidate = model.__pydantic_validator__.validate_python
 
     # encoding
 
     def encode(self, instance: M) -> Item:
-        """The full item of a model instance, with key templates rendered; size-checked."""
+        """The full item of a model instance, with key templates rendered; validated
+        (``check``) and size-checked."""
         values = instance.__dict__
         zone = self.zone
         item: Item = {}
@@ -790,12 +883,72 @@ class ItemCodec(Generic[M]):
                     item[attribute] = av
         except ValidationError as exc:
             raise self._field_error(name, exc) from None
+        except KeyError:  # a field missing from an instance that was never validated
+            self.check(instance)
+            raise
         for key, required in self._templates:
             text = self._render(key, values, partial_ok=not required)
             if text is not None:
                 item[key.attribute] = {"S": text}
+        self.check(instance)
         self.check_size(item)
         return item
+
+    def check(self, instance: M) -> None:
+        """Refuse an instance whose values the model's own rules refuse, or change.
+
+        ``Model(...)`` and ``model_validate`` validate; ``model_construct``, ``model_copy(
+        update=...)`` and attribute assignment do not, so an instance can hold a value its
+        model refuses (a 500-character string under ``max_length=100``, a str in an int
+        field), and writing it would store an item that no read accepts. Every whole-item write
+        encodes through here, so each one validates what it is about to send: the instance's
+        values (nested models as plain data, so that they are validated too) through the
+        model's validator, which must accept them and give them back unchanged (validators are
+        idempotent, as every read runs them again). Costs one pydantic validation.
+        """
+        values = instance.__dict__
+        data = values
+        if self._nested:
+            data = dict(values)
+            for name in self._nested:
+                data[name] = plain_data(data[name])
+        try:
+            validated = self._revalidate(data, **BY_NAME)
+        except PydanticValidationError as exc:
+            raise self._refused(exc) from None
+        if validated.__dict__ != values:
+            changed = {
+                name: _change(values.get(name, _MISSING), value)
+                for name, value in validated.__dict__.items()
+                if not _same(value, values.get(name, _MISSING))
+            }
+            if changed:
+                raise ValidationError(
+                    f"holds a value that {self.schema.model_name}'s own validation changes "
+                    f"({'; '.join(f'{n}: {why}' for n, why in changed.items())}), so it was "
+                    "not validated: an instance "
+                    "built with model_construct(), changed by model_copy(update=...) or by "
+                    "assignment. Nothing was written; build it with "
+                    f"{self.schema.model_name}(...) or model_validate(), or assign valid values",
+                    model=self.schema.model_name,
+                    field=next(iter(changed)),
+                )
+
+    def _refused(self, exc: PydanticValidationError) -> ValidationError:
+        errors = exc.errors(include_url=False)
+        details = "; ".join(
+            loc_text(e["loc"]) + ": " + e["msg"] for e in errors
+        )
+        first = str(errors[0]["loc"][0]) if errors and errors[0]["loc"] else None
+        field = self.schema.attribute_fields.get(first, first) if first else None
+        return ValidationError(
+            f"the {self.schema.model_name} instance holds values its own rules refuse "
+            f"({details}), so it was never validated: built with model_construct(), changed "
+            "by model_copy(update=...) or by assignment. Nothing was written; build it with "
+            f"{self.schema.model_name}(...) or model_validate(), or assign valid values",
+            model=self.schema.model_name,
+            field=field,
+        )
 
     def encode_field(self, name: str, value: object) -> AttributeValue | None:
         """One field's AttributeValue, in key form when the field is a table or index key."""
@@ -939,7 +1092,7 @@ class ItemCodec(Generic[M]):
             try:
                 return validate(data)  # type: ignore[no-any-return]
             except PydanticValidationError as exc:
-                raise corrupt(target, item, exc) from exc
+                raise corrupt(target, item, exc) from (None if redacting() else exc)
 
         return decode
 
@@ -975,7 +1128,8 @@ class ItemCodec(Generic[M]):
         try:
             return target.model_validate(data)
         except PydanticValidationError as exc:
-            raise self._corrupt(target, item, exc) from exc
+            # pydantic's own error quotes the stored values: not chained when redacting
+            raise self._corrupt(target, item, exc) from (None if redacting() else exc)
 
     def _corrupt(
         self,
@@ -1026,7 +1180,7 @@ def key_description(key: Mapping[str, Any]) -> str:
     parts = []
     for name, av in key.items():
         value = decode_value(av) if isinstance(av, Mapping) else av
-        parts.append(f"{name}={value!r}")
+        parts.append(f"{name}={shown(value)}")
     return "{" + ", ".join(parts) + "}"
 
 

@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ._redact import loc_text, shown, shown_mapping
+
 DOCS_BASE = "https://ddbwrap.readthedocs.io/en/latest/errors/"
 
 
@@ -99,7 +101,7 @@ class ItemNotFoundError(DdbwrapError, LookupError):
     def __init__(self, table: str, key: Mapping[str, Any], message: str | None = None) -> None:
         super().__init__(
             message
-            or f"no item with key {dict(key)!r} in table {table!r}; "
+            or f"no item with key {shown_mapping(key)} in table {table!r}; "
             "check the key, or use the variant that returns None"
         )
         self.table = table
@@ -119,11 +121,12 @@ class CorruptItemError(DdbwrapError):
         errors: Sequence[Mapping[str, Any]],
     ) -> None:
         details = "; ".join(
-            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in errors
+            f"{loc_text(e.get('loc', ()))}: {e.get('msg', '')}" for e in errors
         )
         super().__init__(
-            f"item {dict(key)!r} in table {table!r} does not match model {model}: {details}; "
-            "fix the item or relax the model (read with on_corrupt='skip' to list all of them)"
+            f"item {shown_mapping(key)} in table {table!r} does not match model {model}: "
+            f"{details}; fix the item or relax the model (read with on_corrupt='skip' to list "
+            "all of them)"
         )
         self.model = model
         self.table = table
@@ -198,14 +201,17 @@ class VersionConflictError(ConditionFailedError):
 
 
 class UniqueConstraintError(ConditionFailedError):
-    """Another item already holds a value declared unique in ``Meta.unique``."""
+    """Another item already holds a value declared unique in ``Meta.unique``. The value is on
+    ``.value``; the message shows it only when redaction is explicitly off
+    (``DDBWRAP_REDACT_VALUES=0`` or ``TableGateway(..., redact_values=False)``): unique values
+    are typically personal (emails, user names)."""
 
     code = "ddbwrap.write.unique_constraint"
 
     def __init__(self, model: str, field: str, value: Any) -> None:
         super().__init__(
-            f"{model}.{field}: value {value!r} is already taken by another item; "
-            "choose another value or update the item that holds it"
+            f"{model}.{field}: value {shown(value, unique=True)} is already taken by another "
+            "item; choose another value or update the item that holds it"
         )
         self.model = model
         self.field = field

@@ -14,6 +14,7 @@ backoff, except writes whose outcome must be resolved instead (see ``docs/errors
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
@@ -26,6 +27,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, NoRegionError
 
+from . import _redact
 from ._engine import drive, flows
 from ._engine.botocore import BotocoreTransport, request_attempts
 from ._engine.flows import MAX_BATCH_GET_KEYS, MAX_BATCH_WRITE_REQUESTS
@@ -82,10 +84,14 @@ class TableGateway:
         retry: RetryPolicy | None = None,
         batch_retry: RetryPolicy | None = None,
         fast_path: bool | None = None,
+        redact_values: bool | None = None,
     ) -> None:
         """``client``: a boto3 DynamoDB client, or any ``Transport`` (e.g. ``ScriptedTransport``).
 
         ``retry`` is the backoff policy of every re-send (``batch_retry`` is its old name).
+        ``redact_values``: keep stored and caller-supplied values out of the messages of the
+        errors raised while this gateway runs an operation (True), show them (False), or
+        follow ``DDBWRAP_REDACT_VALUES`` (None); see ``docs/security.md``.
         """
         for name, value in (("table_prefix", table_prefix), ("table_suffix", table_suffix)):
             if not isinstance(value, str):
@@ -106,6 +112,7 @@ class TableGateway:
         self._retry = policy
         self._prefix = table_prefix
         self._suffix = table_suffix
+        self._redact = redact_values
 
     @classmethod
     def from_environment(
@@ -118,6 +125,7 @@ class TableGateway:
         retry_mode: str | None = None,
         max_attempts: int | None = None,
         fast_path: bool | None = None,
+        redact_values: bool | None = None,
         **client_kwargs: Any,
     ) -> TableGateway:
         """A gateway over a new boto3 client configured from the environment.
@@ -164,6 +172,7 @@ class TableGateway:
             retry=retry,
             batch_retry=batch_retry,
             fast_path=fast_path,
+            redact_values=redact_values,
         )
 
     # -- configuration -----------------------------------------------------------------------
@@ -205,6 +214,17 @@ class TableGateway:
         return self._retry
 
     @property
+    def redact_values(self) -> bool | None:
+        """Whether errors raised while this gateway runs keep values out of their messages
+        (None: as ``DDBWRAP_REDACT_VALUES`` says)."""
+        return self._redact
+
+    def redaction(self) -> contextlib.AbstractContextManager[None]:
+        """A block in which errors follow this gateway's ``redact_values`` (``run`` and
+        ``iterate`` are such blocks; a facade wraps the building of its requests in one)."""
+        return _redact.redaction(self._redact)
+
+    @property
     def endpoint_url(self) -> str:
         """The endpoint the client talks to (for messages)."""
         return str(getattr(self._transport, "endpoint_url", "") or "the transport")
@@ -227,11 +247,15 @@ class TableGateway:
 
     def run(self, flow: Flow[R]) -> R:
         """Drive ``flow`` to its end: its calls through the transport, its pauses slept."""
-        return drive.run(flow, self._send, self._retry.sleep)
+        if self._redact is None:
+            return drive.run(flow, self._send, self._retry.sleep)
+        with _redact.redaction(self._redact):
+            return drive.run(flow, self._send, self._retry.sleep)
 
     def iterate(self, flow: Flow[None]) -> Iterator[Any]:
         """Drive a streaming flow lazily, yielding what it emits."""
-        return drive.iterate(flow, self._send, self._retry.sleep)
+        items = drive.iterate(flow, self._send, self._retry.sleep)
+        return items if self._redact is None else _redact.redacted_iter(items, self._redact)
 
     def send(self, operation: str, params: Mapping[str, Any], *, idempotent: bool = True) -> Params:
         """One request (logical table names), retried as the policy says; the raw response."""

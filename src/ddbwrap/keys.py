@@ -16,6 +16,7 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import SchemaValidator
 
+from ._redact import shown
 from .codec import AttributeValue, codec_for, render_key
 from .errors import ForeignItemError, ValidationError
 from .model import DomainModel
@@ -84,7 +85,7 @@ def check_field_value(model: type[DomainModel], field: str, value: object) -> An
     except PydanticValidationError as exc:
         details = "; ".join(e["msg"] for e in exc.errors(include_url=False))
         raise ValidationError(
-            f"key value {value!r} is not valid for this field: {details}",
+            f"key value {shown(value)} is not valid for this field: {details}",
             model=model.__name__,
             field=field,
         ) from None

@@ -48,7 +48,7 @@ def condition(value: str, key: str) -> Any:
     return (
         ((Attr("name") == value) | Attr("name").begins_with(value))
         & Attr(Path.of("labels", key)).contains(value)
-        & ~Attr("items").is_in([value, value])
+        & ~Attr("items[0]").is_in([value, value])
         & (Attr(Path.of("counts", key)).size() > 1)
     )
 

@@ -13,6 +13,7 @@ from botocore.exceptions import (
     ParamValidationError,
 )
 
+from .._redact import scrubbed
 from ..errors import (
     CancellationReason,
     ConditionFailedError,
@@ -111,7 +112,9 @@ _SERVICE_HINTS = {
 
 def _translate_botocore(exc: BotoCoreError, where: str, endpoint: str | None) -> DdbwrapError:
     if isinstance(exc, ParamValidationError):
-        return ValidationError(f"{where}: the request is malformed and was not sent: {exc}")
+        return ValidationError(
+            f"{where}: the request is malformed and was not sent: {scrubbed(str(exc))}"
+        )
     if isinstance(exc, NoCredentialsError):
         return ServiceError(
             f"{where}: no AWS credentials were found; set AWS_ACCESS_KEY_ID and "
@@ -123,7 +126,7 @@ def _translate_botocore(exc: BotoCoreError, where: str, endpoint: str | None) ->
             "endpoint URL (AWS_ENDPOINT_URL_DYNAMODB) and that the service (e.g. DynamoDB "
             "Local) is running"
         )
-    return ServiceError(f"{where} failed: {exc}")
+    return ServiceError(f"{where} failed: {scrubbed(str(exc))}")
 
 
 def _transaction_canceled(

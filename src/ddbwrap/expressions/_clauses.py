@@ -15,7 +15,7 @@ never looks at a model again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Literal, NamedTuple
 
@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from ..codec import AttributeValue
 from .paths import Segment
-from .placeholders import NAMES_KEY, VALUES_KEY, Placeholders
+from .placeholders import Placeholders
 
 Clause = Literal["SET", "REMOVE", "ADD", "DELETE"]
 CLAUSES: tuple[Clause, ...] = ("SET", "REMOVE", "ADD", "DELETE")
@@ -45,28 +45,40 @@ StoredPath = tuple[Segment, ...]
 
 
 class FormSpec(NamedTuple):
-    """How one form renders: its clause, its template (``{path}``, ``{0}`` for the value, and
-    ``{zero}``/``{empty}`` for the constant), and the constant (allocated before the value)."""
+    """How one form renders: its clause, its text from the rendered path, constant and value
+    (in that order of placeholder allocation: path names, constant, value), and the constant
+    (``if_not_exists`` default: 0 for counters, an empty list for appends)."""
 
     clause: Clause
-    template: str
+    text: Callable[[str, str, str], str]
     constant: AttributeValue | None = None
+
+    @property
+    def template(self) -> str:
+        """The text with ``{path}``, ``{zero}``/``{empty}`` (the constant) and ``{0}`` (the
+        value) in place: ``{path} = if_not_exists({path}, {zero}) + {0}``."""
+        constant = "{zero}" if self.constant == {"N": "0"} else "{empty}"
+        return self.text("{path}", constant, "{0}")
 
 
 FORMS: Mapping[Form, FormSpec] = {
-    "set": FormSpec("SET", "{path} = {0}"),
-    "set_if_not_exists": FormSpec("SET", "{path} = if_not_exists({path}, {0})"),
-    "increment": FormSpec("SET", "{path} = if_not_exists({path}, {zero}) + {0}", {"N": "0"}),
-    "decrement": FormSpec("SET", "{path} = if_not_exists({path}, {zero}) - {0}", {"N": "0"}),
+    "set": FormSpec("SET", lambda p, c, v: f"{p} = {v}"),
+    "set_if_not_exists": FormSpec("SET", lambda p, c, v: f"{p} = if_not_exists({p}, {v})"),
+    "increment": FormSpec(
+        "SET", lambda p, c, v: f"{p} = if_not_exists({p}, {c}) + {v}", {"N": "0"}
+    ),
+    "decrement": FormSpec(
+        "SET", lambda p, c, v: f"{p} = if_not_exists({p}, {c}) - {v}", {"N": "0"}
+    ),
     "append": FormSpec(
-        "SET", "{path} = list_append(if_not_exists({path}, {empty}), {0})", {"L": []}
+        "SET", lambda p, c, v: f"{p} = list_append(if_not_exists({p}, {c}), {v})", {"L": []}
     ),
     "prepend": FormSpec(
-        "SET", "{path} = list_append({0}, if_not_exists({path}, {empty}))", {"L": []}
+        "SET", lambda p, c, v: f"{p} = list_append({v}, if_not_exists({p}, {c}))", {"L": []}
     ),
-    "remove": FormSpec("REMOVE", "{path}"),
-    "add": FormSpec("ADD", "{path} {0}"),
-    "delete": FormSpec("DELETE", "{path} {0}"),
+    "remove": FormSpec("REMOVE", lambda p, c, v: p),
+    "add": FormSpec("ADD", lambda p, c, v: f"{p} {v}"),
+    "delete": FormSpec("DELETE", lambda p, c, v: f"{p} {v}"),
 }
 """Every update form, with the text it renders to."""
 
@@ -108,34 +120,29 @@ class UpdateAction(NamedTuple):
         of an element shifts the rest)."""
         return self.form in RELATIVE_FORMS or any(isinstance(s, int) for s in self.path)
 
-    def render(self, placeholders: Placeholders) -> str:
-        """The action's text; placeholders: the path's names, the constant, the value."""
-        path = self.path
-        text = placeholders.name(path[0]) if len(path) == 1 else render_path(path, placeholders)  # type: ignore[arg-type]
-        if self.value is None:
-            return text  # REMOVE
-        if self.form == "set":
-            return f"{text} = {placeholders.value(self.value)}"
-        spec = FORMS[self.form]
-        constant = placeholders.value(spec.constant) if spec.constant is not None else ""
-        value = placeholders.value(self.value)
-        return spec.template.format(value, path=text, zero=constant, empty=constant)
-
-
-_CLAUSE_OF: Mapping[str, Clause] = {form: spec.clause for form, spec in FORMS.items()}
-
 
 def render_updates(actions: Iterable[UpdateAction], placeholders: Placeholders) -> str:
-    """``SET a, b REMOVE c ADD d DELETE e``: placeholders in action order, clauses grouped."""
-    groups: dict[Clause, list[str]] = {}
-    for action in actions:
-        text = action.render(placeholders)
-        clause = _CLAUSE_OF[action.form]
-        if clause in groups:
-            groups[clause].append(text)
+    """``SET a, b REMOVE c ADD d DELETE e``: each action's placeholders in action order (its
+    path's names, the form's constant, its value), its text in its clause's group."""
+    name, value = placeholders.name, placeholders.value
+    sets: list[str] = []
+    others: dict[Clause, list[str]] = {}
+    for form, path, av in actions:
+        # a stored path starts with an attribute name; most are just that
+        text = name(path[0]) if len(path) == 1 else render_path(path, placeholders)  # type: ignore[arg-type]
+        if form == "set":
+            sets.append(f"{text} = {value(av)}")  # type: ignore[arg-type]
+        elif av is None:
+            others.setdefault("REMOVE", []).append(text)
         else:
-            groups[clause] = [text]
-    return " ".join(f"{c} {', '.join(groups[c])}" for c in CLAUSES if c in groups)
+            spec = FORMS[form]
+            constant = value(spec.constant) if spec.constant is not None else ""
+            group = sets if spec.clause == "SET" else others.setdefault(spec.clause, [])
+            group.append(spec.text(text, constant, value(av)))
+    clauses = [f"SET {', '.join(sets)}"] if sets else []
+    if others:
+        clauses += [f"{c} {', '.join(others[c])}" for c in CLAUSES if c in others]
+    return " ".join(clauses)
 
 
 # --- conditions -----------------------------------------------------------------------------
@@ -203,22 +210,18 @@ class WriteExpression(NamedTuple):
     updates: tuple[UpdateAction, ...] = ()
     conditions: tuple[ConditionPart, ...] = ()
 
-    def render(self, *, update: bool) -> dict[str, Any]:
-        """The request fragment: ``UpdateExpression`` (when ``update``), ``ConditionExpression``
-        (when there are conditions) and the placeholder maps, from one ``Placeholders``."""
+    def render(self, params: dict[str, Any], *, update: bool) -> dict[str, Any]:
+        """Add the request fragment to ``params`` and return it: ``UpdateExpression`` (when
+        ``update``), ``ConditionExpression`` (when there are conditions) and the placeholder
+        maps, all from one ``Placeholders``."""
         placeholders = Placeholders()
-        params: dict[str, Any] = {}
         if update:
             params["UpdateExpression"] = render_updates(self.updates, placeholders)
         if self.conditions:
             params["ConditionExpression"] = " AND ".join(
-                part.render(placeholders) for part in self.conditions
+                [part.render(placeholders) for part in self.conditions]
             )
-        names, values = placeholders.names, placeholders.values
-        if names:
-            params[NAMES_KEY] = names
-        if values:
-            params[VALUES_KEY] = values
+        params.update(placeholders.params())
         return params
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from .._redact import shown
 from ..codec import (
     AttributeValue,
     check_key_text,
@@ -35,7 +36,17 @@ class Context:
         self.schema: TableSchema = schema_of(model)
         self.placeholders = placeholders
 
-    def resolve(self, path: Path) -> ResolvedPath:
+    def resolve(self, path: Path, *, foreign_ok: bool = False) -> ResolvedPath:
+        """``path`` resolved against the model; a foreign path (``Attr.foreign``) only where
+        ``foreign_ok`` (conditions and filters: an update writes only declared attributes)."""
+        if path.foreign and not foreign_ok:
+            raise ValidationError(
+                f"{str(path)!r} is a foreign path (Attr.foreign): it can be tested in a condition "
+                "or a filter, but ddbwrap writes and projects only the attributes the model "
+                "declares; declare the field to write it",
+                model=self.schema.model_name,
+                field=str(path),
+            )
         return resolve(self.model, path)
 
     def path(self, resolved: ResolvedPath) -> str:
@@ -78,18 +89,18 @@ class Context:
         try:
             if target is not None and target.key is not None:
                 return encode_key_value(value, zone=zone)
-            if target is not None and self._is_ttl(target):
+            if target is not None and self.is_ttl(target):
                 return ttl_value(value, zone=zone)
             return encode_value(value, zone=zone)
         except ValidationError as exc:
             field = str(target.path) if target is not None else None
             raise ValidationError(
-                f"{what} {value!r} cannot be encoded: {exc.message}",
+                f"{what} {shown(value)} cannot be encoded: {exc.message}",
                 model=self.schema.model_name,
                 field=field,
             ) from None
 
-    def _is_ttl(self, target: ResolvedPath) -> bool:
+    def is_ttl(self, target: ResolvedPath) -> bool:
         """True for the top-level TTL attribute, stored as epoch seconds (a Number)."""
         ttl = self.schema.ttl_attribute
         return ttl is not None and target.stored == (ttl,)

@@ -4,9 +4,23 @@ Builders are model-free values: ``Attr("settings.retries") > 3`` parses and chec
 syntax at once, but field names, aliases and value encoding are settled by ``compile(model,
 placeholders)``, which is when an unknown field becomes a ``ValidationError``.
 
-Condition values are encoded by their runtime type, like the codec stores them (a datetime
-becomes the stored UTC string, a bool index key ``"true"``); they are not coerced to the field's
-type, since ``contains``, ``begins_with`` and ``size()`` take parts of a value, not a whole one.
+Condition values are checked against the field's type when the condition is compiled, since a
+value of another type than the stored one never matches in DynamoDB (``Attr("size") == "5"`` on
+an ``int`` field would silently match nothing): a value of another kind (a str for a number, a
+number for a str, a str for a bool...) is a ``ValidationError`` naming the model, the field and
+the type it holds. A value of the right kind is converted through the field's type, then
+encoded like the codec stores it (a datetime becomes the stored UTC string, a bool index key
+``"true"``, ``"active"`` the enum member's stored value, a dict for a nested model the model's
+map with its stored names): ``==``, ``!=`` and ``is_in`` values must be values the field may hold
+(its constraints and validators apply: a value it can never hold never matches), ``<``, ``<=``,
+``>``, ``>=`` and ``between`` values must be of its type (constraints do not apply: ``x < 200``
+is a fine test of a field limited to 150). ``contains`` takes a substring of a string field or
+an element of a list or set field (checked as an element), ``begins_with`` a str prefix of a
+string field (or bytes of a binary one), ``size()`` a number.
+
+An attribute the model does not declare (another service's, on a shared table) is named with
+``Attr.foreign("legacy_flag")``: its path is used as written and its values are encoded by their
+own type, unchecked. A name the model declares is refused there (use ``Attr``).
 
 Conditions combine with ``&`` (AND), ``|`` (OR) and ``~`` (NOT). Python's ``and``/``or``/
 ``not`` and chained comparisons (``1 < Attr("x") < 5``) would silently drop half of the
@@ -20,6 +34,7 @@ condition back and fail in a confusing way. Use the path string as a dict key in
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,9 +42,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from .._redact import shown
 from ..errors import ValidationError
 from ._context import Context
-from .paths import Path, ResolvedPath, parse_path
+from .paths import Kind, Path, ResolvedPath, kinds_of, parse_path
 from .placeholders import Placeholders
 
 ATTRIBUTE_TYPES = frozenset({"S", "SS", "N", "NS", "B", "BS", "BOOL", "NULL", "L", "M"})
@@ -198,16 +214,24 @@ class Comparison(Condition):
     def _render(self, ctx: Context) -> str:
         operator = OPERATORS[self.op]
         subject, target = _operand(ctx, self.subject)
-        rendered = [self._argument(ctx, operator, a, target) for a in self.args]
+        args = self.args
+        if operator.encoding == "attribute":
+            args = tuple(
+                a if isinstance(a, (_PathRef, _SizeRef)) else _typed(ctx, self.op, a, target)
+                for a in args
+            )
+        rendered = [self._argument(ctx, operator, a, target) for a in args]
         if self.op == "between":
-            _check_bounds(ctx, self.args, target, self.subject.path)
+            _check_bounds(ctx, args, target, self.subject.path)
         return operator.template.format(*rendered, subject=subject, values=", ".join(rendered))
 
     def _argument(
         self, ctx: Context, operator: _Operator, arg: Any, target: ResolvedPath | None
     ) -> str:
         if isinstance(arg, (_PathRef, _SizeRef)):
-            return _operand(ctx, arg)[0]
+            text, other = _operand(ctx, arg)
+            _check_comparable(ctx, self.op, self.subject, target, arg, other)
+            return text
         if operator.encoding == "type":
             return ctx.raw_value({"S": arg})
         return ctx.value(arg, target, f"{self.op} value", op=self.op)
@@ -290,11 +314,125 @@ def any_of(*conditions: Condition) -> Condition:
 def _operand(ctx: Context, operand: _Operand) -> tuple[str, ResolvedPath | None]:
     """Rendered operand, and the path whose stored form values compare against (None for
     ``size()``, which is a plain number)."""
-    resolved = ctx.resolve(operand.path)
+    resolved = ctx.resolve(operand.path, foreign_ok=True)
     text = ctx.path(resolved)
     if isinstance(operand, _SizeRef):
         return f"size({text})", None
     return text, resolved
+
+
+# --- values checked against the field's type ------------------------------------------------
+
+_WHOLE_OPS = frozenset({"eq", "ne", "in"})
+"""Operators whose value must be one the field may hold (constraints and validators apply)."""
+
+
+def _value_kinds(value: Any) -> tuple[Kind, ...] | None:
+    """How the codec would store ``value`` (None: a type it cannot say, left to the encoder)."""
+    kinds = kinds_of(type(value))
+    return None if "any" in kinds else kinds
+
+
+def _typed(ctx: Context, op: str, value: Any, target: ResolvedPath | None) -> Any:
+    """``value`` checked against the type of the field it is compared with, and converted
+    through it (see the module notes); returned as is where there is nothing to check."""
+    if target is None or not target.typed:
+        return value  # size() (its numbers are checked by Size), Any, Attr.foreign
+    key = target.key
+    if key is not None and key.template is not None:
+        return value  # a composite key: a mapping of its fields or a key text (Context.encode)
+    if value is None or (isinstance(value, (set, frozenset)) and not value):
+        return value  # NULL, the None of a key, an empty set: Context.encode says what they are
+    kinds = _value_kinds(value)
+    if kinds is None:
+        return value  # a type the codec cannot store: Context.encode says so
+    if ctx.is_ttl(target):
+        return _ttl_value(ctx, op, value, target)
+    what = f"{op} value"
+    if op == "begins_with":
+        if not target.accepts(*kinds) or not (target.accepts("string", "binary")):
+            raise _mismatch(op, value, target, "a string (or binary) attribute's prefix")
+        return value
+    if op == "contains":
+        if isinstance(value, str) and target.accepts("string"):
+            return value  # a substring
+        if target.element is None:
+            raise _mismatch(op, value, target, "a substring of a string or an element of a list")
+        element_kinds = target.element_kinds
+        if "any" in element_kinds:
+            return value
+        if element_kinds.isdisjoint(kinds):
+            raise _mismatch(op, value, target, "an element of the list or set", element=True)
+        return target.validate_element(value, what)
+    if not target.accepts(*kinds):
+        raise _mismatch(op, value, target, "a value of the field's type")
+    if op in _WHOLE_OPS:
+        return target.validate_whole(value, what)
+    if "number" in kinds:
+        return value  # any number compares by value with a number field
+    return target.validate_bare(value, what)
+
+
+def _ttl_value(ctx: Context, op: str, value: Any, target: ResolvedPath) -> Any:
+    """The TTL attribute is stored as epoch seconds: compared with a datetime or an int."""
+    if op in ("begins_with", "contains") or isinstance(value, bool):
+        ok = False
+    else:
+        ok = isinstance(value, (int, dt.datetime))
+    if not ok:
+        raise target.error(
+            f"{op} compares the TTL attribute (stored as epoch seconds, a number) with "
+            f"{_a(type(value).__name__)} ({shown(value)}), which would match nothing; compare it "
+            "with a datetime or epoch seconds (an int)"
+        )
+    return value
+
+
+def _mismatch(
+    op: str, value: Any, target: ResolvedPath, expected: str, *, element: bool = False
+) -> ValidationError:
+    holds = (
+        f"it holds {target.type_text}"
+        if not element
+        else f"its elements are {' | '.join(sorted(target.element_kinds))}s"
+    )
+    return target.error(
+        f"{op} takes {expected}, not {_a(type(value).__name__)} ({shown(value)}): {holds}, "
+        "and DynamoDB never matches values of another type, so this condition would "
+        f"silently match nothing. Pass a value of the field's type; for an attribute the "
+        f"model does not declare (another service's), use Attr.foreign({str(target.path)!r})"
+    )
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+
+
+def _check_comparable(
+    ctx: Context,
+    op: str,
+    subject: _Operand,
+    target: ResolvedPath | None,
+    other_ref: _Operand,
+    other: ResolvedPath | None,
+) -> None:
+    """Two attributes compared must be able to hold the same kind of value."""
+    left: frozenset[Kind] = frozenset({"number"}) if target is None else target.kinds
+    right: frozenset[Kind] = frozenset({"number"}) if other is None else other.kinds
+    if "any" in left or "any" in right or not left.isdisjoint(right):
+        return
+    raise ValidationError(
+        f"{op} compares {_ref_text(subject)} ({' | '.join(sorted(left))}) with "
+        f"{_ref_text(other_ref)} ({' | '.join(sorted(right))}): they never hold the same type "
+        "of value, so the condition would silently match nothing",
+        model=ctx.schema.model_name,
+        field=str(subject.path),
+    )
+
+
+def _ref_text(ref: _Operand) -> str:
+    text = f"Attr({str(ref.path)!r})"
+    return text + ".size()" if isinstance(ref, _SizeRef) else text
 
 
 def _check_bounds(
@@ -315,7 +453,8 @@ def _check_bounds(
         return
     if out_of_order:
         raise ValidationError(
-            f"between({args[0]!r}, {args[1]!r}): the lower bound is above the upper bound; "
+            f"between({shown(args[0])}, {shown(args[1])}): the lower bound is above the upper "
+            "bound; "
             "DynamoDB rejects such a range",
             model=ctx.schema.model_name,
             field=str(path),
@@ -391,17 +530,34 @@ class _Comparable:
 
 
 class Attr(_Comparable):
-    """An attribute of the model, by Python field path: ``Attr("settings.retries")``."""
+    """An attribute of the model, by Python field path: ``Attr("settings.retries")``.
+
+    Values compared with it are checked against the field's type when the condition is
+    compiled (see the module notes). ``Attr.foreign("name")`` names an attribute the model does
+    not declare.
+    """
 
     __slots__ = ()
 
     def __init__(self, path: str | Path) -> None:
         self.path = parse_path(path)
 
+    @classmethod
+    def foreign(cls, path: str | Path) -> Attr:
+        """An attribute the model does not declare, e.g. one another service writes to a shared
+        table: ``Attr.foreign("legacy_flag") == "x"``. Its path is used as written (stored
+        names, not field names), its values are encoded by their own type and not checked, so
+        a value of the wrong type silently matches nothing, as in plain DynamoDB. A name the
+        model declares is refused when the condition is compiled (use ``Attr``, which checks).
+        """
+        return cls(Path(parse_path(path).segments, foreign=True))
+
     def _ref(self) -> _Operand:
         return _PathRef(self.path)
 
     def __repr__(self) -> str:
+        if self.path.foreign:
+            return f"Attr.foreign({str(self.path)!r})"
         return f"Attr({str(self.path)!r})"
 
     def begins_with(self, prefix: str | bytes | Mapping[str, Any]) -> Condition:
@@ -456,7 +612,7 @@ class Size(_Comparable):
             if not isinstance(value, (int, float, Decimal, Attr, Size)) or isinstance(value, bool):
                 raise ValidationError(
                     f"size({str(self.path)!r}) is a number; compare it with a number, "
-                    f"not {type(value).__name__} {value!r}"
+                    f"not {type(value).__name__} {shown(value)}"
                 )
         return super()._compare(op, *values)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from .._redact import shown
 from ..codec import AttributeValue, check_key_text, encode_key_value, render_key
 from ..errors import KeyValueError, ValidationError
 from ..schema import IndexSchema, KeyAttribute, TableSchema
@@ -183,7 +184,7 @@ def _encode(
     if kind != key.type:
         raise ValidationError(
             f"{role} key {_key_name(key)!r} of {owner} is {_TYPE_NAMES[key.type]}, "
-            f"but {value!r} encodes as {_TYPE_NAMES.get(kind, kind)}",
+            f"but {shown(value)} encodes as {_TYPE_NAMES.get(kind, kind)}",
             model=schema.model_name,
             field=key.field,
         )
@@ -201,7 +202,8 @@ def _check_bounds(
     out_of_order = Decimal(low) > Decimal(high) if key.type == "N" else low > high
     if out_of_order:
         raise ValidationError(
-            f"between({values[0]!r}, {values[1]!r}) on sort key {_key_name(key)!r} of {owner}: "
+            f"between({shown(values[0])}, {shown(values[1])}) on sort key {_key_name(key)!r} of "
+            f"{owner}: "
             "the lower bound is above the upper bound; DynamoDB rejects such a range",
             model=schema.model_name,
             field=key.field,

@@ -28,6 +28,8 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 from typing_extensions import is_typeddict
 
+from .._redact import loc_text, shown
+from ..codec import BY_NAME, plain_data
 from ..errors import ValidationError
 from ..keys import domain_field_validator
 from ..model import schema_of
@@ -60,9 +62,14 @@ Kind = Literal["any", "map", "list", "set", "number", "string", "binary", "bool"
 
 @dataclass(frozen=True)
 class Path:
-    """A parsed document path: names (str) and list indexes (int), starting with a name."""
+    """A parsed document path: names (str) and list indexes (int), starting with a name.
+
+    ``foreign``: the path names an attribute the model does not declare (another service's,
+    on a shared table), used as written and compared untyped (``Attr.foreign(...)``).
+    """
 
     segments: tuple[Segment, ...]
+    foreign: bool = False
 
     def __post_init__(self) -> None:
         if not self.segments or not isinstance(self.segments[0], str):
@@ -166,37 +173,115 @@ class ResolvedPath:
         """True when the leaf may hold one of ``kinds`` (always true for an untyped leaf)."""
         return "any" in self.kinds or not self.kinds.isdisjoint(kinds)
 
+    @property
+    def typed(self) -> bool:
+        """False for an untyped leaf (``Any``, a foreign attribute): any value may be there."""
+        return "any" not in self.kinds
+
     @functools.cached_property
     def _adapter(self) -> TypeAdapter[Any] | None:
         if self.annotation is Any:
             return None
         return TypeAdapter(self.annotation)
 
+    @functools.cached_property
+    def bare(self) -> Any:
+        """The leaf's type without its constraints (``max_length``, ``ge``...): what a value
+        compared with the leaf (``<``, ``between``) must be, though not a value it may hold."""
+        annotation = self.annotation
+        while get_origin(annotation) is Annotated:
+            annotation = get_args(annotation)[0]
+        return annotation
+
+    @functools.cached_property
+    def _bare_adapter(self) -> TypeAdapter[Any] | None:
+        return None if self.bare is Any else TypeAdapter(self.bare)
+
+    @functools.cached_property
+    def element(self) -> Any:
+        """The element type when the leaf is a list, tuple or set (for ``contains``); None
+        when it cannot hold elements."""
+        found: list[Any] = []
+        for t in _candidates(self.annotation):
+            origin = get_origin(t) or t
+            args = get_args(t)
+            if _is_any(t) or t in (list, tuple, set, frozenset):
+                return Any
+            if origin is tuple:
+                found.extend(a for a in args if a is not Ellipsis)
+            elif origin is not str and (origin in _SEQUENCES or origin in _SETS):
+                found.append(args[0] if args else Any)
+        if not found:
+            return None
+        if any(_is_any(f) for f in found):
+            return Any
+        return found[0] if len(found) == 1 else Union[tuple(found)]  # noqa: UP007
+
+    @functools.cached_property
+    def element_kinds(self) -> frozenset[Kind]:
+        """What an element of the leaf can hold (``{"any"}`` when untyped or not a list)."""
+        element = self.element
+        if element is None or element is Any:
+            return frozenset({"any"})
+        return frozenset(k for c in _candidates(element) for k in _kinds(c))
+
+    @property
+    def type_text(self) -> str:
+        """The leaf's type for messages: ``int``, ``datetime | None``, ``list[str]``."""
+        names = ("None" if c is type(None) else _describe(c) for c in _candidates(self.bare))
+        return " | ".join(names)
+
+    @functools.cached_property
+    def _element_adapter(self) -> TypeAdapter[Any] | None:
+        element = self.element
+        return None if element is None or element is Any else TypeAdapter(element)
+
     def validate(self, value: Any, what: str) -> Any:
         """``value`` validated (and coerced) as the leaf's type, or a ValidationError."""
-        adapter = self._adapter
+        return self._validate_with(self._adapter, value, what)
+
+    def validate_bare(self, value: Any, what: str) -> Any:
+        """``value`` validated as the leaf's type without its constraints (see ``bare``)."""
+        return self._validate_with(self._bare_adapter, value, what)
+
+    def validate_element(self, value: Any, what: str) -> Any:
+        """``value`` validated as an element of the leaf (a list, tuple or set)."""
+        return self._validate_with(self._element_adapter, value, what)
+
+    def _validate_with(self, adapter: TypeAdapter[Any] | None, value: Any, what: str) -> Any:
         if adapter is None:
             return value
         try:
-            return adapter.validate_python(value, **_VALIDATE_OPTIONS)
+            return adapter.validate_python(plain_data(value), **_VALIDATE_OPTIONS)
         except PydanticValidationError as exc:
             details = "; ".join(
-                (".".join(str(p) for p in e["loc"]) + ": " if e["loc"] else "") + e["msg"]
+                (loc_text(e["loc"]) + ": " if e["loc"] else "") + e["msg"]
                 for e in exc.errors(include_url=False)
             )
-            raise self.error(f"{what} {value!r} is not valid for this field: {details}") from None
+            raise self.error(
+                f"{what} {shown(value)} is not valid for this field: {details}"
+            ) from None
 
     def validate_whole(self, value: Any, what: str) -> Any:
         """Like ``validate``, but a whole top-level field value goes through the model's own
-        rules for that field (its ``field_validator``s too), as a DTO value would."""
+        rules for that field (its ``field_validator``s too), as a DTO value would. Nested
+        models in ``value`` are validated as plain data: one built with ``model_construct``
+        is checked like any other value."""
         segments = self.path.segments
         if len(segments) != 1 or segments[0] not in self.model.model_fields:
             return self.validate(value, what)
         try:
-            return domain_field_validator(self.model, str(segments[0]))(value)
+            return domain_field_validator(self.model, str(segments[0]))(
+                plain_data(value), **BY_NAME
+            )
         except PydanticValidationError as exc:
-            details = "; ".join(e["msg"] for e in exc.errors(include_url=False))
-            raise self.error(f"{what} {value!r} is not valid for this field: {details}") from None
+            details = "; ".join(
+                (loc_text(e["loc"]) + ": " if e["loc"] else "") + e["msg"]
+                for e in exc.errors(include_url=False)
+            )
+            raise self.error(
+                f"{what} {shown(value)} is not valid for this field: {details}"
+            ) from None
 
     def error(self, message: str) -> ValidationError:
         return ValidationError(message, model=self.model_name, field=str(self.path))
@@ -209,6 +294,9 @@ def resolve(model: type[BaseModel], path: str | Path) -> ResolvedPath:
 
 @functools.lru_cache(maxsize=4096)
 def _resolve(model: type[BaseModel], path: Path) -> ResolvedPath:
+    _check_names(model, path)
+    if path.foreign:
+        return _foreign(model, path)
     schema = schema_of(model)
     first = path.segments[0]
     assert isinstance(first, str)
@@ -235,6 +323,56 @@ def _resolve(model: type[BaseModel], path: Path) -> ResolvedPath:
             stored.append(name)
     kinds = frozenset(k for c in candidates for k in _kinds(c))
     return ResolvedPath(model, path, tuple(stored), annotation, kinds, key)
+
+
+def safe_text(path: Path) -> str:
+    """``str(path)`` that can always be printed or logged: text that is not valid Unicode (a
+    lone surrogate) is written as its escape (``\\ud800``)."""
+    text = str(path)
+    return text if text.isascii() else text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _check_names(model: type[BaseModel], path: Path) -> None:
+    """Refuse a name DynamoDB cannot store: text that is not valid Unicode. An item holding
+    such a map key cannot be read back (DynamoDB Local fails every later read of it), so it
+    is refused before sending, as it is in values."""
+    for position, segment in enumerate(path.segments):
+        if not isinstance(segment, str) or segment.isascii():
+            continue
+        try:
+            segment.encode()
+        except UnicodeEncodeError as exc:
+            raise ValidationError(
+                f"path segment {position} has a lone surrogate (U+{ord(segment[exc.start]):04X} "
+                f"at position {exc.start}), which is not valid Unicode; DynamoDB stores names "
+                "as UTF-8, and an item holding such a name could not be read back. Clean the "
+                "name first (e.g. decode bytes with errors='replace')",
+                model=model.__name__,
+                field=safe_text(path),
+            ) from None
+
+
+def _foreign(model: type[BaseModel], path: Path) -> ResolvedPath:
+    """An attribute the model does not declare (``Attr.foreign``): stored as named, untyped.
+    A name the model does declare is refused: its values are checked through ``Attr``."""
+    schema = schema_of(model)
+    first = path.segments[0]
+    declared = None
+    if first in model.model_fields:
+        declared = f"field {first!r}"
+    elif first in schema.attribute_fields:
+        declared = f"the stored name of field {schema.attribute_fields[str(first)]!r}"
+    elif first in schema.index_key_attributes:
+        declared = "a key attribute of the table or an index"
+    if declared is not None:
+        raise ValidationError(
+            f"Attr.foreign({str(path)!r}): {first!r} is {declared} of {model.__name__}, so it "
+            f"is not foreign; use Attr({str(Path(path.segments))!r}), which checks the value "
+            "against the field's type",
+            model=model.__name__,
+            field=str(path),
+        )
+    return ResolvedPath(model, path, path.segments, Any, frozenset({"any"}), None)
 
 
 def _field_annotation(annotation: Any, metadata: list[Any]) -> Any:
@@ -396,6 +534,12 @@ def _unknown(
         model=model.__name__,
         field=str(path),
     )
+
+
+def kinds_of(t: Any) -> tuple[Kind, ...]:
+    """What DynamoDB type(s) values of the Python type ``t`` are stored as (``("any",)`` when
+    it cannot say)."""
+    return _kinds(t)
 
 
 def _kinds(t: Any) -> tuple[Kind, ...]:

@@ -35,6 +35,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from .._redact import shown
 from ..errors import ValidationError
 from ._clauses import CLAUSES, FORMS, Clause, Form, UpdateAction, render_updates
 from ._context import Context
@@ -105,7 +106,7 @@ class _Action:
             if self.op == "set":
                 return UpdateAction("remove", target.stored)  # what the codec does: omitted
             raise target.error(
-                f"{self.op} value {value!r} has no stored form (an empty set or a key set to "
+                f"{self.op} value {shown(value)} has no stored form (an empty set or a key set to "
                 "None); use remove() instead"
             )
         return UpdateAction(operator.form, target.stored, encoded)
@@ -163,7 +164,7 @@ class Update:
         """``ADD path value``: add to a number, or add elements to a set (created if missing)."""
         if not (_is_number(value) or (isinstance(value, (set, frozenset)) and value)):
             raise ValidationError(
-                f"add({str(path)!r}, ...) takes a number or a non-empty set, got {value!r}; "
+                f"add({str(path)!r}, ...) takes a number or a non-empty set, got {shown(value)}; "
                 "use append() for lists"
             )
         return self._with("add", path, value)
@@ -173,7 +174,7 @@ class Update:
         if not isinstance(value, (set, frozenset)) or not value:
             raise ValidationError(
                 f"delete({str(path)!r}, ...) takes a non-empty set of elements to remove, got "
-                f"{value!r}; use remove() to delete the whole attribute"
+                f"{shown(value)}; use remove() to delete the whole attribute"
             )
         return self._with("delete", path, value)
 
@@ -236,7 +237,7 @@ def _is_number(value: Any) -> bool:
 
 def _number(path: str | Path, op: str, amount: Any) -> Any:
     if not _is_number(amount):
-        raise ValidationError(f"{op}({str(path)!r}, ...) takes a number, got {amount!r}")
+        raise ValidationError(f"{op}({str(path)!r}, ...) takes a number, got {shown(amount)}")
     return amount
 
 

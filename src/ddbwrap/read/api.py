@@ -5,6 +5,10 @@ query methods named after the access patterns, or use it directly as
 ``ReadApi[PipelineConfig](gateway)``. Every method builds its request with the pure functions
 of :mod:`ddbwrap.read.requests` (also reachable as ``reads.explain.<method>(...)``), makes the
 call through the gateway, and transforms the response with pure functions.
+
+``BaseReadApi`` holds what ``ReadApi`` and its async twin ``ddbwrap.aio.AsyncReadApi`` share:
+the model binding, the configuration and, for every read, the checked plan and the flow it
+runs; each facade only drives those flows (``self._run``) with its own driver.
 """
 
 from __future__ import annotations
@@ -59,15 +63,16 @@ _BOUND: dict[tuple[type, Any], type] = {}
 _STOP = object()
 
 
-class ReadApi(Generic[M]):
-    """Typed reads of one DomainModel: get, batch/transactional get, query, scan, count.
+class BaseReadApi(Generic[M]):
+    """What ``ReadApi`` and ``ddbwrap.aio.AsyncReadApi`` share (internal: subclass those).
 
-    ``cursor_secret`` signs pagination cursors; without it cursors are signed with a random
-    per-process key and only work in the process that issued them (see ``docs/reading.md``).
+    The model binding (``ReadApi[Model]``, subclasses), the configuration, and for every read
+    its checked plan and the flow that performs it; the facades drive the flows.
     """
 
     __ddb_model__: ClassVar[type[DomainModel] | None] = None
     __ddb_model_var__: ClassVar[Any] = _MODEL_VARIABLE
+    _api_name: ClassVar[str] = "ReadApi"
 
     if not TYPE_CHECKING:
 
@@ -85,14 +90,14 @@ class ReadApi(Generic[M]):
                 bound = types.new_class(f"{cls.__name__}[{names}]", (alias,))
                 bound.__module__ = cls.__module__
                 bound.__qualname__ = f"{cls.__qualname__}[{names}]"
-                _BOUND[key] = bound
+                bound = _BOUND.setdefault(key, bound)  # threads racing here agree on one class
             return bound
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         for base in cls.__dict__.get("__orig_bases__", ()):
             origin = get_origin(base)
-            if not (isinstance(origin, type) and issubclass(origin, ReadApi)):
+            if not (isinstance(origin, type) and issubclass(origin, BaseReadApi)):
                 continue
             if origin.__ddb_model__ is not None:
                 continue
@@ -108,25 +113,27 @@ class ReadApi(Generic[M]):
                 cls.__ddb_model__ = arg
             else:
                 raise ModelDefinitionError(
-                    cls.__name__, f"ReadApi[{arg!r}]: the parameter must be a DomainModel class"
+                    cls.__name__,
+                    f"{cls._api_name}[{arg!r}]: the parameter must be a DomainModel class",
                 )
 
     def __init__(
         self,
-        gateway: TableGateway,
+        gateway: Any,
         *,
         cursor_secret: Secret | Sequence[Secret] | None = None,
         cursor_max_age: MaxAge | None = None,
     ) -> None:
         model = type(self).__ddb_model__
         if model is None:
+            api = self._api_name
             raise ModelDefinitionError(
                 type(self).__name__,
-                "does not know its model: write ReadApi[YourModel](gateway) or subclass "
-                "ReadApi[YourModel]",
+                f"does not know its model: write {api}[YourModel](gateway) or subclass "
+                f"{api}[YourModel]",
             )
         self._model: type[M] = cast("type[M]", model)
-        self._gateway = require_gateway(gateway, type(self).__name__)
+        self._gateway = self._checked_gateway(gateway)
         self._schema = codec_for(self._model).schema
         self._core = ReadCore(
             self._model,
@@ -135,16 +142,16 @@ class ReadApi(Generic[M]):
         )
         self._policy = self._gateway.retry
 
+    def _checked_gateway(self, gateway: object) -> Any:
+        """``gateway`` when it is the kind of gateway this facade drives (else an error)."""
+        raise NotImplementedError
+
     # -- introspection ---------------------------------------------------------------------
 
     @property
     def model(self) -> type[M]:
         """The domain model this API reads."""
         return self._model
-
-    @property
-    def gateway(self) -> TableGateway:
-        return self._gateway
 
     @property
     def cursors(self) -> CursorCodec:
@@ -156,6 +163,172 @@ class ReadApi(Generic[M]):
         """Pure request builders with the signatures of the reads: ``reads.explain.query(...)``
         returns the parameters that ``reads.query(...)`` would send first, sending nothing."""
         return Explain(self._core)
+
+    # -- the flow of every read (checked when built; run by the facade) ---------------------
+
+    def _get_flow(
+        self,
+        key: KeyLike | None,
+        key_values: Mapping[str, object],
+        view: type[View[Any]] | None,
+        consistent: bool,
+        *,
+        required: bool = False,
+    ) -> Flow[Any]:
+        """GetItem of one key; ``required``: a missing item raises ``ItemNotFoundError``."""
+        params, values = self._core.get_request(key, key_values, view, consistent)
+        flow = self._core.get(self._policy, params, values, view)
+        return self._required(flow, values) if required else flow
+
+    def _required(self, flow: Flow[Any], values: dict[str, Any]) -> Flow[Any]:
+        found = yield from flow
+        if found is None:
+            raise ItemNotFoundError(self._schema.table_name, values)
+        return found
+
+    def _batch_get_flow(
+        self,
+        keys: Iterable[KeyLike],
+        view: type[View[Any]] | None,
+        consistent: bool,
+        on_corrupt: OnCorrupt,
+    ) -> Flow[BatchResult[Any]]:
+        check_view(self._model, view)
+        requested = self._core.keys(keys)
+        return self._core.batch_get(self._policy, requested, view, consistent, on_corrupt)
+
+    def _transact_get_flow(
+        self, keys: Iterable[KeyLike], view: type[View[Any]] | None, on_corrupt: OnCorrupt
+    ) -> Flow[BatchResult[Any]]:
+        check_view(self._model, view)
+        requested = self._core.keys(keys)
+        return self._core.transact_get(self._policy, requested, view, on_corrupt)
+
+    def _query_plan(
+        self,
+        partition: Mapping[str, object] | None,
+        key_values: Mapping[str, object],
+        *,
+        index: str | None,
+        sort: SortCondition | object | None,
+        filter: Condition | None,
+        view: type[View[Any]] | None = None,
+        descending: bool = False,
+        consistent: bool,
+        capacity: bool = False,
+        fetch_full: bool = False,
+        count: bool = False,
+    ) -> ReadPlan:
+        return query_plan(
+            self._model,
+            merge_partition(partition, key_values, self._schema.model_name),
+            index=index,
+            sort=sort,
+            filter=filter,
+            view=view,
+            descending=descending,
+            consistent=consistent,
+            capacity=capacity,
+            fetch_full=fetch_full,
+            count=count,
+        )
+
+    def _scan_plan(
+        self,
+        index: str | None,
+        filter: Condition | None,
+        view: type[View[Any]] | None,
+        consistent: bool,
+        capacity: bool,
+        segment: tuple[int, int] | None,
+    ) -> ReadPlan:
+        bounds = segment_bounds(segment)
+        return scan_plan(
+            self._model,
+            index=index,
+            filter=filter,
+            view=view,
+            consistent=consistent,
+            capacity=capacity,
+            segment=bounds[0],
+            segments=bounds[1],
+        )
+
+    def _segment_plans(
+        self,
+        segments: int,
+        index: str | None,
+        filter: Condition | None,
+        view: type[View[Any]] | None,
+        consistent: bool,
+        *,
+        count: bool = False,
+    ) -> list[ReadPlan]:
+        """One scan plan per segment of a parallel scan; a single plan for ``segments=1``."""
+        parallel = segments != 1
+        return [
+            scan_plan(
+                self._model,
+                index=index,
+                filter=filter,
+                view=view,
+                consistent=consistent,
+                count=count,
+                segment=i if parallel else None,
+                segments=segments if parallel else None,
+            )
+            for i in range(segments if isinstance(segments, int) and segments > 1 else 1)
+        ]
+
+    def _page_flow(
+        self,
+        plan: ReadPlan,
+        view: type[View[Any]] | None,
+        limit: int | None,
+        cursor: str | None,
+        page_size: int | None,
+        on_corrupt: OnCorrupt,
+    ) -> Flow[Page[Any]]:
+        """One page of a query or scan (``limit``, ``cursor`` and ``page_size`` checked now)."""
+        params = self._core.first_request(plan, limit, cursor, page_size)
+        return self._core.page(self._policy, plan, params, view, limit, on_corrupt, page_size)
+
+    def _pages_flow(
+        self, plan: ReadPlan, view: type[View[Any]] | None, page_size: int | None
+    ) -> Flow[None]:
+        """Every page's raw items of a streamed query or scan (``page_size`` checked now);
+        ``self._core.decoded`` turns each into items as the consumer takes them."""
+        check_positive("page_size", page_size, self._schema.model_name)
+        return self._core.raw_pages(self._policy, plan, page_request(plan, page_size), view)
+
+    def _count_flow(self, plan: ReadPlan) -> Flow[int]:
+        return self._core.count(self._policy, plan)
+
+
+class ReadApi(BaseReadApi[M]):
+    """Typed reads of one DomainModel: get, batch/transactional get, query, scan, count.
+
+    ``cursor_secret`` signs pagination cursors; without it cursors are signed with a random
+    per-process key and only work in the process that issued them (see ``docs/reading.md``).
+    """
+
+    _gateway: TableGateway
+
+    def __init__(
+        self,
+        gateway: TableGateway,
+        *,
+        cursor_secret: Secret | Sequence[Secret] | None = None,
+        cursor_max_age: MaxAge | None = None,
+    ) -> None:
+        super().__init__(gateway, cursor_secret=cursor_secret, cursor_max_age=cursor_max_age)
+
+    def _checked_gateway(self, gateway: object) -> TableGateway:
+        return require_gateway(gateway, type(self).__name__)
+
+    @property
+    def gateway(self) -> TableGateway:
+        return self._gateway
 
     # -- get -------------------------------------------------------------------------------
 
@@ -195,8 +368,7 @@ class ReadApi(Generic[M]):
         Pass the key fields as keyword arguments (``get(pipeline_id="p1")``; for a
         ``KeyTemplate`` key, the fields it names), or one mapping or model instance.
         """
-        found, _ = self._get(key, key_values, view, consistent)
-        return found
+        return self._run(self._get_flow(key, key_values, view, consistent))
 
     @overload
     def require(
@@ -230,20 +402,7 @@ class ReadApi(Generic[M]):
         **key_values: object,
     ) -> Any:
         """Like :meth:`get`, but a missing item raises ``ItemNotFoundError`` (table and key)."""
-        found, values = self._get(key, key_values, view, consistent)
-        if found is None:
-            raise ItemNotFoundError(self._schema.table_name, values)
-        return found
-
-    def _get(
-        self,
-        key: KeyLike | None,
-        key_values: Mapping[str, object],
-        view: type[View[Any]] | None,
-        consistent: bool,
-    ) -> tuple[Any, dict[str, Any]]:
-        params, values = self._core.get_request(key, key_values, view, consistent)
-        return self._run(self._core.get(self._policy, params, values, view)), values
+        return self._run(self._get_flow(key, key_values, view, consistent, required=True))
 
     # -- batch and transactional get ---------------------------------------------------------
 
@@ -280,11 +439,7 @@ class ReadApi(Generic[M]):
         Duplicate keys are read once; the result follows the order of ``keys`` and reports
         the missing ones. Unread leftovers after the retries raise ``UnprocessedItemsError``.
         """
-        check_view(self._model, view)
-        requested = self._core.keys(keys)
-        return self._run(
-            self._core.batch_get(self._policy, requested, view, consistent, on_corrupt)
-        )
+        return self._run(self._batch_get_flow(keys, view, consistent, on_corrupt))
 
     @overload
     def transact_get(
@@ -308,9 +463,7 @@ class ReadApi(Generic[M]):
         More than 100 distinct keys is an error before sending; for several models at once
         use :func:`ddbwrap.read.transact_get`.
         """
-        check_view(self._model, view)
-        requested = self._core.keys(keys)
-        return self._run(self._core.transact_get(self._policy, requested, view, on_corrupt))
+        return self._run(self._transact_get_flow(keys, view, on_corrupt))
 
     # -- query -------------------------------------------------------------------------------
 
@@ -384,9 +537,9 @@ class ReadApi(Generic[M]):
         last item returned. Without ``limit`` a page is what one request returns (up to
         1 MB; with a filter it can be short, even empty, while ``cursor`` is not None).
         """
-        plan = query_plan(
-            self._model,
-            merge_partition(partition, key_values, self._schema.model_name),
+        plan = self._query_plan(
+            partition,
+            key_values,
             index=index,
             sort=sort,
             filter=filter,
@@ -396,7 +549,7 @@ class ReadApi(Generic[M]):
             capacity=capacity,
             fetch_full=fetch_full,
         )
-        return self._page(plan, view, limit, cursor, page_size, on_corrupt)
+        return self._run(self._page_flow(plan, view, limit, cursor, page_size, on_corrupt))
 
     @overload
     def query_all(
@@ -454,9 +607,9 @@ class ReadApi(Generic[M]):
 
         The request is built (and checked) now; pages are fetched as the iterator is used.
         """
-        plan = query_plan(
-            self._model,
-            merge_partition(partition, key_values, self._schema.model_name),
+        plan = self._query_plan(
+            partition,
+            key_values,
             index=index,
             sort=sort,
             filter=filter,
@@ -479,9 +632,9 @@ class ReadApi(Generic[M]):
         **key_values: object,
     ) -> int:
         """How many items a query matches (Select=COUNT over every page; no items sent)."""
-        plan = query_plan(
-            self._model,
-            merge_partition(partition, key_values, self._schema.model_name),
+        plan = self._query_plan(
+            partition,
+            key_values,
             index=index,
             sort=sort,
             filter=filter,
@@ -543,17 +696,8 @@ class ReadApi(Generic[M]):
         ``segment=(i, n)`` scans segment ``i`` of ``n`` (one worker of a parallel scan).
         ``limit`` and ``cursor`` work as in :meth:`query`.
         """
-        plan = scan_plan(
-            self._model,
-            index=index,
-            filter=filter,
-            view=view,
-            consistent=consistent,
-            capacity=capacity,
-            segment=segment_bounds(segment)[0],
-            segments=segment_bounds(segment)[1],
-        )
-        return self._page(plan, view, limit, cursor, page_size, on_corrupt)
+        plan = self._scan_plan(index, filter, view, consistent, capacity, segment)
+        return self._run(self._page_flow(plan, view, limit, cursor, page_size, on_corrupt))
 
     @overload
     def scan_all(
@@ -614,51 +758,11 @@ class ReadApi(Generic[M]):
         with ThreadPoolExecutor(max_workers=len(plans)) as pool:
             return sum(pool.map(self._count, plans))
 
-    def _segment_plans(
-        self,
-        segments: int,
-        index: str | None,
-        filter: Condition | None,
-        view: type[View[Any]] | None,
-        consistent: bool,
-        *,
-        count: bool = False,
-    ) -> list[ReadPlan]:
-        """One scan plan per segment of a parallel scan; a single plan for ``segments=1``."""
-        parallel = segments != 1
-        return [
-            scan_plan(
-                self._model,
-                index=index,
-                filter=filter,
-                view=view,
-                consistent=consistent,
-                count=count,
-                segment=i if parallel else None,
-                segments=segments if parallel else None,
-            )
-            for i in range(segments if isinstance(segments, int) and segments > 1 else 1)
-        ]
-
     # -- running flows ---------------------------------------------------------------------
 
     def _run(self, flow: Flow[R]) -> R:
         """Drive one of the core's flows (the async API drives the same flows)."""
         return self._gateway.run(flow)
-
-    def _page(
-        self,
-        plan: ReadPlan,
-        view: type[View[Any]] | None,
-        limit: int | None,
-        cursor: str | None,
-        page_size: int | None,
-        on_corrupt: OnCorrupt,
-    ) -> Page[Any]:
-        params = self._core.first_request(plan, limit, cursor, page_size)
-        return self._run(
-            self._core.page(self._policy, plan, params, view, limit, on_corrupt, page_size)
-        )
 
     def _stream(
         self,
@@ -667,8 +771,7 @@ class ReadApi(Generic[M]):
         page_size: int | None,
         on_corrupt: OnCorrupt,
     ) -> Iterator[Any]:
-        check_positive("page_size", page_size, self._schema.model_name)
-        flow = self._core.raw_pages(self._policy, plan, page_request(plan, page_size), view)
+        flow = self._pages_flow(plan, view, page_size)
         return self._items(self._gateway.iterate(flow), view, on_corrupt)
 
     def _items(
@@ -700,7 +803,7 @@ class ReadApi(Generic[M]):
             return False
 
         def work(plan: ReadPlan) -> None:
-            flow = self._core.raw_pages(self._policy, plan, page_request(plan, page_size), view)
+            flow = self._pages_flow(plan, view, page_size)
             try:
                 for raw_items in self._gateway.iterate(flow):
                     if not put(raw_items):
@@ -735,7 +838,7 @@ class ReadApi(Generic[M]):
         return consume()
 
     def _count(self, plan: ReadPlan) -> int:
-        return self._run(self._core.count(self._policy, plan))
+        return self._run(self._count_flow(plan))
 
 
-__all__ = ["Explain", "ReadApi"]
+__all__ = ["BaseReadApi", "Explain", "ReadApi"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Generic, TypeVar, overload
 
+from .._redact import shown_mapping
 from ..codec import Item, codec_for
 from ..errors import ItemNotFoundError, ValidationError
 from ..expressions import Placeholders
@@ -88,7 +89,7 @@ class Get(Generic[T_co]):
 
     def __repr__(self) -> str:
         target = self.view.__name__ if self.view else self.model.__name__
-        return f"Get({target}, {self.values!r})"
+        return f"Get({target}, {shown_mapping(self.values)})"
 
 
 class Snapshot:

@@ -17,7 +17,8 @@ conflicting transaction are retried with backoff. Every write is applied exactly
 ``OutcomeUnknownError`` (see ``ddbwrap.write.flows``).
 
 Each method builds its plan and runs one flow of ``ddbwrap.write.flows`` on the gateway, so
-``ddbwrap.aio.AsyncWriteApi`` runs the very same flows.
+``ddbwrap.aio.AsyncWriteApi`` runs the very same flows: ``BaseWriteApi`` (the model binding and
+every write's flow) is shared by both, and each facade only drives the flows (``self._run``).
 """
 
 from __future__ import annotations
@@ -70,14 +71,16 @@ logger = logging.getLogger("ddbwrap.write")
 _BOUND: dict[tuple[type, type], type] = {}
 
 
-class WriteApi(Generic[M]):
-    """Create, put, replace, update and delete items of one DomainModel ``M``.
+class BaseWriteApi(Generic[M]):
+    """What ``WriteApi`` and ``ddbwrap.aio.AsyncWriteApi`` share (internal: subclass those).
 
-    Bind the model with ``WriteApi[M](gateway)`` or by subclassing ``WriteApi[M]``. Instances
-    are stateless apart from their configuration and safe to share between threads.
+    The model binding (``WriteApi[M]``, subclasses) and, for every write, the checked plan and
+    the flow that applies it; the facades drive the flows.
     """
 
     __ddb_model__: ClassVar[type[DomainModel] | None] = None
+    _api_name: ClassVar[str] = "WriteApi"
+    gateway: Any
 
     def __class_getitem__(cls, params: Any) -> Any:
         alias = super().__class_getitem__(params)  # type: ignore[misc]
@@ -86,7 +89,8 @@ class WriteApi(Generic[M]):
         if not issubclass(params, DomainModel):
             raise ModelDefinitionError(
                 f"{cls.__name__}[{params.__name__}]",
-                f"{params.__name__} is not a DomainModel; WriteApi writes DomainModel subclasses",
+                f"{params.__name__} is not a DomainModel; {cls.__name__} writes DomainModel "
+                "subclasses",
             )
         key = (cls, params)
         bound = _BOUND.get(key)
@@ -101,70 +105,35 @@ class WriteApi(Generic[M]):
             bound = _BOUND.setdefault(key, made)  # threads racing here agree on one class
         return bound
 
-    def __init__(self, gateway: TableGateway, *, clock: Clock = utc_now) -> None:
+    def __init__(self, gateway: Any, *, clock: Clock = utc_now) -> None:
         model = type(self).__ddb_model__
         if model is None:
+            api = self._api_name
             raise ModelDefinitionError(
                 type(self).__name__,
-                "is not bound to a model: use WriteApi[YourModel](gateway) or subclass "
-                "WriteApi[YourModel]",
+                f"is not bound to a model: use {api}[YourModel](gateway) or subclass "
+                f"{api}[YourModel]",
             )
         schema_of(model)
-        self.gateway = require_gateway(gateway, type(self).__name__)
+        self.gateway = self._checked_gateway(gateway)
         self._clock = clock
+
+    def _checked_gateway(self, gateway: object) -> Any:
+        """``gateway`` when it is the kind of gateway this facade drives (else an error)."""
+        raise NotImplementedError
 
     @property
     def model(self) -> type[M]:
         """The domain model this API writes."""
         return cast("type[M]", type(self).__ddb_model__)
 
-    def _run(self, flow: Flow[R]) -> R:
-        """Drive one of this API's flows (the async API drives the same flows)."""
-        return self.gateway.run(flow)
-
-    # -- create ---------------------------------------------------------------------------
-
-    def create(self, item: M | CreateDTO[M], *, condition: Condition | None = None) -> M:
-        """Store a new item from a CreateDTO or an instance; never overwrites.
-
-        Sets version 1 and created_at = updated_at = now; claims unique values in the same
-        transaction. Raises ``AlreadyExistsError`` (naming the key) when the key is taken and
-        ``UniqueConstraintError`` when a unique value is.
-        """
-        return self._run(self._create(item, condition))
+    # -- the flow of every write (checked when built; run by the facade) --------------------
 
     def _create(self, item: M | CreateDTO[M], condition: Condition | None) -> Flow[M]:
         plan = create_plan(self.model, item, now=self._now(), condition=condition)
         yield from flows.send(self.gateway.retry, plan)
         assert plan.item is not None
         return plan.item
-
-    # -- put / replace --------------------------------------------------------------------
-
-    def put(
-        self,
-        item: M,
-        *,
-        condition: Condition | None = None,
-        expected_version: ExpectedVersion = None,
-    ) -> M:
-        """Create or replace the item's model fields (an upsert of the whole model).
-
-        Sent as an UpdateItem, so attributes the model does not know are kept. On a versioned
-        model the instance's version is the one expected (0: not stored yet).
-        """
-        return self._run(self._put(item, condition, expected_version, must_exist=False))
-
-    def replace(
-        self,
-        item: M,
-        *,
-        condition: Condition | None = None,
-        expected_version: ExpectedVersion = None,
-    ) -> M:
-        """Replace the model fields of an existing item (``ItemNotFoundError`` if there is
-        none); attributes the model does not know are kept."""
-        return self._run(self._put(item, condition, expected_version, must_exist=True))
 
     def _put(
         self,
@@ -190,34 +159,6 @@ class WriteApi(Generic[M]):
             return attempt(UNREAD)
         missing = "replace" if must_exist else None
         return self._fresh("put", item, attempt, missing=missing)
-
-    # -- update ---------------------------------------------------------------------------
-
-    def update(
-        self,
-        key: KeyLike,
-        changes: UpdateDTO[M] | Update,
-        *,
-        condition: Condition | None = None,
-        expected_version: ExpectedVersion = None,
-        upsert: bool = False,
-        idempotent: bool = False,
-    ) -> M:
-        """Write only the fields ``changes`` sets; return the updated item.
-
-        ``changes`` is an ``UpdateDTO[M]`` (fields the caller set; ``None`` removes) or an
-        ``Update()`` builder (counters, list appends, set add/delete). ``key`` is a mapping of
-        the key fields or the instance you read (whose version is then the one expected).
-        Raises ``ItemNotFoundError`` when there is no such item, unless ``upsert=True``: then
-        a missing item is created from the key, the DTO's fields and the model's defaults.
-        ``idempotent=True`` sends the write as a one-action transaction with a client token,
-        so a lost response is re-sent safely even for counters on an unversioned model
-        (twice the write capacity, and the item is read back); without it such a write whose
-        response is lost raises ``OutcomeUnknownError``.
-        """
-        return self._run(
-            self._update(key, changes, condition, expected_version, upsert, idempotent)
-        )
 
     def _update(
         self,
@@ -289,21 +230,14 @@ class WriteApi(Generic[M]):
                 model=self.model.__name__,
             ) from None
 
-    def modify(
+    def _modify(
         self,
         key: KeyLike,
         change: Callable[[M], UpdateDTO[M] | Update],
-        *,
-        condition: Condition | None = None,
-        attempts: int = 10,
-    ) -> M:
-        """Read-modify-write with optimistic locking: read the item (consistently), call
-        ``change(item)`` for the changes, write them expecting the version read, and start
-        over on ``VersionConflictError`` (at most ``attempts`` times).
-
-        Needs ``Meta.version_attribute``; ``change`` may run several times, so keep it pure.
-        A lost response is resolved by the version (never applied twice).
-        """
+        condition: Condition | None,
+        attempts: int,
+    ) -> Flow[M]:
+        """The read-modify-write loop of ``modify`` (checked now)."""
         if schema_of(self.model).version_field is None:
             raise ValidationError(
                 "modify needs optimistic locking: declare Meta.version_attribute (without it "
@@ -322,45 +256,7 @@ class WriteApi(Generic[M]):
             item = codec.decode(current)
             return (yield from self._update(item, change(item), condition, None, False))
 
-        return self._run(
-            flows.conflict_retries(self.gateway.retry, attempts, attempt, VersionConflictError)
-        )
-
-    # -- delete ---------------------------------------------------------------------------
-
-    @overload
-    def delete(
-        self,
-        key: KeyLike,
-        *,
-        condition: Condition | None = ...,
-        expected_version: ExpectedVersion = ...,
-        return_old: Literal[False] = ...,
-    ) -> None: ...
-
-    @overload
-    def delete(
-        self,
-        key: KeyLike,
-        *,
-        condition: Condition | None = ...,
-        expected_version: ExpectedVersion = ...,
-        return_old: Literal[True],
-    ) -> M | None: ...
-
-    def delete(
-        self,
-        key: KeyLike,
-        *,
-        condition: Condition | None = None,
-        expected_version: ExpectedVersion = None,
-        return_old: bool = False,
-    ) -> M | None:
-        """Delete an item (deleting a missing item is a no-op) and release its unique guards.
-
-        With ``return_old=True`` returns the item as it was (None if there was none).
-        """
-        return self._run(self._delete(key, condition, expected_version, return_old))
+        return flows.conflict_retries(self.gateway.retry, attempts, attempt, VersionConflictError)
 
     def _delete(
         self,
@@ -386,14 +282,6 @@ class WriteApi(Generic[M]):
         if not schema_of(self.model).unique:
             return attempt(UNREAD)
         return self._fresh("delete", key, attempt)
-
-    # -- batches --------------------------------------------------------------------------
-
-    def batch(self, *, flush_at: int = DEFAULT_FLUSH_AT) -> BatchWriter[M]:
-        """A batch writer for this model (not atomic, no conditions; see ``BatchWriter``)."""
-        return BatchWriter(self.gateway, self.model, flush_at=flush_at)
-
-    # -- plumbing -------------------------------------------------------------------------
 
     def _now(self) -> Any:
         return checked_now(self._clock)
@@ -450,3 +338,148 @@ class WriteApi(Generic[M]):
             "nothing was written. Retry later",
             table=schema.table_name,
         )
+
+
+class WriteApi(BaseWriteApi[M]):
+    """Create, put, replace, update and delete items of one DomainModel ``M``.
+
+    Bind the model with ``WriteApi[M](gateway)`` or by subclassing ``WriteApi[M]``. Instances
+    are stateless apart from their configuration and safe to share between threads.
+    """
+
+    gateway: TableGateway
+
+    def __init__(self, gateway: TableGateway, *, clock: Clock = utc_now) -> None:
+        super().__init__(gateway, clock=clock)
+
+    def _checked_gateway(self, gateway: object) -> TableGateway:
+        return require_gateway(gateway, type(self).__name__)
+
+    def _run(self, flow: Flow[R]) -> R:
+        """Drive one of this API's flows (the async API drives the same flows)."""
+        return self.gateway.run(flow)
+
+    # -- create ---------------------------------------------------------------------------
+
+    def create(self, item: M | CreateDTO[M], *, condition: Condition | None = None) -> M:
+        """Store a new item from a CreateDTO or an instance; never overwrites.
+
+        Sets version 1 and created_at = updated_at = now; claims unique values in the same
+        transaction. Raises ``AlreadyExistsError`` (naming the key) when the key is taken and
+        ``UniqueConstraintError`` when a unique value is.
+        """
+        return self._run(self._create(item, condition))
+
+    # -- put / replace --------------------------------------------------------------------
+
+    def put(
+        self,
+        item: M,
+        *,
+        condition: Condition | None = None,
+        expected_version: ExpectedVersion = None,
+    ) -> M:
+        """Create or replace the item's model fields (an upsert of the whole model).
+
+        Sent as an UpdateItem, so attributes the model does not know are kept. On a versioned
+        model the instance's version is the one expected (0: not stored yet).
+        """
+        return self._run(self._put(item, condition, expected_version, must_exist=False))
+
+    def replace(
+        self,
+        item: M,
+        *,
+        condition: Condition | None = None,
+        expected_version: ExpectedVersion = None,
+    ) -> M:
+        """Replace the model fields of an existing item (``ItemNotFoundError`` if there is
+        none); attributes the model does not know are kept."""
+        return self._run(self._put(item, condition, expected_version, must_exist=True))
+
+    # -- update ---------------------------------------------------------------------------
+
+    def update(
+        self,
+        key: KeyLike,
+        changes: UpdateDTO[M] | Update,
+        *,
+        condition: Condition | None = None,
+        expected_version: ExpectedVersion = None,
+        upsert: bool = False,
+        idempotent: bool = False,
+    ) -> M:
+        """Write only the fields ``changes`` sets; return the updated item.
+
+        ``changes`` is an ``UpdateDTO[M]`` (fields the caller set; ``None`` removes) or an
+        ``Update()`` builder (counters, list appends, set add/delete). ``key`` is a mapping of
+        the key fields or the instance you read (whose version is then the one expected).
+        Raises ``ItemNotFoundError`` when there is no such item, unless ``upsert=True``: then
+        a missing item is created from the key, the DTO's fields and the model's defaults.
+        ``idempotent=True`` sends the write as a one-action transaction with a client token,
+        so a lost response is re-sent safely even for counters on an unversioned model
+        (twice the write capacity, and the item is read back); without it such a write whose
+        response is lost raises ``OutcomeUnknownError``.
+        """
+        return self._run(
+            self._update(key, changes, condition, expected_version, upsert, idempotent)
+        )
+
+    def modify(
+        self,
+        key: KeyLike,
+        change: Callable[[M], UpdateDTO[M] | Update],
+        *,
+        condition: Condition | None = None,
+        attempts: int = 10,
+    ) -> M:
+        """Read-modify-write with optimistic locking: read the item (consistently), call
+        ``change(item)`` for the changes, write them expecting the version read, and start
+        over on ``VersionConflictError`` (at most ``attempts`` times).
+
+        Needs ``Meta.version_attribute``; ``change`` may run several times, so keep it pure.
+        A lost response is resolved by the version (never applied twice).
+        """
+        return self._run(self._modify(key, change, condition, attempts))
+
+    # -- delete ---------------------------------------------------------------------------
+
+    @overload
+    def delete(
+        self,
+        key: KeyLike,
+        *,
+        condition: Condition | None = ...,
+        expected_version: ExpectedVersion = ...,
+        return_old: Literal[False] = ...,
+    ) -> None: ...
+
+    @overload
+    def delete(
+        self,
+        key: KeyLike,
+        *,
+        condition: Condition | None = ...,
+        expected_version: ExpectedVersion = ...,
+        return_old: Literal[True],
+    ) -> M | None: ...
+
+    def delete(
+        self,
+        key: KeyLike,
+        *,
+        condition: Condition | None = None,
+        expected_version: ExpectedVersion = None,
+        return_old: bool = False,
+    ) -> M | None:
+        """Delete an item (deleting a missing item is a no-op) and release its unique guards.
+
+        With ``return_old=True`` returns the item as it was (None if there was none).
+        """
+        return self._run(self._delete(key, condition, expected_version, return_old))
+
+    # -- batches --------------------------------------------------------------------------
+
+    def batch(self, *, flush_at: int = DEFAULT_FLUSH_AT) -> BatchWriter[M]:
+        """A batch writer for this model (not atomic, no conditions; see ``BatchWriter``)."""
+        return BatchWriter(self.gateway, self.model, flush_at=flush_at)

@@ -29,9 +29,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from .._engine import flows
+from .._engine.steps import Flow
 from ..codec import Item, codec_for, key_description
 from ..errors import DdbwrapError, UnprocessedItemsError, ValidationError
 from ..gateway import TableGateway
@@ -61,17 +62,13 @@ class BatchEntry(Generic[M]):
         return f"{self.kind} {key_description(self.key)}"
 
 
-class BatchWriter(Generic[M]):
-    """Queues puts/deletes of ``model`` and sends them with BatchWriteItem on ``flush``/exit.
+class BaseBatchWriter(Generic[M]):
+    """What ``BatchWriter`` and ``ddbwrap.aio.AsyncBatchWriter`` share (internal): the queue,
+    its checks, the request of a flush and the accounting of its outcome."""
 
-    ``flush_at`` pending writes trigger a flush on their own, bounding memory on big loads
-    (``put``/``delete`` send only then). Leaving the ``with`` block by an exception sends
-    nothing more: queued writes are dropped (and may be queued again).
-    """
+    gateway: Any
 
-    def __init__(
-        self, gateway: TableGateway, model: type[M], *, flush_at: int = DEFAULT_FLUSH_AT
-    ) -> None:
+    def __init__(self, gateway: Any, model: type[M], *, flush_at: int = DEFAULT_FLUSH_AT) -> None:
         schema = schema_of(model)
         if schema.unique:
             raise ValidationError(
@@ -92,8 +89,8 @@ class BatchWriter(Generic[M]):
         self.written = 0
         """How many writes this batch has sent successfully so far."""
 
-    def put(self, item: M) -> None:
-        """Queue a put of the whole item (it replaces any stored item with this key)."""
+    def _put_entry(self, item: M) -> bool:
+        """Queue a put of ``item``; True when the queue reached ``flush_at``."""
         if not isinstance(item, self.model):
             raise ValidationError(
                 f"batch.put takes a {self.model.__name__}, not {type(item).__name__}",
@@ -101,14 +98,14 @@ class BatchWriter(Generic[M]):
             )
         encoded = self._codec.encode(item)
         key = self._codec.key_of(item)
-        self._queue(BatchEntry("put", key, item, {"PutRequest": {"Item": encoded}}))
+        return self._queue(BatchEntry("put", key, item, {"PutRequest": {"Item": encoded}}))
 
-    def delete(self, key: KeyLike) -> None:
-        """Queue a delete by key (a mapping of the key fields, or an instance)."""
+    def _delete_entry(self, key: KeyLike) -> bool:
+        """Queue a delete of ``key``; True when the queue reached ``flush_at``."""
         wkey = wire_key(self.model, key)
-        self._queue(BatchEntry("delete", wkey, None, {"DeleteRequest": {"Key": wkey}}))
+        return self._queue(BatchEntry("delete", wkey, None, {"DeleteRequest": {"Key": wkey}}))
 
-    def _queue(self, entry: BatchEntry[M]) -> None:
+    def _queue(self, entry: BatchEntry[M]) -> bool:
         identity = owner_text(entry.key)
         earlier = self._seen.get(identity)
         if earlier is not None:
@@ -120,8 +117,7 @@ class BatchWriter(Generic[M]):
             )
         self._seen[identity] = entry
         self._pending.append(entry)
-        if len(self._pending) >= self.flush_at:
-            self.flush()
+        return len(self._pending) >= self.flush_at
 
     @property
     def pending(self) -> tuple[BatchEntry[M], ...]:
@@ -132,12 +128,11 @@ class BatchWriter(Generic[M]):
         """The ``request_items`` the next flush hands to the gateway (logical table name)."""
         return {self._schema.table_name: [entry.request for entry in self._pending]}
 
-    def flush(self) -> None:
-        """Send every queued write; on any failure raise ``UnprocessedItemsError`` listing
-        exactly the writes not confirmed (``written`` counts the others), which may be queued
-        again: the writer stays usable."""
+    def _take(self) -> tuple[list[BatchEntry[M]], list[tuple[str, Params]], Flow[None]] | None:
+        """Start a flush: the queued entries (now out of the queue), the list the flow fills
+        with what DynamoDB confirmed, and the flow; None when nothing is queued."""
         if not self._pending:
-            return
+            return None
         entries, self._pending = self._pending, []
         logger.debug(
             "batch model=%s table=%s writes=%d",
@@ -147,27 +142,87 @@ class BatchWriter(Generic[M]):
         )
         confirmed: list[tuple[str, Params]] = []
         request_items = {self._schema.table_name: [entry.request for entry in entries]}
+        return entries, confirmed, flows.batch_write(self.gateway.retry, request_items, confirmed)
+
+    def _unconfirmed(
+        self, entries: list[BatchEntry[M]], confirmed: list[tuple[str, Params]]
+    ) -> list[BatchEntry[M]]:
+        """The entries of a stopped flush that DynamoDB did not confirm (the others counted)."""
+        done = {id(request) for _, request in confirmed}
+        missing = [entry for entry in entries if id(entry.request) not in done]
+        self.written += len(entries) - len(missing)
+        return missing
+
+    def _failed(
+        self,
+        entries: list[BatchEntry[M]],
+        confirmed: list[tuple[str, Params]],
+        exc: DdbwrapError,
+    ) -> UnprocessedItemsError:
+        """The error of a flush stopped by ``exc``: the unconfirmed entries, released so they
+        may be queued again."""
+        missing = self._unconfirmed(entries, confirmed)
+        for entry in missing:
+            del self._seen[owner_text(entry.key)]
+        shown = ", ".join(entry.describe() for entry in missing[:10])
+        more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+        why = (
+            "after the retry budget ran out"
+            if isinstance(exc, UnprocessedItemsError)
+            else f"because a request failed ({exc.message})"
+        )
+        return UnprocessedItemsError(
+            f"batch of {self.model.__name__}: {len(missing)} of {len(entries)} writes were "
+            f"not written {why} ({shown}{more}); all others were written. .unprocessed "
+            "lists the BatchEntry objects: queue or send them again later",
+            missing,
+        )
+
+    def _drop_pending(self) -> None:
+        """Leaving the block by an exception: queued writes are dropped (and may be queued
+        again)."""
+        for entry in self._pending:
+            del self._seen[owner_text(entry.key)]
+        self._pending = []
+
+
+class BatchWriter(BaseBatchWriter[M]):
+    """Queues puts/deletes of ``model`` and sends them with BatchWriteItem on ``flush``/exit.
+
+    ``flush_at`` pending writes trigger a flush on their own, bounding memory on big loads
+    (``put``/``delete`` send only then). Leaving the ``with`` block by an exception sends
+    nothing more: queued writes are dropped (and may be queued again).
+    """
+
+    gateway: TableGateway
+
+    def __init__(
+        self, gateway: TableGateway, model: type[M], *, flush_at: int = DEFAULT_FLUSH_AT
+    ) -> None:
+        super().__init__(gateway, model, flush_at=flush_at)
+
+    def put(self, item: M) -> None:
+        """Queue a put of the whole item (it replaces any stored item with this key)."""
+        if self._put_entry(item):
+            self.flush()
+
+    def delete(self, key: KeyLike) -> None:
+        """Queue a delete by key (a mapping of the key fields, or an instance)."""
+        if self._delete_entry(key):
+            self.flush()
+
+    def flush(self) -> None:
+        """Send every queued write; on any failure raise ``UnprocessedItemsError`` listing
+        exactly the writes not confirmed (``written`` counts the others), which may be queued
+        again: the writer stays usable."""
+        started = self._take()
+        if started is None:
+            return
+        entries, confirmed, flow = started
         try:
-            self.gateway.run(flows.batch_write(self.gateway.retry, request_items, confirmed))
+            self.gateway.run(flow)
         except DdbwrapError as exc:
-            done = {id(request) for _, request in confirmed}
-            missing = [entry for entry in entries if id(entry.request) not in done]
-            self.written += len(entries) - len(missing)
-            for entry in missing:
-                del self._seen[owner_text(entry.key)]
-            shown = ", ".join(entry.describe() for entry in missing[:10])
-            more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
-            why = (
-                "after the retry budget ran out"
-                if isinstance(exc, UnprocessedItemsError)
-                else f"because a request failed ({exc.message})"
-            )
-            raise UnprocessedItemsError(
-                f"batch of {self.model.__name__}: {len(missing)} of {len(entries)} writes were "
-                f"not written {why} ({shown}{more}); all others were written. .unprocessed "
-                "lists the BatchEntry objects: queue or send them again later",
-                missing,
-            ) from exc
+            raise self._failed(entries, confirmed, exc) from exc
         self.written += len(entries)
 
     def __enter__(self) -> BatchWriter[M]:
@@ -182,6 +237,4 @@ class BatchWriter(Generic[M]):
         if exc_type is None:
             self.flush()
         else:
-            for entry in self._pending:
-                del self._seen[owner_text(entry.key)]
-            self._pending = []
+            self._drop_pending()

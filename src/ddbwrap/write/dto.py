@@ -22,14 +22,16 @@ Unknown keyword arguments are refused (``extra="forbid"``): a typo is an error, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError, PydanticUndefined
 
-from ..errors import ModelDefinitionError
+from .._redact import loc_text
+from ..codec import BY_NAME, plain_data
+from ..errors import ModelDefinitionError, ValidationError
 from ..keys import domain_field_validator
 from ..model import DomainModel, schema_of
 from ..subset import check_subset, domain_model_of
@@ -45,7 +47,7 @@ FieldValidator = Callable[[Any], Any]
 def _domain_error(model: type[BaseModel], name: str, exc: PydanticValidationError) -> Exception:
     errors = exc.errors(include_url=False)
     detail = "; ".join(
-        (".".join(str(p) for p in e["loc"]) + ": " if e["loc"] else "") + e["msg"] for e in errors
+        (loc_text(e["loc"]) + ": " if e["loc"] else "") + e["msg"] for e in errors
     )
     kind = errors[0]["type"] if len(errors) == 1 else "domain_rules"
     return PydanticCustomError(
@@ -144,6 +146,65 @@ class _WriteModel(BaseModel):
         except PydanticValidationError as exc:
             raise _domain_error(domain, name, exc) from None
 
+    def checked_values(self, names: Iterable[str]) -> dict[str, Any]:
+        """The values of fields ``names``, after checking that this DTO holds what its own
+        validation (its declaration, then the domain model's rules) makes of them.
+
+        A DTO built with ``model_construct()``, changed by ``model_copy(update=...)`` or by
+        assignment was never validated; writing its values could store an item no read
+        accepts. So every write revalidates the DTO's values (nested models as plain data, so
+        they are validated too) and refuses the DTO when validation fails or changes a value
+        (validators are idempotent). Costs one validation of the DTO.
+        """
+        cls = type(self)
+        values = self.__dict__
+        # the fields set (defaults are checked when the class is defined, and not validated)
+        data = {name: plain_data(values[name]) for name in self.model_fields_set}
+        try:
+            validated = cls.__pydantic_validator__.validate_python(data, **BY_NAME)
+        except PydanticValidationError as exc:
+            errors = exc.errors(include_url=False)
+            details = "; ".join(
+                loc_text(e["loc"]) + ": " + e["msg"] for e in errors
+            )
+            raise ValidationError(
+                f"the {cls.__name__} holds values its own rules refuse ({details}), so it was "
+                "never validated: built with model_construct(), changed by model_copy("
+                "update=...) or by assignment. Nothing was written; build it with "
+                f"{cls.__name__}(...) or model_validate()",
+                model=self._domain_name(),
+                field=self._field_of(errors[0]["loc"]) if errors else None,
+            ) from None
+        out: dict[str, Any] = {}
+        for name in names:
+            value = values[name]
+            if validated.__dict__[name] != value and value == value:  # noqa: PLR0124 - NaN
+                raise ValidationError(
+                    f"the {cls.__name__} holds a value that its own validation changes "
+                    f"(a {type(value).__name__} where it makes a "
+                    f"{type(validated.__dict__[name]).__name__}, or a value its validators "
+                    "normalise), so it was never validated: built with model_construct(), "
+                    "changed by model_copy(update=...) or by assignment. Nothing was written; "
+                    f"build it with {cls.__name__}(...) or model_validate()",
+                    model=self._domain_name(),
+                    field=name,
+                )
+            out[name] = value
+        return out
+
+    def _domain_name(self) -> str:
+        domain = type(self).__ddb_domain__
+        return domain.__name__ if domain is not None else type(self).__name__
+
+    def _field_of(self, loc: tuple[int | str, ...]) -> str | None:
+        if not loc:
+            return None
+        first = str(loc[0])
+        for name, info in type(self).model_fields.items():
+            if first in (name, info.alias):
+                return name
+        return first
+
     @classmethod
     def domain_model(cls) -> type[DomainModel]:
         """The domain model this DTO writes."""
@@ -180,8 +241,9 @@ class CreateDTO(_WriteModel, Generic[M]):
             )
 
     def values(self) -> dict[str, Any]:
-        """Every field's value (defaults included), by field name."""
-        return {name: getattr(self, name) for name in type(self).model_fields}
+        """Every field's value (defaults included), by field name; checked (see
+        ``checked_values``)."""
+        return self.checked_values(type(self).model_fields)
 
 
 class UpdateDTO(_WriteModel, Generic[M]):
@@ -219,8 +281,9 @@ class UpdateDTO(_WriteModel, Generic[M]):
                 )
 
     def changes(self) -> dict[str, Any]:
-        """The fields the caller set, by field name (``None`` means: remove the attribute)."""
-        return {name: getattr(self, name) for name in self.model_fields_set}
+        """The fields the caller set, by field name (``None`` means: remove the attribute);
+        checked (see ``checked_values``)."""
+        return self.checked_values(self.model_fields_set)
 
 
 # pydantic reads these at subclass creation; set after the classes exist.

@@ -118,6 +118,10 @@ class WriteHook:
 
     __slots__ = ()
 
+    def applies(self, schema: TableSchema) -> bool:
+        """Whether the hook can contribute anything to writes of ``schema``'s model."""
+        return True
+
     def item_values(
         self, schema: TableSchema, operation: Operation, now: dt.datetime
     ) -> Mapping[str, Any]:
@@ -139,7 +143,11 @@ def _now(write: PendingWrite, field: str) -> AttributeValue:
 class Existence(WriteHook):
     """create: ``attribute_not_exists(pk)``; a write that must find the item: the opposite."""
 
-    __slots__ = ()
+    __slots__ = ("_made",)
+
+    def __init__(self) -> None:
+        self._made: dict[tuple[str, str], WriteModification] = {}
+        """Modifications by (test, attribute): they hold only names, so they are shared."""
 
     def before_write(self, write: PendingWrite) -> WriteModification | None:
         if write.operation == "create":
@@ -148,15 +156,21 @@ class Existence(WriteHook):
             test = "exists"
         else:
             return None
-        return WriteModification(
-            conditions=(AttributeCheck(test, write.schema.partition_key.attribute),)
-        )
+        made = (test, write.schema.partition_key.attribute)
+        modification = self._made.get(made)
+        if modification is None:
+            modification = WriteModification(conditions=(AttributeCheck(*made),))
+            self._made[made] = modification
+        return modification
 
 
 class UpdatedAt(WriteHook):
     """``updated_at = now`` on every write that stores the item."""
 
     __slots__ = ()
+
+    def applies(self, schema: TableSchema) -> bool:
+        return schema.updated_at_field is not None
 
     def item_values(
         self, schema: TableSchema, operation: Operation, now: dt.datetime
@@ -169,10 +183,7 @@ class UpdatedAt(WriteHook):
         if field is None or write.operation != "update" or field in write.touched:
             return None
         attribute = write.schema.field_attributes[field]
-        return WriteModification(updates=(UpdateAction("set", (attribute,), _now(write, field)),))
-
-
-_ONE: AttributeValue = {"N": "1"}
+        return WriteModification((UpdateAction("set", (attribute,), _now(write, field)),))
 
 
 def version_check(attribute: str, expected: int | None) -> AttributeCheck | None:
@@ -187,7 +198,15 @@ class Version(WriteHook):
     """Optimistic locking: version 1 on create, +1 on every other write that stores the item,
     and the expected version required (``write.locking`` has the rules)."""
 
-    __slots__ = ()
+    __slots__ = ("_bumps",)
+
+    def __init__(self) -> None:
+        self._bumps: dict[str, tuple[tuple[UpdateAction], frozenset[str]]] = {}
+        """The bump (``if_not_exists(v, 0) + 1``) and what it owns, by attribute: shared, as
+        rendered requests share every constant AttributeValue (nothing mutates them)."""
+
+    def applies(self, schema: TableSchema) -> bool:
+        return schema.version_field is not None
 
     def item_values(
         self, schema: TableSchema, operation: Operation, now: dt.datetime
@@ -197,20 +216,27 @@ class Version(WriteHook):
 
     def before_write(self, write: PendingWrite) -> WriteModification | None:
         attribute = write.schema.version_attribute
-        if attribute is None or write.operation in ("create", "check"):
+        operation = write.operation
+        if attribute is None or operation in ("create", "check"):
             return None
         check = version_check(attribute, write.expected_version)
         conditions: tuple[ConditionPart, ...] = () if check is None else (check,)
-        if write.operation == "delete":
-            return WriteModification(conditions=conditions) if conditions else None
-        bump = UpdateAction("increment", (attribute,), _ONE)
-        return WriteModification((bump,), conditions, owns=frozenset((attribute,)))
+        if operation == "delete":
+            return WriteModification((), conditions) if conditions else None
+        bump = self._bumps.get(attribute)
+        if bump is None:
+            bump = ((UpdateAction("increment", (attribute,), {"N": "1"}),), frozenset((attribute,)))
+            self._bumps[attribute] = bump
+        return WriteModification(bump[0], conditions, bump[1])
 
 
 class CreatedAt(WriteHook):
     """``created_at = now`` on create; put and upsert set it only when it is missing."""
 
     __slots__ = ()
+
+    def applies(self, schema: TableSchema) -> bool:
+        return schema.created_at_field is not None
 
     def item_values(
         self, schema: TableSchema, operation: Operation, now: dt.datetime
@@ -242,6 +268,9 @@ class UniqueGuards(WriteHook):
     """
 
     __slots__ = ()
+
+    def applies(self, schema: TableSchema) -> bool:
+        return bool(schema.unique)
 
     def before_write(self, write: PendingWrite) -> WriteModification | None:
         values = write.unique_values
@@ -307,34 +336,48 @@ def _moves(name: str, old: AttributeValue | None, new: AttributeValue | None) ->
 HOOKS: tuple[WriteHook, ...] = (Existence(), UpdatedAt(), Version(), CreatedAt(), UniqueGuards())
 """The hooks every write runs, in this order."""
 
+_APPLYING: dict[int, tuple[TableSchema, tuple[WriteHook, ...]]] = {}
+
+
+def hooks_for(schema: TableSchema) -> tuple[WriteHook, ...]:
+    """The ``HOOKS`` that apply to ``schema``'s model, in order (worked out once per schema)."""
+    known = _APPLYING.get(id(schema))
+    if known is None or known[0] is not schema:
+        known = (schema, tuple(hook for hook in HOOKS if hook.applies(schema)))
+        _APPLYING[id(schema)] = known
+    return known[1]
+
 
 def server_values(schema: TableSchema, operation: Operation, now: dt.datetime) -> dict[str, Any]:
     """The field values the hooks give a whole-item write (``operation`` create/put/replace)."""
     values: dict[str, Any] = {}
-    for hook in HOOKS:
+    for hook in hooks_for(schema):
         values.update(hook.item_values(schema, operation, now))
     return values
 
 
 def apply_hooks(write: PendingWrite) -> WriteModification:
     """Every hook's modification of ``write``, merged in ``HOOKS`` order."""
-    updates: list[UpdateAction] = []
-    conditions: list[ConditionPart] = []
-    guards: list[GuardMove] = []
+    updates: tuple[UpdateAction, ...] = ()
+    conditions: tuple[ConditionPart, ...] = ()
+    guards: tuple[GuardMove, ...] = ()
     owns: frozenset[str] = frozenset()
     seen: Mapping[str, AttributeValue | None] | None = None
     assumed_missing = False
-    for hook in HOOKS:
+    for hook in hooks_for(write.schema):
         modification = hook.before_write(write)
         if modification is None:
             continue
-        updates += modification.updates
-        conditions += modification.conditions
-        guards += modification.guards
-        owns |= modification.owns
-        if modification.seen_unique is not None:
-            seen = {**(seen or {}), **modification.seen_unique}
-        assumed_missing = assumed_missing or modification.assumed_missing
-    return WriteModification(
-        tuple(updates), tuple(conditions), owns, tuple(guards), seen, assumed_missing
-    )
+        more_updates, more_conditions, more_owns, more_guards, more_seen, missing = modification
+        if more_updates:
+            updates += more_updates
+        if more_conditions:
+            conditions += more_conditions
+        if more_owns:
+            owns |= more_owns
+        if more_guards:
+            guards += more_guards
+        if more_seen is not None:
+            seen = more_seen if seen is None else {**seen, **more_seen}
+        assumed_missing = assumed_missing or missing
+    return WriteModification(updates, conditions, owns, guards, seen, assumed_missing)

@@ -29,6 +29,7 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
+from .._redact import loc_text, shown
 from ..codec import AttributeValue, Item, ItemCodec, codec_for, decode_value, key_description
 from ..errors import (
     AlreadyExistsError,
@@ -51,7 +52,6 @@ from ..expressions._clauses import (
 )
 from ..keys import KeyLike, key_fields
 from ..model import DomainModel, schema_of
-from ..schema import TableSchema
 from . import unique
 from .dto import CreateDTO, UpdateDTO
 from .hooks import (
@@ -100,7 +100,7 @@ ActionKind = Literal["Put", "Update", "Delete", "ConditionCheck"]
 # --- plans ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class WriteAction:
     """One item-level write: its wire parameters plus what is needed to explain a failure."""
 
@@ -128,6 +128,35 @@ class WriteAction:
     expression: WriteExpression | None = None
     """The update actions and condition parts ``params`` were rendered from (None: a guard)."""
 
+    def __init__(
+        self,
+        kind: ActionKind,
+        operation: str,
+        model: type[DomainModel],
+        table: str,
+        key: Item,
+        params: Params,
+        condition: str | None = None,
+        expected_version: int | None = None,
+        must_exist: bool = False,
+        must_not_exist: bool = False,
+        unique_field: str | None = None,
+        unique_value: Any = None,
+        seen_unique: Mapping[str, AttributeValue | None] | None = None,
+        assumed_missing: bool = False,
+        expression: WriteExpression | None = None,
+    ) -> None:
+        # the fields above, filled at once: the generated frozen __init__ sets them one by one
+        # through object.__setattr__, which doubles the cost of building every plan
+        object.__setattr__(self, "__dict__", {
+            "kind": kind, "operation": operation, "model": model, "table": table, "key": key,
+            "params": params, "condition": condition, "expected_version": expected_version,
+            "must_exist": must_exist, "must_not_exist": must_not_exist,
+            "unique_field": unique_field, "unique_value": unique_value,
+            "seen_unique": seen_unique, "assumed_missing": assumed_missing,
+            "expression": expression,
+        })  # fmt: skip
+
     @property
     def is_guard(self) -> bool:
         return self.unique_field is not None
@@ -141,7 +170,7 @@ class WriteAction:
         if self.is_guard:
             return (
                 f"{self.operation} of the unique guard {self.model.__name__}.{self.unique_field}"
-                f"={self.unique_value!r} in table {self.table!r}"
+                f"={shown(self.unique_value, unique=True)} in table {self.table!r}"
             )
         return (
             f"{self.operation} of {self.model.__name__} {key_description(self.key)} "
@@ -197,21 +226,22 @@ class WritePlan(Generic[M]):
         - a create (Put of the whole item): every attribute of the item is stored with exactly
           the value sent;
         - a put, replace or update (UpdateItem): the item holds the key, every attribute SET to
-          an absolute value is stored with exactly that value, every REMOVEd one is absent,
-          every ``if_not_exists`` target is present; the version bump counts as the absolute
-          value ``expected + 1`` when the plan required a version. Relative actions (counters,
-          ``ADD``, appends, set ``DELETE``, a bump without a known version, anything at a list
-          index) cannot be checked by value, so a plan with any is claimed only when the
-          version proves it: it was bumped to a known value that is stored, AND the plan's own
-          ``updated_at`` (this write's ``now``) is stored — the version alone says *a* write
-          went from the version read to the next, not that it was this one (a concurrent
-          writer that read the same version would store the same number);
+          an absolute value is stored with exactly that value (the new ``updated_at`` too),
+          every REMOVEd one is absent, every ``if_not_exists`` target is present (its value is
+          the stored one or this write's, either way what the write leaves); when the plan
+          required a version, the bump counts as the absolute value ``expected + 1``. Relative
+          actions (counters, ``ADD``, appends, set ``DELETE``, a bump without a known version,
+          anything at a list index) cannot be checked by value, so a plan with any is claimed
+          only when the version proves it: bumped to a known value, and that value stored (a
+          version check lets exactly one write go from the version read to the next);
         - a check: never (it writes nothing).
 
-        Values compare as stored (``1.50`` equals ``1.5``, set elements in any order). What a
-        match cannot rule out: another writer storing exactly the same absolute values; that
-        only matters to plans without relative actions, whose effect on the item it then
-        equals.
+        Values compare as stored (``1.50`` equals ``1.5``, set elements in any order). What
+        the item cannot tell: another writer that stored exactly the same absolute values —
+        and, for relative actions, read the same version — is taken for this one. For absolute
+        values that is harmless (the item is as this write would leave it); for relative ones
+        it needs a concurrent writer with the same version and values, and ``updated_at``
+        (this write's ``now``, to the microsecond) rules it out on a timestamped model.
         """
         action = self.main
         if action.kind == "Delete":
@@ -221,8 +251,10 @@ class WritePlan(Generic[M]):
         if action.kind == "Put":
             return _holds_all(stored, action.params["Item"])
         assert action.expression is not None
+        version = schema_of(self.model).version_attribute
+        updates = action.expression.updates
         return _holds_all(stored, action.key) and _shows_update(
-            schema_of(self.model), action.expected_version, action.expression.updates, stored
+            version, action.expected_version, updates, stored
         )
 
     def resend_hazards(self) -> tuple[str, ...]:
@@ -268,13 +300,12 @@ def _holds_all(stored: Mapping[str, AttributeValue], item: Mapping[str, Attribut
 
 
 def _shows_update(
-    schema: TableSchema,
+    version: str | None,
     expected: int | None,
     updates: Sequence[UpdateAction],
     stored: Mapping[str, AttributeValue],
 ) -> bool:
     """The UpdateItem rules of ``WritePlan.is_own_write``."""
-    version = schema.version_attribute
     bumped = None if expected is None or version is None else (version,)
     relative = False
     for action in updates:
@@ -293,10 +324,7 @@ def _shows_update(
             return False  # SET and if_not_exists: present after the write
         elif update.form == "set" and not same_value(found, update.value or {}):
             return False
-    if not relative:
-        return True
-    stamp = schema.field_attributes.get(schema.updated_at_field or "")
-    return bumped is not None and any(u.form == "set" and u.path == (stamp,) for u in updates)
+    return not relative or bumped is not None
 
 
 _UNCHANGED: Any = object()
@@ -439,7 +467,7 @@ def _render_condition(condition: Any) -> str:
     subject = getattr(condition, "subject", None)
     if op is None or subject is None:
         return repr(condition)
-    args = [_render_operand(a) if hasattr(a, "path") else repr(a) for a in condition.args]
+    args = [_render_operand(a) if hasattr(a, "path") else shown(a) for a in condition.args]
     if op in _INFIX:
         return f"{_render_operand(subject)} {_INFIX[op]} {args[0]}"
     if op == "in":
@@ -497,9 +525,7 @@ def _check_dto(
 
 def validation_details(exc: PydanticValidationError) -> str:
     """``field: message; ...`` of a pydantic error, for a ddbwrap ValidationError's text."""
-    return "; ".join(
-        ".".join(str(p) for p in e["loc"]) + ": " + e["msg"] for e in exc.errors(include_url=False)
-    )
+    return "; ".join(loc_text(e["loc"]) + ": " + e["msg"] for e in exc.errors(include_url=False))
 
 
 def _target(
@@ -540,8 +566,12 @@ def _item_action(
         conditions = (*conditions, CallerCondition(condition, model))
     expression = WriteExpression(updates, conditions)
     table = schema_of(model).table_name
-    params: Params = {"TableName": table, **({"Item": item} if item is not None else {"Key": key})}
-    params.update(expression.render(update=kind == "Update"))
+    params: Params = {"TableName": table}
+    if item is not None:
+        params["Item"] = item
+    else:
+        params["Key"] = key
+    expression.render(params, update=kind == "Update")
     return WriteAction(
         kind=kind,
         operation=operation,
@@ -598,8 +628,9 @@ def _plan(
         seen_unique=modification.seen_unique,
         assumed_missing=modification.assumed_missing,
     )
-    guards = (_guard_action(write.model, move, write.key) for move in modification.guards)
-    return (main, *guards)
+    if not modification.guards:
+        return (main,)
+    return (main, *(_guard_action(write.model, move, write.key) for move in modification.guards))
 
 
 # --- create ---------------------------------------------------------------------------------
@@ -737,7 +768,7 @@ def update_plan(
         expected,
         must_exist,
         current,
-        frozenset(touched),
+        touched,
         new_unique,
     )
     actions = _plan("update", "Update", write, caller, condition)
@@ -745,7 +776,7 @@ def update_plan(
 
 
 def _check_bare_item(
-    model: type[DomainModel], key: Mapping[str, Any], touched: set[str], now: dt.datetime
+    model: type[DomainModel], key: Mapping[str, Any], touched: frozenset[str], now: dt.datetime
 ) -> None:
     """An update that may create the item must not create one the model cannot read back:
     every required field must be in the key, set by the update, or server-managed."""
@@ -777,7 +808,7 @@ def _dto_actions(
     codec: ItemCodec[Any],
     dto: UpdateDTO[Any],
     new_unique: dict[str, AttributeValue | None],
-) -> tuple[list[UpdateAction], set[str]]:
+) -> tuple[list[UpdateAction], frozenset[str]]:
     schema = schema_of(model)
     _check_dto(model, dto, "update")
     changes = dto.changes()
@@ -820,12 +851,12 @@ def _dto_actions(
         else:
             av = codec.index_key(changes, (key,))[key.attribute]
             actions.append(UpdateAction("set", (key.attribute,), av))
-    return actions, set(changes)
+    return actions, frozenset(changes)
 
 
 def _builder_actions(
     model: type[DomainModel], update: Update
-) -> tuple[tuple[UpdateAction, ...], set[str]]:
+) -> tuple[tuple[UpdateAction, ...], frozenset[str]]:
     schema = schema_of(model)
     managed = {schema.version_field, schema.created_at_field, schema.updated_at_field} - {None}
     template_parts = {
@@ -863,7 +894,7 @@ def _builder_actions(
             )
         if why is not None:
             raise ValidationError(f"Update() on {head!r}: {why}", model=model.__name__, field=head)
-    return update.clauses(model), touched
+    return update.clauses(model), frozenset(touched)
 
 
 # --- delete / check -------------------------------------------------------------------------

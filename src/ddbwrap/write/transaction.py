@@ -21,6 +21,9 @@ Every transaction carries a ``ClientRequestToken`` (generated unless given) and,
 one request body: a lost response is re-sent by ``commit()`` itself with both unchanged, and
 calling ``commit()`` again after an ``OutcomeUnknownError`` or a service error re-sends the very
 same request, which DynamoDB applies at most once (for 10 minutes).
+
+``BaseTransaction`` (collecting actions, the commit flow) is shared with the async twin
+``ddbwrap.aio.AsyncTransaction``, which only drives the commit flow with the async driver.
 """
 
 from __future__ import annotations
@@ -63,18 +66,21 @@ M = TypeVar("M", bound=DomainModel)
 
 logger = logging.getLogger("ddbwrap.write")
 
-__all__ = ["ActionCancellationReason", "Transaction", "map_cancellation"]
+__all__ = ["ActionCancellationReason", "BaseTransaction", "Transaction", "map_cancellation"]
 
 Build = Callable[[Current], WritePlan[Any]]
 """Builds an action's plan from the stored item (read inside ``commit()``)."""
 
 
-class Transaction:
-    """Collects write actions across models and sends them as one TransactWriteItems."""
+class BaseTransaction:
+    """What ``Transaction`` and ``ddbwrap.aio.AsyncTransaction`` share (internal): collecting
+    actions without I/O, and the flow ``commit()`` runs."""
+
+    gateway: Any
 
     def __init__(
         self,
-        gateway: TableGateway,
+        gateway: Any,
         *,
         client_request_token: str | None = None,
         clock: Clock = utc_now,
@@ -84,12 +90,16 @@ class Transaction:
                 f"client_request_token must be 1 to 36 characters, got "
                 f"{len(client_request_token)}; e.g. str(uuid.uuid4()) or a short id of yours"
             )
-        self.gateway = require_gateway(gateway, "Transaction")
+        self.gateway = self._checked_gateway(gateway)
         self.client_request_token = client_request_token or str(uuid.uuid4())
         self._clock = clock
         self._entries: list[tuple[WriteAction, ...] | _Deferred] = []
         self._targets: dict[tuple[str, str], WriteAction] = {}
         self._committed = False
+
+    def _checked_gateway(self, gateway: object) -> Any:
+        """``gateway`` when it is the kind of gateway this facade drives (else an error)."""
+        raise NotImplementedError
 
     # -- building -------------------------------------------------------------------------
 
@@ -266,17 +276,11 @@ class Transaction:
             )
         return [action for entry in self._entries if isinstance(entry, tuple) for action in entry]
 
-    def commit(self) -> None:
-        """Send the transaction (nothing to send is a no-op); all actions happen or none.
-
-        Reads what deferred actions need, then sends one request; a lost response is re-sent
-        with the same token and body. Raises ``TransactionCanceledError`` with reasons mapped
-        to the actions. After an ``OutcomeUnknownError`` or a service error, calling
-        ``commit()`` again re-sends the same request (idempotent for 10 minutes).
-        """
+    def _commit_flow(self) -> Flow[None]:
+        """What ``commit()`` runs: once (a second commit is an error), marked done at its end."""
         if self._committed:
             raise ValidationError("this transaction was committed already; start a new one")
-        self.gateway.run(self._commit())
+        yield from self._commit()
         self._committed = True
 
     def _commit(self) -> Flow[None]:
@@ -314,6 +318,34 @@ class Transaction:
     @property
     def committed(self) -> bool:
         return self._committed
+
+
+class Transaction(BaseTransaction):
+    """Collects write actions across models and sends them as one TransactWriteItems."""
+
+    gateway: TableGateway
+
+    def __init__(
+        self,
+        gateway: TableGateway,
+        *,
+        client_request_token: str | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        super().__init__(gateway, client_request_token=client_request_token, clock=clock)
+
+    def _checked_gateway(self, gateway: object) -> TableGateway:
+        return require_gateway(gateway, "Transaction")
+
+    def commit(self) -> None:
+        """Send the transaction (nothing to send is a no-op); all actions happen or none.
+
+        Reads what deferred actions need, then sends one request; a lost response is re-sent
+        with the same token and body. Raises ``TransactionCanceledError`` with reasons mapped
+        to the actions. After an ``OutcomeUnknownError`` or a service error, calling
+        ``commit()`` again re-sends the same request (idempotent for 10 minutes).
+        """
+        self.gateway.run(self._commit_flow())
 
     def __enter__(self) -> Transaction:
         return self
