@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -256,3 +256,22 @@ def _same_number(got: Mapping[str, Any], want: Mapping[str, Any]) -> bool:
         return bool(Decimal(got["N"]) == Decimal(want["N"]))
     except (ArithmeticError, TypeError, ValueError):
         return False
+
+
+def key_identity(
+    item: Mapping[str, Mapping[str, Any]], attributes: Iterable[str]
+) -> tuple[Any, ...]:
+    """A hashable identity of an item's key: equal for equal keys whatever the number spelling."""
+    out: list[Any] = []
+    for name in attributes:
+        av = item.get(name)
+        if av is None:
+            out.append((name, None))
+            continue
+        ((kind, raw),) = av.items()
+        if kind == "N":
+            raw = str(Decimal(raw).normalize())
+        elif kind == "B":
+            raw = bytes(raw)
+        out.append((name, kind, raw))
+    return tuple(out)

@@ -13,8 +13,9 @@ from ddbwrap import GSI, INCLUDE, KEYS_ONLY, LSI, DomainModel, KeyTemplate
 from ddbwrap.errors import InvalidCursorError, ValidationError
 from ddbwrap.expressions import Attr
 from ddbwrap.gateway import TableGateway
+from ddbwrap.keys import key_identity
 from ddbwrap.read import Get, ReadApi, View, begins_with, between
-from ddbwrap.read.requests import key_identity, query_plan, scan_plan
+from ddbwrap.read.requests import query_plan, scan_plan
 from ddbwrap.read.transact import transact_get_request
 
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import boto3
@@ -268,3 +269,27 @@ def test_transaction_token_longer_than_36_characters_is_refused(gateway: TableGa
 def test_write_api_refuses_something_that_is_not_a_gateway() -> None:
     with pytest.raises(ValidationError, match="needs a TableGateway, got str"):
         WriteApi[Item]("not a gateway")  # type: ignore[arg-type]
+
+
+class Reading(DomainModel):
+    sensor: str
+    at: Decimal
+
+    class Meta:
+        table_name = "readings"
+        partition_key = "sensor"
+        sort_key = "at"
+
+
+def test_batch_refuses_one_numeric_key_spelled_two_ways(gateway: TableGateway) -> None:
+    batch = WriteApi[Reading](gateway).batch()
+    batch.delete({"sensor": "s1", "at": Decimal("1.5")})
+    with pytest.raises(ValidationError, match="already in this batch"):
+        batch.delete({"sensor": "s1", "at": Decimal("1.50")})
+
+
+def test_transaction_refuses_one_numeric_key_spelled_two_ways(gateway: TableGateway) -> None:
+    tx = Transaction(gateway)
+    tx.delete(Reading, {"sensor": "s1", "at": Decimal("1.5")})
+    with pytest.raises(ValidationError, match="touches the same item"):
+        tx.delete(Reading, {"sensor": "s1", "at": Decimal("1.50")})

@@ -15,7 +15,7 @@ from .._engine import flows
 from .._engine.steps import Flow, Params
 from ..codec import Item, codec_for
 from ..errors import CorruptItemError, InvalidCursorError, ValidationError
-from ..keys import KeyLike, check_returned_key, key_fields
+from ..keys import KeyLike, check_returned_key, key_fields, key_identity
 from ..model import DomainModel
 from ..retry import RetryPolicy
 from .page import BatchResult, CursorCodec, Page
@@ -28,7 +28,6 @@ from .requests import (
     decode,
     decoder,
     get_request,
-    key_identity,
     page_request,
     position_of,
     transact_get_action,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, Literal
 
 from ..codec import Item, codec_for
@@ -35,25 +34,6 @@ Params = dict[str, Any]
 def wire_key(model: type[DomainModel], values: Mapping[str, Any]) -> Item:
     """The table's primary key, in wire form, from validated field values."""
     return codec_for(model).key(values)
-
-
-def key_identity(
-    item: Mapping[str, Mapping[str, Any]], attributes: Iterable[str]
-) -> tuple[Any, ...]:
-    """A hashable identity of an item's key: equal for equal keys whatever the number spelling."""
-    out: list[Any] = []
-    for name in attributes:
-        av = item.get(name)
-        if av is None:
-            out.append((name, None))
-            continue
-        ((kind, raw),) = av.items()
-        if kind == "N":
-            raw = str(Decimal(raw).normalize())
-        elif kind == "B":
-            raw = bytes(raw)
-        out.append((name, kind, raw))
-    return tuple(out)
 
 
 # --- targets and projections -----------------------------------------------------------------

@@ -19,14 +19,13 @@ from ..codec import Item, codec_for
 from ..errors import ItemNotFoundError, ValidationError
 from ..expressions import Placeholders
 from ..gateway import TableGateway, require_gateway
-from ..keys import KeyLike, check_returned_key, key_fields
+from ..keys import KeyLike, check_returned_key, key_fields, key_identity
 from ..model import DomainModel
 from .requests import (
     MAX_TRANSACT_GET,
     Params,
     check_view,
     decode,
-    key_identity,
     projection_params,
     wire_key,
 )

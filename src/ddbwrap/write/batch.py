@@ -36,10 +36,9 @@ from .._engine.steps import Flow
 from ..codec import Item, codec_for, key_description
 from ..errors import DdbwrapError, UnprocessedItemsError, ValidationError
 from ..gateway import TableGateway
-from ..keys import KeyLike
+from ..keys import KeyLike, key_identity
 from ..model import DomainModel, schema_of
 from .requests import Params, wire_key
-from .unique import owner_text
 
 M = TypeVar("M", bound=DomainModel)
 
@@ -85,7 +84,7 @@ class BaseBatchWriter(Generic[M]):
         self._schema = schema
         self._codec = codec_for(model)
         self._pending: list[BatchEntry[M]] = []
-        self._seen: dict[str, BatchEntry[M]] = {}
+        self._seen: dict[tuple[Any, ...], BatchEntry[M]] = {}
         self.written = 0
         """How many writes this batch has sent successfully so far."""
 
@@ -106,7 +105,7 @@ class BaseBatchWriter(Generic[M]):
         return self._queue(BatchEntry("delete", wkey, None, {"DeleteRequest": {"Key": wkey}}))
 
     def _queue(self, entry: BatchEntry[M]) -> bool:
-        identity = owner_text(entry.key)
+        identity = key_identity(entry.key, sorted(entry.key))
         earlier = self._seen.get(identity)
         if earlier is not None:
             raise ValidationError(
@@ -163,7 +162,7 @@ class BaseBatchWriter(Generic[M]):
         may be queued again."""
         missing = self._unconfirmed(entries, confirmed)
         for entry in missing:
-            del self._seen[owner_text(entry.key)]
+            del self._seen[key_identity(entry.key, sorted(entry.key))]
         shown = ", ".join(entry.describe() for entry in missing[:10])
         more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
         why = (
@@ -182,7 +181,7 @@ class BaseBatchWriter(Generic[M]):
         """Leaving the block by an exception: queued writes are dropped (and may be queued
         again)."""
         for entry in self._pending:
-            del self._seen[owner_text(entry.key)]
+            del self._seen[key_identity(entry.key, sorted(entry.key))]
         self._pending = []
 
 

@@ -40,9 +40,9 @@ from ..codec import codec_for
 from ..errors import ValidationError
 from ..expressions import Condition, Update
 from ..gateway import MAX_TRANSACT_ITEMS, TableGateway, require_gateway
-from ..keys import KeyLike
+from ..keys import KeyLike, key_identity
 from ..model import DomainModel, schema_of
-from . import flows, unique
+from . import flows
 from .cancellation import ActionCancellationReason, map_cancellation
 from .dto import CreateDTO, UpdateDTO
 from .locking import ExpectedVersion
@@ -94,7 +94,7 @@ class BaseTransaction:
         self.client_request_token = client_request_token or str(uuid.uuid4())
         self._clock = clock
         self._entries: list[tuple[WriteAction, ...] | _Deferred] = []
-        self._targets: dict[tuple[str, str], WriteAction] = {}
+        self._targets: dict[tuple[str, tuple[Any, ...]], WriteAction] = {}
         self._committed = False
 
     def _checked_gateway(self, gateway: object) -> Any:
@@ -232,9 +232,9 @@ class BaseTransaction:
                 f"({guards} of them unique guard items); DynamoDB allows at most "
                 f"{MAX_TRANSACT_ITEMS}: split the work into several transactions"
             )
-        targets: dict[tuple[str, str], WriteAction] = {}
+        targets: dict[tuple[str, tuple[Any, ...]], WriteAction] = {}
         for action in actions:
-            target = (action.table, unique.owner_text(action.key))
+            target = (action.table, key_identity(action.key, sorted(action.key)))
             other = self._targets.get(target) or targets.get(target)
             if other is not None:
                 raise ValidationError(
