@@ -212,6 +212,7 @@ def stored(ddb_client: DynamoDBClient, gateway: TableGateway) -> dict[str, Any]:
     item: dict[str, Any] = ddb_client.get_item(
         TableName=gateway.physical_table_name("jobs"),
         Key={"tenant_id": {"S": "t1"}, "job_id": {"S": "j1"}},
+        ConsistentRead=True,
     )["Item"]
     return item
 
