@@ -5,6 +5,8 @@ dyntastic, on DynamoDB Local and with no network (canned responses).
     python bench/peers.py --quick             # a quick look (fewer rounds and operations)
     python bench/peers.py --transport canned  # only the no-network transport
     python bench/peers.py --markdown out.md --json out.json
+    python bench/peers.py --clock cpu         # this process's CPU time instead of wall time
+    python bench/peers.py --contenders ddbwrap  # only the raw-client floor and ddbwrap
 
 Benchmark-only dependencies: ``pip install -r bench/requirements.txt``. DynamoDB Local is
 started by the script (``ddbwrap.testing.local.DynamoDBLocal``; ``DDBWRAP_TEST_ENDPOINT`` points
@@ -16,14 +18,19 @@ no-network transport), checked (right number of items, typed results), and timed
 
 - on **DynamoDB Local** (the real server on this machine: HTTP, its JVM, everything);
 - with **no network**: a botocore ``before-send`` handler answers with the recorded responses,
-  so request building, signing, response parsing and the CRC32 check still run.
+  so request building, signing, response parsing and the CRC32 check still run. Get, update
+  and batch get are recorded once per key (per window of 100 keys) and each request is
+  answered with the recording for the keys it asked for (``peers/transport.py``); every
+  contender's result is checked once on the replay too, before timing.
 
 Within a round, contenders run one after the other in an order that rotates from round to
 round; the garbage collector is paused during each timed loop (as ``timeit`` does). Tables give
 the median over rounds of the time per operation (per item for multi-item workloads), the
 min-max over rounds, and the ratio of the median to the raw-client floor's median of the same
-run. A memory section streams a 100,000-item query (100 canned pages of 1,000 items) under
-tracemalloc, and a bytes section compares a view query with a full one.
+run. ``--clock cpu`` times with ``time.process_time`` (this process's CPU time, the client's
+cost alone: neither DynamoDB Local's JVM nor other jobs on the machine count) instead of
+``time.perf_counter``. A memory section streams a 100,000-item query (100 canned pages of
+1,000 items) under tracemalloc, and a bytes section compares a view query with a full one.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import platform
 import statistics
 import sys
@@ -45,11 +53,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from peers import contenders as cs
-from peers.models import TENANT
+from peers.models import TENANT, item_id
 from peers.transport import (
     Recorded,
     record_on,
     serve_canned,
+    serve_keyed,
     stop_canned,
     stop_recording,
     with_body,
@@ -71,6 +80,16 @@ WORKLOADS: dict[str, tuple[int, int, int]] = {
     "batch write": (cs.BATCH_WRITE_ITEMS, 3, 1),
     "query 1 page, view": (cs.QUERY_ITEMS, 5, 2),
 }
+# workloads whose answers depend on the keys asked: workload -> (keys per recording, the
+# recording op(i) is filed under); the replay finds it from the first item id in the request
+KEYED: dict[str, tuple[int, Callable[[int], int]]] = {
+    "get": (1, lambda i: i % cs.QUERY_ITEMS),
+    "update": (1, lambda i: i % cs.QUERY_ITEMS),
+    "batch get": (
+        cs.BATCH_GET_KEYS,
+        lambda i: (i * cs.BATCH_GET_KEYS) % cs.QUERY_ITEMS // cs.BATCH_GET_KEYS,
+    ),
+}
 READS = ("get", "batch get", "query 1 page", "query pages", "scan", "query 1 page, view")
 WRITES = ("put", "update", "batch write")
 TARGETS = {
@@ -86,6 +105,10 @@ TARGETS = {
 
 # --- timing ---------------------------------------------------------------------------------------
 
+CLOCKS: dict[str, Callable[[], float]] = {"wall": time.perf_counter, "cpu": time.process_time}
+clock = time.perf_counter
+"""What ``timed`` reads: wall time (default) or this process's CPU time (``--clock cpu``)."""
+
 
 def timed(op: Callable[[int], Any], start: int, n: int) -> float:
     """Seconds for ``op(start) ... op(start + n - 1)``, gc paused."""
@@ -93,10 +116,10 @@ def timed(op: Callable[[int], Any], start: int, n: int) -> float:
     gc.collect()
     gc.disable()
     try:
-        began = time.perf_counter()
+        began = clock()
         for i in range(start, start + n):
             op(i)
-        return time.perf_counter() - began
+        return clock() - began
     finally:
         if enabled:
             gc.enable()
@@ -140,8 +163,17 @@ def run_rounds(
 # --- checks ---------------------------------------------------------------------------------------
 
 
-def check(name: str, workload: str, result: Any) -> None:
-    """The workload did its job (so no contender is fast because it did nothing)."""
+def _item_id(item: Any) -> str:
+    """The ``item_id`` of what a contender returned (AttributeValues, a dict, or a model)."""
+    if isinstance(item, dict):
+        value = item["item_id"]
+        return str(value["S"] if isinstance(value, dict) else value)
+    return str(item.item_id)
+
+
+def check(name: str, workload: str, result: Any, i: int = 0) -> None:
+    """The workload did its job (so no contender is fast because it did nothing), for the
+    keys ``op(i)`` asked for."""
     expected = {
         "batch get": cs.BATCH_GET_KEYS,
         "query 1 page": cs.QUERY_ITEMS,
@@ -159,12 +191,19 @@ def check(name: str, workload: str, result: Any) -> None:
         sample = result if workload != "query 1 page" else next(iter(result))
         if isinstance(sample, dict):
             raise AssertionError(f"{name} {workload}: an untyped dict came back")
+    if workload in ("get", "update") and _item_id(result) != item_id(i % cs.QUERY_ITEMS):
+        raise AssertionError(f"{name} {workload}: {_item_id(result)} for op({i})")
+    if workload == "batch get":
+        start = (i * cs.BATCH_GET_KEYS) % cs.QUERY_ITEMS
+        asked = {item_id(k) for k in range(start, start + cs.BATCH_GET_KEYS)}
+        if {_item_id(x) for x in result} != asked:
+            raise AssertionError(f"{name} {workload}: not the items op({i}) asked for")
 
 
 # --- the pure codec -------------------------------------------------------------------------------
 
 
-def codec_section(env: cs.Env, rounds: int, n: int) -> dict[str, dict[str, dict[str, float]]]:
+def codec_section(env: cs.Env, rounds: int, n: int) -> dict[str, dict[str, dict[str, Any]]]:
     """Encode (model instance to item) and decode (item to model instance), per item."""
     ops = cs.codec_ops(env)
     names = list(ops)
@@ -184,23 +223,31 @@ def codec_section(env: cs.Env, rounds: int, n: int) -> dict[str, dict[str, dict[
 # --- reporting ------------------------------------------------------------------------------------
 
 
-def summarise(results: dict[str, list[float]], base: str = FLOOR) -> dict[str, dict[str, float]]:
+def summarise(results: dict[str, list[float]], base: str = FLOOR) -> dict[str, dict[str, Any]]:
+    """Median, min, max and ratio of the median to ``base``'s median; in the JSON also every
+    round's figure and ``paired``: the median over rounds of the ratio to ``base`` within the
+    round (less sensitive to a load that changes during the run)."""
     floor = statistics.median(results[base]) if base in results else None
-    out = {}
+    out: dict[str, dict[str, Any]] = {}
     for name, values in results.items():
         median = statistics.median(values)
+        paired = float("nan")
+        if base in results and len(results[base]) == len(values):
+            paired = statistics.median(v / b for v, b in zip(values, results[base], strict=True))
         out[name] = {
             "median": median,
             "min": min(values),
             "max": max(values),
             "ratio": median / floor if floor else float("nan"),
+            "paired": paired,
+            "values": values,
         }
     return out
 
 
 def table(
     title: str,
-    rows: dict[str, dict[str, dict[str, float]]],
+    rows: dict[str, dict[str, dict[str, Any]]],
     per_item: set[str],
     base: str = "floor",
 ) -> str:
@@ -274,14 +321,22 @@ def targets_section(report: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--transport", choices=["both", "canned", "local"], default="both")
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=None, help="5 (3 with --quick)")
     parser.add_argument("--quick", action="store_true", help="3 rounds, a fifth of the operations")
     parser.add_argument("--workloads", nargs="*", default=None, help="a subset of workloads")
+    parser.add_argument(
+        "--contenders", nargs="*", default=None, help="a subset (the raw client always runs)"
+    )
     parser.add_argument("--stream-pages", type=int, default=100, help="pages of 1,000 items")
     parser.add_argument("--markdown", type=Path, default=None, help="write the tables here too")
     parser.add_argument("--json", type=Path, default=None, help="write raw figures here")
+    parser.add_argument(
+        "--clock", choices=list(CLOCKS), default="wall", help="wall time or this process's CPU"
+    )
     args = parser.parse_args(argv)
-    rounds = 3 if args.quick else args.rounds
+    global clock  # noqa: PLW0603
+    clock = CLOCKS[args.clock]
+    rounds = args.rounds if args.rounds is not None else (3 if args.quick else 5)
     scale = 0.2 if args.quick else 1.0
     workloads = {
         w: spec for w, spec in WORKLOADS.items() if args.workloads is None or w in args.workloads
@@ -290,7 +345,8 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
     with DynamoDBLocal() as server:
         env = cs.Env(server.endpoint_url, run=uuid.uuid4().hex[:6])
         print(f"# ddbwrap peer benchmark\n\n{versions()}; DynamoDB Local {server.version}")
-        print(f"endpoint {server.endpoint_url}, {rounds} rounds\n", flush=True)
+        print(f"endpoint {server.endpoint_url}, {rounds} rounds, {args.clock} clock", flush=True)
+        print(f"load average at start {os.getloadavg()}\n", flush=True)
         contenders = [
             cs.raw_contender(env),
             cs.ddbwrap_contender(env, fast_path=True, load=True),
@@ -299,11 +355,26 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
             cs.pynamodb_contender(env),
             cs.dyntastic_contender(env),
         ]
+        if args.contenders is not None:
+            unknown = set(args.contenders) - {c.name for c in contenders}
+            if unknown:
+                parser.error(f"unknown contenders {sorted(unknown)}")
+            chosen_names = {FLOOR, *args.contenders}
+            loads_for_both = contenders[1]  # the two ddbwrap contenders share one table
+            if any(name.startswith("ddbwrap") for name in chosen_names):
+                chosen_names.add(loads_for_both.name)
+            contenders = [c for c in contenders if c.name in chosen_names]
         for c in contenders:
             if c.load is not None:
                 c.load()
         recorded: dict[tuple[str, str], list[Recorded]] = {}
-        report: dict[str, Any] = {"versions": versions(), "rounds": rounds}
+        keyed: dict[tuple[str, str], dict[int, list[Recorded]]] = {}
+        report: dict[str, Any] = {
+            "versions": versions(),
+            "rounds": rounds,
+            "clock": args.clock,
+            "load_at_start": os.getloadavg(),
+        }
         sections = []
         if args.workloads is None or "codec" in args.workloads:
             codec_rows = codec_section(env, rounds, max(200, int(5000 * scale)))
@@ -332,17 +403,40 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
                         stop_recording(c.client)
                     check(c.name, workload, result)
                     recorded[(c.name, workload)] = recorder.responses
+                    if workload in KEYED and args.transport in ("both", "canned"):
+                        # the canned rounds' op(i): i in [n, n * (rounds + 1)), first_round 1
+                        n = max(1, int(workloads[workload][1] * scale))
+                        keyed[(c.name, workload)] = record_keys(
+                            c, workload, range(n, n * (rounds + 1)), recorder.responses
+                        )
             if args.transport in ("both", "canned"):
                 for workload in chosen:
                     per, n_canned, _ = workloads[workload]
                     n = max(1, int(n_canned * scale))
 
                     def before(c: cs.Contender, workload: str = workload) -> None:
-                        serve_canned(c.client, recorded[(c.name, workload)])
+                        if workload in KEYED:
+                            group = KEYED[workload][0]
+                            serve_keyed(c.client, keyed[(c.name, workload)], group)
+                        else:
+                            serve_canned(c.client, recorded[(c.name, workload)])
 
                     def after(c: cs.Contender) -> None:
                         stop_canned(c.client)
 
+                    for c in contenders:  # the replay does the job too, for the keys asked
+                        op = c.ops.get(workload)
+                        if op is None:
+                            continue
+                        prepare = c.prepare.get(workload)
+                        if prepare is not None:
+                            prepare(1)
+                        before(c)
+                        try:
+                            result = op(n)
+                        finally:
+                            after(c)
+                        check(c.name, workload, result, n)
                     results = run_rounds(contenders, workload, rounds, n, per, 1, before, after)
                     canned_rows[workload] = summarise(results)
                     print(f"  canned {workload}: done", file=sys.stderr, flush=True)
@@ -400,6 +494,8 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
             sections.append("\n".join(lines))
             print(sections[-1] + "\n", flush=True)
 
+    report["load_at_end"] = os.getloadavg()
+    print(f"load average at end {report['load_at_end']}\n", flush=True)
     verdict = targets_section(report)
     if verdict:
         sections.append(verdict)
@@ -409,6 +505,28 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
     if args.json is not None:
         args.json.write_text(json.dumps(report, indent=2))
     return 0
+
+
+def record_keys(
+    c: cs.Contender, workload: str, indices: range, first: list[Recorded]
+) -> dict[int, list[Recorded]]:
+    """The responses of ``op(i)`` against the server for every key ``indices`` ask for (one
+    ``i`` per key), filed by key; ``first`` is what ``op(0)`` got."""
+    op = c.ops[workload]
+    key_of = KEYED[workload][1]
+    by_key = {key_of(0): first}
+    for i in indices:
+        key = key_of(i)
+        if key in by_key:
+            continue
+        recorder = record_on(c.client)
+        try:
+            result = op(i)
+        finally:
+            stop_recording(c.client)
+        check(c.name, workload, result, i)
+        by_key[key] = recorder.responses
+    return by_key
 
 
 def memory_rows(
