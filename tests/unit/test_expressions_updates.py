@@ -397,3 +397,55 @@ def test_set_value_is_stored_as_the_model_would_normalise_it() -> None:
 def test_append_value_is_checked_against_the_field_type_only() -> None:
     params = Update().append("nicknames", ["ace"]).params(Member)
     assert {"L": [{"S": "ace"}]} in params["ExpressionAttributeValues"].values()
+
+
+# --- the update engine: actions as data -------------------------------------------------------
+
+
+def test_clauses_are_data_with_stored_paths_and_encoded_values() -> None:
+    from ddbwrap.expressions._clauses import UpdateAction
+
+    assert Update().set("settings.limits.max_runs", 2).increment("runs").clauses(Pipeline) == (
+        UpdateAction("set", ("cfg", "lim", "maxRuns"), {"N": "2"}),
+        UpdateAction("increment", ("runs",), {"N": "1"}),
+    )
+
+
+def test_set_none_on_an_index_key_is_a_remove_action() -> None:
+    from ddbwrap.expressions._clauses import UpdateAction
+
+    assert Update().set("tenant_id", None).clauses(Pipeline) == (
+        UpdateAction("remove", ("tenant_id",)),
+    )
+
+
+def test_clauses_of_an_empty_update_are_refused() -> None:
+    with pytest.raises(ValidationError, match="empty Update"):
+        Update().clauses(Pipeline)
+
+
+def test_actions_and_conditions_render_once_sharing_placeholders() -> None:
+    from ddbwrap.expressions._clauses import AttributeCheck, WriteExpression
+
+    expression = WriteExpression(
+        Update().increment("runs").clauses(Pipeline), (AttributeCheck("exists", "runs"),)
+    )
+    assert expression.render({}, update=True) == {
+        "UpdateExpression": "SET #n0 = if_not_exists(#n0, :v0) + :v1",
+        "ConditionExpression": "attribute_exists(#n0)",
+        "ExpressionAttributeNames": {"#n0": "runs"},
+        "ExpressionAttributeValues": {":v0": {"N": "0"}, ":v1": {"N": "1"}},
+    }
+
+
+def test_operator_templates_show_the_text_each_action_renders() -> None:
+    from ddbwrap.expressions import UPDATE_OPERATORS
+
+    assert UPDATE_OPERATORS["prepend"].template == (
+        "{path} = list_append({0}, if_not_exists({path}, {empty}))"
+    )
+
+
+def test_a_relative_action_is_one_whose_result_depends_on_the_stored_value() -> None:
+    actions = Update().set("name", "n").increment("runs").remove("tags[1]").clauses(Pipeline)
+    assert [a.relative for a in actions] == [False, True, True]

@@ -584,3 +584,51 @@ def test_update_writes_the_aliased_attribute_name() -> None:
     plan = update_plan(Aliased, {"aliased_id": "a"}, RenameAliased(display_name="Bo"), now=NOW)
     params = plan.main.params
     assert resolved(params, params["UpdateExpression"]) == "SET DisplayName = :v0"
+
+
+# --- one engine: plans keep their expression as data ----------------------------------------
+
+
+def test_a_plan_keeps_the_expression_its_request_was_rendered_from() -> None:
+    plan = update_plan(Pipeline, KEY, PipelineEdit(name="X"), now=NOW, expected_version=3)
+    assert plan.main.expression is not None
+    params = plan.main.expression.render({}, update=True)
+    assert params == {k: v for k, v in plan.main.params.items() if k not in ("TableName", "Key")}
+
+
+def test_the_callers_changes_come_before_the_server_managed_actions() -> None:
+    plan = update_plan(Pipeline, KEY, Update().increment("runs"), now=NOW, expected_version=3)
+    assert plan.main.expression is not None
+    forms = [(a.form, a.path) for a in plan.main.expression.updates]
+    assert forms == [
+        ("increment", ("runs",)),
+        ("set", ("updated_at",)),
+        ("increment", ("version",)),
+    ]
+
+
+def test_a_put_sets_the_server_managed_attributes_before_the_items() -> None:
+    plan = put_plan(Pipeline, pipeline(version=2), now=NOW)
+    assert plan.main.expression is not None
+    assert [a.path for a in plan.main.expression.updates[:2]] == [("version",), ("created_at",)]
+
+
+def test_a_guard_action_has_no_item_expression() -> None:
+    plan = create_plan(Member, Member(org="o", member_id="m", email="a@x"), now=NOW)
+    assert plan.actions[1].expression is None
+
+
+def test_update_of_a_unique_value_read_as_missing_requires_the_item_still_missing() -> None:
+    plan = update_plan(
+        Member, {"org": "o", "member_id": "m"}, MemberEdit(email="e@x"), now=NOW, current=None
+    )
+    params = plan.main.params
+    assert "attribute_not_exists(org)" in resolved(params, params["ConditionExpression"])
+
+
+def test_update_created_meanwhile_after_reading_no_item_is_stale() -> None:
+    plan = update_plan(
+        Member, {"org": "o", "member_id": "m"}, MemberEdit(email="e@x"), now=NOW, current=None
+    )
+    created = {"org": {"S": "o"}, "member_id": {"S": "m"}, "email": {"S": "x@x"}}
+    assert isinstance(explain_failure(plan.main, created), StaleUniqueValueError)

@@ -6,8 +6,9 @@ write being built (a ``PendingWrite``: the model's schema, the caller's changes,
 stored item when it was read, the expected version) and returns what it adds to it (a
 ``WriteModification``: update actions, condition parts, unique guard moves) — or None. Hooks
 do no I/O and build no text: the plan builders (``ddbwrap.write.requests``) call ``HOOKS`` in
-one fixed order with ``apply_hooks`` and merge everything, with the caller's own changes and
-condition, into one ``WriteExpression`` rendered once.
+one fixed order with ``apply_hooks`` (skipping, once per model, those that cannot apply to it:
+no version attribute, no timestamps, no unique fields) and merge everything, with the caller's
+own changes and condition, into one ``WriteExpression`` rendered once.
 
 The order (it is the order of the request's clauses and placeholders):
 
@@ -38,7 +39,13 @@ from typing import Any, Literal, NamedTuple
 
 from ..codec import AttributeValue, Item, codec_for
 from ..errors import ValidationError
-from ..expressions._clauses import AttributeCheck, ConditionPart, UpdateAction
+from ..expressions._clauses import (
+    AttributeCheck,
+    ConditionPart,
+    Test,
+    UpdateAction,
+    make_action,
+)
 from ..model import DomainModel
 from ..schema import TableSchema
 from . import unique
@@ -62,7 +69,8 @@ UNREAD = _Unread()
 Current = Mapping[str, AttributeValue] | None | _Unread
 """The stored item a write is based on: a raw item, None (there is none), or UNREAD."""
 
-_NONE: Mapping[str, Any] = MappingProxyType({})
+NO_VALUES: Mapping[str, Any] = MappingProxyType({})
+"""What ``item_values`` returns when a hook gives a whole-item write no value."""
 
 
 def stored_value(current: Mapping[str, AttributeValue], attribute: str) -> AttributeValue | None:
@@ -87,7 +95,7 @@ class PendingWrite(NamedTuple):
     current: Current = UNREAD
     touched: frozenset[str] = frozenset()
     """The fields an update's changes set."""
-    unique_values: Mapping[str, AttributeValue | None] = _NONE
+    unique_values: Mapping[str, AttributeValue | None] = NO_VALUES
     """Stored values the write gives unique fields (None: removed), by field name."""
 
 
@@ -126,7 +134,7 @@ class WriteHook:
         self, schema: TableSchema, operation: Operation, now: dt.datetime
     ) -> Mapping[str, Any]:
         """Field values a whole-item write stores (set on the instance before encoding)."""
-        return _NONE
+        return NO_VALUES
 
     def before_write(self, write: PendingWrite) -> WriteModification | None:
         """What the hook adds to ``write``; None for nothing."""
@@ -176,22 +184,14 @@ class UpdatedAt(WriteHook):
         self, schema: TableSchema, operation: Operation, now: dt.datetime
     ) -> Mapping[str, Any]:
         field = schema.updated_at_field
-        return {field: now} if field and operation in WHOLE_ITEM else _NONE
+        return {field: now} if field and operation in WHOLE_ITEM else NO_VALUES
 
     def before_write(self, write: PendingWrite) -> WriteModification | None:
         field = write.schema.updated_at_field
         if field is None or write.operation != "update" or field in write.touched:
             return None
         attribute = write.schema.field_attributes[field]
-        return WriteModification((UpdateAction("set", (attribute,), _now(write, field)),))
-
-
-def version_check(attribute: str, expected: int | None) -> AttributeCheck | None:
-    """The condition that the stored version is ``expected`` (0: or missing); None: none."""
-    if expected is None:
-        return None
-    value = {"N": str(expected)}
-    return AttributeCheck("missing_or_equals" if expected == 0 else "equals", attribute, value)
+        return WriteModification((make_action(("set", (attribute,), _now(write, field))),))
 
 
 class Version(WriteHook):
@@ -212,15 +212,18 @@ class Version(WriteHook):
         self, schema: TableSchema, operation: Operation, now: dt.datetime
     ) -> Mapping[str, Any]:
         field = schema.version_field
-        return {field: 1} if field and operation == "create" else _NONE
+        return {field: 1} if field and operation == "create" else NO_VALUES
 
     def before_write(self, write: PendingWrite) -> WriteModification | None:
         attribute = write.schema.version_attribute
         operation = write.operation
         if attribute is None or operation in ("create", "check"):
             return None
-        check = version_check(attribute, write.expected_version)
-        conditions: tuple[ConditionPart, ...] = () if check is None else (check,)
+        expected = write.expected_version  # required as read (0: or missing)
+        conditions: tuple[ConditionPart, ...] = ()
+        if expected is not None:
+            test: Test = "missing_or_equals" if expected == 0 else "equals"
+            conditions = (AttributeCheck(test, attribute, {"N": str(expected)}),)
         if operation == "delete":
             return WriteModification((), conditions) if conditions else None
         bump = self._bumps.get(attribute)
@@ -242,7 +245,7 @@ class CreatedAt(WriteHook):
         self, schema: TableSchema, operation: Operation, now: dt.datetime
     ) -> Mapping[str, Any]:
         field = schema.created_at_field
-        return {field: now} if field and operation == "create" else _NONE
+        return {field: now} if field and operation == "create" else NO_VALUES
 
     def before_write(self, write: PendingWrite) -> WriteModification | None:
         field = write.schema.created_at_field
@@ -253,7 +256,7 @@ class CreatedAt(WriteHook):
         ):
             return None
         attribute = write.schema.field_attributes[field]
-        action = UpdateAction("set_if_not_exists", (attribute,), _now(write, field))
+        action = make_action(("set_if_not_exists", (attribute,), _now(write, field)))
         return WriteModification(updates=(action,), owns=frozenset((attribute,)))
 
 
@@ -348,10 +351,22 @@ def hooks_for(schema: TableSchema) -> tuple[WriteHook, ...]:
     return known[1]
 
 
+_GIVING: dict[tuple[int, Operation], tuple[TableSchema, tuple[WriteHook, ...]]] = {}
+
+
 def server_values(schema: TableSchema, operation: Operation, now: dt.datetime) -> dict[str, Any]:
-    """The field values the hooks give a whole-item write (``operation`` create/put/replace)."""
+    """The field values the hooks give a whole-item write (``operation`` create/put/replace).
+
+    Which hooks give any depends on the schema and the operation only, so it is worked out once
+    per pair.
+    """
+    known = _GIVING.get((id(schema), operation))
+    if known is None or known[0] is not schema:
+        hooks = hooks_for(schema)
+        known = (schema, tuple(h for h in hooks if h.item_values(schema, operation, now)))
+        _GIVING[(id(schema), operation)] = known
     values: dict[str, Any] = {}
-    for hook in hooks_for(schema):
+    for hook in known[1]:
         values.update(hook.item_values(schema, operation, now))
     return values
 
@@ -364,7 +379,9 @@ def apply_hooks(write: PendingWrite) -> WriteModification:
     owns: frozenset[str] = frozenset()
     seen: Mapping[str, AttributeValue | None] | None = None
     assumed_missing = False
-    for hook in hooks_for(write.schema):
+    schema = write.schema
+    known = _APPLYING.get(id(schema))
+    for hook in known[1] if known is not None and known[0] is schema else hooks_for(schema):
         modification = hook.before_write(write)
         if modification is None:
             continue
@@ -374,10 +391,11 @@ def apply_hooks(write: PendingWrite) -> WriteModification:
         if more_conditions:
             conditions += more_conditions
         if more_owns:
-            owns |= more_owns
+            owns = owns | more_owns if owns else more_owns
         if more_guards:
             guards += more_guards
         if more_seen is not None:
             seen = more_seen if seen is None else {**seen, **more_seen}
-        assumed_missing = assumed_missing or missing
+        if missing:
+            assumed_missing = True
     return WriteModification(updates, conditions, owns, guards, seen, assumed_missing)

@@ -47,6 +47,7 @@ from ..expressions._clauses import (
     ConditionPart,
     UpdateAction,
     WriteExpression,
+    make_action,
     same_value,
     value_at,
 )
@@ -178,7 +179,7 @@ class WriteAction:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class WritePlan(Generic[M]):
     """The requests of one write operation: a single action, or actions for one transaction."""
 
@@ -190,6 +191,21 @@ class WritePlan(Generic[M]):
     """The item as it will be stored, when the plan knows it exactly (create)."""
     return_values: Literal["ALL_NEW", "ALL_OLD", "NONE"] = "NONE"
     """What a single-item request asks back (transactions return nothing)."""
+
+    def __init__(
+        self,
+        operation: str,
+        model: type[M],
+        key: Item,
+        actions: tuple[WriteAction, ...],
+        item: M | None = None,
+        return_values: Literal["ALL_NEW", "ALL_OLD", "NONE"] = "NONE",
+    ) -> None:
+        # filled at once, as WriteAction's
+        object.__setattr__(self, "__dict__", {
+            "operation": operation, "model": model, "key": key, "actions": actions,
+            "item": item, "return_values": return_values,
+        })  # fmt: skip
 
     @property
     def main(self) -> WriteAction:
@@ -364,7 +380,7 @@ def _action_hazards(action: WriteAction) -> Iterable[str]:
     for part in action.expression.conditions:
         if not _holds_after(action, part):
             what = (
-                f"the condition {action.condition}"
+                "the caller's condition"
                 if isinstance(part, CallerCondition)
                 else f"the condition {part.test} on {part.attribute!r}"
             )
@@ -538,57 +554,6 @@ def _target(
     return expected, codec_for(model).key(key_values(model, key))
 
 
-def _item_action(
-    kind: ActionKind,
-    operation: str,
-    model: type[DomainModel],
-    key: Item,
-    updates: tuple[UpdateAction, ...],
-    conditions: tuple[ConditionPart, ...],
-    condition: Condition | None,
-    *,
-    item: Item | None = None,
-    expected_version: int | None = None,
-    must_exist: bool = False,
-    must_not_exist: bool = False,
-    seen_unique: Mapping[str, AttributeValue | None] | None = None,
-    assumed_missing: bool = False,
-) -> WriteAction:
-    """The action on the item itself: ``updates`` and ``conditions`` (the caller's condition
-    added last) rendered once; a Put sends ``item``, the others the key."""
-    if condition is not None:
-        if not isinstance(condition, Condition):
-            raise ValidationError(
-                f"condition= takes a condition built with Attr(...), not "
-                f"{type(condition).__name__}",
-                model=model.__name__,
-            )
-        conditions = (*conditions, CallerCondition(condition, model))
-    expression = WriteExpression(updates, conditions)
-    table = schema_of(model).table_name
-    params: Params = {"TableName": table}
-    if item is not None:
-        params["Item"] = item
-    else:
-        params["Key"] = key
-    expression.render(params, update=kind == "Update")
-    return WriteAction(
-        kind=kind,
-        operation=operation,
-        model=model,
-        table=table,
-        key=key,
-        params=params,
-        condition=condition_text(condition),
-        expected_version=expected_version,
-        must_exist=must_exist,
-        must_not_exist=must_not_exist,
-        seen_unique=seen_unique,
-        assumed_missing=assumed_missing,
-        expression=expression,
-    )
-
-
 def _plan(
     operation: Operation,
     kind: ActionKind,
@@ -599,38 +564,59 @@ def _plan(
     item: Item | None = None,
     whole: Item | None = None,
 ) -> tuple[WriteAction, ...]:
-    """Run the hooks on ``write`` and build its actions: the item's own and the unique guards'.
+    """Run the hooks on ``write`` and build its actions: the item's own, then the unique
+    guards' moves. A Put sends ``item``; the others send the key.
 
     The item's update actions are the caller's partial ``changes``, then the hooks' actions,
     then — for a whole-item UpdateItem (put/replace) — a SET of every attribute of ``whole``
-    and a REMOVE of every model attribute it lacks, except the keys and what hooks own.
+    and a REMOVE of every model attribute it lacks, except the keys and what hooks own. Its
+    conditions are the hooks', then the caller's ``condition``. All of it is rendered once.
     """
+    model, schema = write.model, write.schema
     modification = apply_hooks(write)
     updates = (*changes, *modification.updates)
     if whole is not None:
-        schema = write.schema
         skip = {k.attribute for k in schema.key_attributes} | modification.owns
         known = set(schema.field_attributes.values()) | set(schema.index_key_attributes)
-        updates += tuple(UpdateAction("set", (a,), av) for a, av in whole.items() if a not in skip)
-        updates += tuple(UpdateAction("remove", (a,)) for a in sorted(known - skip - set(whole)))
-    main = _item_action(
+        sets = [make_action(("set", (a,), av)) for a, av in whole.items() if a not in skip]
+        removes = [make_action(("remove", (a,), None)) for a in sorted(known - skip - set(whole))]
+        updates = (*updates, *sets, *removes)
+    conditions = modification.conditions
+    if condition is not None:
+        if not isinstance(condition, Condition):
+            raise ValidationError(
+                f"condition= takes a condition built with Attr(...), not "
+                f"{type(condition).__name__}",
+                model=model.__name__,
+            )
+        conditions = (*conditions, CallerCondition(condition, model))
+    expression = WriteExpression(updates, conditions)
+    params: Params = {"TableName": schema.table_name}
+    if item is not None:
+        params["Item"] = item
+    else:
+        params["Key"] = write.key
+    expression.render(params, update=kind == "Update")
+    main = WriteAction(
         kind,
         operation,
-        write.model,
+        model,
+        schema.table_name,
         write.key,
-        updates,
-        modification.conditions,
-        condition,
-        item=item,
-        expected_version=write.expected_version,
-        must_exist=write.must_exist,
-        must_not_exist=operation == "create",
-        seen_unique=modification.seen_unique,
-        assumed_missing=modification.assumed_missing,
+        params,
+        None if condition is None else condition_text(condition),
+        write.expected_version,
+        write.must_exist,
+        operation == "create",  # must_not_exist
+        None,  # unique_field: not a guard
+        None,  # unique_value
+        modification.seen_unique,
+        modification.assumed_missing,
+        expression,
     )
     if not modification.guards:
         return (main,)
-    return (main, *(_guard_action(write.model, move, write.key) for move in modification.guards))
+    return (main, *(_guard_action(model, move, write.key) for move in modification.guards))
 
 
 # --- create ---------------------------------------------------------------------------------
@@ -822,11 +808,7 @@ def _dto_actions(
     for name, value in changes.items():
         attribute = schema.field_attributes[name]
         av = None if value is None else codec.encode_field(name, value)
-        actions.append(
-            UpdateAction("remove", (attribute,))
-            if av is None
-            else UpdateAction("set", (attribute,), av)
-        )
+        actions.append(make_action(("remove" if av is None else "set", (attribute,), av)))
         if name in schema.unique:
             new_unique[name] = av
     for key in schema.index_key_attributes.values():
