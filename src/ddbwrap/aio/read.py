@@ -516,9 +516,11 @@ class AsyncReadApi(BaseReadApi[M]):
     ) -> AsyncIterator[Any]:
         try:
             async for raw_items in pages:
-                for item in self._core.decoded(raw_items, view, on_corrupt):
+                items = self._page_items(raw_items, view, on_corrupt)
+                del raw_items  # hold one page, decoded, while the next one is fetched
+                for item in items:
                     yield item
-                del raw_items  # hold no page while the next one is fetched
+                del items
         finally:
             await _close(pages)
 
@@ -561,7 +563,7 @@ class AsyncReadApi(BaseReadApi[M]):
                 elif isinstance(entry, BaseException):
                     raise entry
                 else:
-                    for item in self._core.decoded(entry, view, on_corrupt):
+                    for item in self._page_items(entry, view, on_corrupt):
                         yield item
                 del entry
         finally:

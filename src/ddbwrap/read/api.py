@@ -297,9 +297,17 @@ class BaseReadApi(Generic[M]):
         self, plan: ReadPlan, view: type[View[Any]] | None, page_size: int | None
     ) -> Flow[None]:
         """Every page's raw items of a streamed query or scan (``page_size`` checked now);
-        ``self._core.decoded`` turns each into items as the consumer takes them."""
+        ``_page_items`` turns each into items as the consumer takes them."""
         check_positive("page_size", page_size, self._schema.model_name)
         return self._core.raw_pages(self._policy, plan, page_request(plan, page_size), view)
+
+    def _page_items(
+        self, raw_items: Any, view: type[View[Any]] | None, on_corrupt: OnCorrupt
+    ) -> list[Any]:
+        """One streamed page decoded (in the consumer's frame, outside the driver): error
+        messages follow the gateway's ``redact_values`` here too."""
+        with self._gateway.redaction():
+            return list(self._core.decoded(raw_items, view, on_corrupt))
 
     def _count_flow(self, plan: ReadPlan) -> Flow[int]:
         return self._core.count(self._policy, plan)
@@ -778,8 +786,10 @@ class ReadApi(BaseReadApi[M]):
         self, pages: Iterator[Any], view: type[View[Any]] | None, on_corrupt: OnCorrupt
     ) -> Iterator[Any]:
         for raw_items in pages:
-            yield from self._core.decoded(raw_items, view, on_corrupt)
-            del raw_items  # hold no page while the next one is fetched
+            items = self._page_items(raw_items, view, on_corrupt)
+            del raw_items  # hold one page, decoded, while the next one is fetched
+            yield from items
+            del items
 
     def _parallel(
         self,
@@ -829,7 +839,7 @@ class ReadApi(BaseReadApi[M]):
                     elif isinstance(entry, BaseException):
                         raise entry
                     else:
-                        yield from self._core.decoded(entry, view, on_corrupt)
+                        yield from self._page_items(entry, view, on_corrupt)
             finally:
                 stop.set()
                 for thread in threads:

@@ -31,6 +31,7 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar, cast, overload
 from pydantic import ValidationError as PydanticValidationError
 
 from .._engine.steps import Flow, Sleep
+from .._redact import shown_mapping
 from ..codec import Item, codec_for
 from ..errors import (
     AlreadyExistsError,
@@ -326,7 +327,8 @@ class BaseWriteApi(Generic[M]):
         return ItemNotFoundError(
             schema.table_name,
             plain,
-            f"{operation} of {self.model.__name__} {plain!r} in table {schema.table_name!r}: "
+            f"{operation} of {self.model.__name__} {shown_mapping(plain)} in table "
+            f"{schema.table_name!r}: "
             f"the item {why}",
         )
 
@@ -355,8 +357,11 @@ class WriteApi(BaseWriteApi[M]):
     def _checked_gateway(self, gateway: object) -> TableGateway:
         return require_gateway(gateway, type(self).__name__)
 
-    def _run(self, flow: Flow[R]) -> R:
-        """Drive one of this API's flows (the async API drives the same flows)."""
+    def _run(self, build: Callable[[], Flow[R]]) -> R:
+        """Build one of this API's flows and drive it (the async API drives the same flows);
+        messages of errors raised while building follow the gateway's ``redact_values``."""
+        with self.gateway.redaction():
+            flow = build()
         return self.gateway.run(flow)
 
     # -- create ---------------------------------------------------------------------------
@@ -368,7 +373,7 @@ class WriteApi(BaseWriteApi[M]):
         transaction. Raises ``AlreadyExistsError`` (naming the key) when the key is taken and
         ``UniqueConstraintError`` when a unique value is.
         """
-        return self._run(self._create(item, condition))
+        return self._run(lambda: self._create(item, condition))
 
     # -- put / replace --------------------------------------------------------------------
 
@@ -384,7 +389,7 @@ class WriteApi(BaseWriteApi[M]):
         Sent as an UpdateItem, so attributes the model does not know are kept. On a versioned
         model the instance's version is the one expected (0: not stored yet).
         """
-        return self._run(self._put(item, condition, expected_version, must_exist=False))
+        return self._run(lambda: self._put(item, condition, expected_version, must_exist=False))
 
     def replace(
         self,
@@ -395,7 +400,7 @@ class WriteApi(BaseWriteApi[M]):
     ) -> M:
         """Replace the model fields of an existing item (``ItemNotFoundError`` if there is
         none); attributes the model does not know are kept."""
-        return self._run(self._put(item, condition, expected_version, must_exist=True))
+        return self._run(lambda: self._put(item, condition, expected_version, must_exist=True))
 
     # -- update ---------------------------------------------------------------------------
 
@@ -422,7 +427,7 @@ class WriteApi(BaseWriteApi[M]):
         response is lost raises ``OutcomeUnknownError``.
         """
         return self._run(
-            self._update(key, changes, condition, expected_version, upsert, idempotent)
+            lambda: self._update(key, changes, condition, expected_version, upsert, idempotent)
         )
 
     def modify(
@@ -440,7 +445,7 @@ class WriteApi(BaseWriteApi[M]):
         Needs ``Meta.version_attribute``; ``change`` may run several times, so keep it pure.
         A lost response is resolved by the version (never applied twice).
         """
-        return self._run(self._modify(key, change, condition, attempts))
+        return self._run(lambda: self._modify(key, change, condition, attempts))
 
     # -- delete ---------------------------------------------------------------------------
 
@@ -476,7 +481,7 @@ class WriteApi(BaseWriteApi[M]):
 
         With ``return_old=True`` returns the item as it was (None if there was none).
         """
-        return self._run(self._delete(key, condition, expected_version, return_old))
+        return self._run(lambda: self._delete(key, condition, expected_version, return_old))
 
     # -- batches --------------------------------------------------------------------------
 
