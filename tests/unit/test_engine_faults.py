@@ -1,11 +1,18 @@
-"""Every flow under every fault, deterministically: a ScriptedTransport over moto.
+"""Every flow under every fault, deterministically, driven by both drivers: a ScriptedTransport
+over moto, behind ``TableGateway`` (sync) and ``AsyncTableGateway`` (async).
 
 The backend (moto, in process) really applies what reaches it, so "the response was lost after
-DynamoDB applied the request" is exact; pauses are recorded, never taken.
+DynamoDB applied the request" is exact; pauses are recorded, never taken. Each test states one
+behaviour once: the ``gateway`` fixture runs it on each driver, the async API behind
+``Blocking`` (each awaited call run to completion with ``asyncio.run``; the scripted transport
+is sync, and ``AsyncTableGateway`` takes it as it is).
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import inspect
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,11 +21,14 @@ import pytest
 from moto import mock_aws
 
 from ddbwrap import DomainModel, ReadApi, Transaction, Update, UpdateDTO, WriteApi
+from ddbwrap.aio import AsyncReadApi, AsyncTableGateway, AsyncTransaction, AsyncWriteApi
 from ddbwrap.errors import (
     AlreadyExistsError,
+    ItemNotFoundError,
     OutcomeUnknownError,
     ServiceError,
     ThrottledError,
+    UniqueConstraintError,
     UnprocessedItemsError,
     VersionConflictError,
 )
@@ -64,6 +74,16 @@ class Doc(DomainModel):
         version_attribute = "version"
 
 
+class Member(DomainModel):
+    member_id: str
+    email: str
+
+    class Meta:
+        table_name = "members"
+        partition_key = "member_id"
+        unique = ("email",)
+
+
 class Retitle(UpdateDTO[Doc]):
     title: str
 
@@ -72,9 +92,87 @@ class Relabel(UpdateDTO[Counter]):
     label: str
 
 
+class NewEmail(UpdateDTO[Member]):
+    email: str
+
+
 class Sleeps(list[float]):
     def __call__(self, seconds: float) -> None:
         self.append(seconds)
+
+
+# -- one face for both drivers -----------------------------------------------------------------
+
+
+def blocking(result: Any) -> Any:
+    """What an async API call gives, made sync: awaited, collected (an async iterator, as a
+    list) or wrapped (an async context manager)."""
+    if inspect.isawaitable(result):
+
+        async def wait() -> Any:
+            return await result
+
+        return asyncio.run(wait())
+    if hasattr(result, "__aiter__"):
+
+        async def collect() -> list[Any]:
+            return [item async for item in result]
+
+        return asyncio.run(collect())
+    if hasattr(result, "__aenter__"):
+        return Blocking(result)
+    return result
+
+
+class Blocking:
+    """An async API object (``AsyncWriteApi``, ``AsyncReadApi``, ``AsyncTransaction``,
+    ``AsyncBatchWriter``) used as its sync twin is."""
+
+    def __init__(self, target: Any) -> None:
+        self._target = target
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._target, name)
+        if not callable(value):
+            return value
+
+        @functools.wraps(value)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return blocking(value(*args, **kwargs))
+
+        return call
+
+    def __enter__(self) -> Blocking:
+        blocking(self._target.__aenter__())
+        return self
+
+    def __exit__(self, *exc_info: Any) -> Any:
+        return blocking(self._target.__aexit__(*exc_info))
+
+
+def writes(gateway: Any, model: type[Any]) -> Any:
+    if isinstance(gateway, AsyncTableGateway):
+        return Blocking(AsyncWriteApi[model](gateway))  # type: ignore[valid-type]
+    return WriteApi[model](gateway)  # type: ignore[valid-type]
+
+
+def reads(gateway: Any, model: type[Any]) -> Any:
+    if isinstance(gateway, AsyncTableGateway):
+        return Blocking(AsyncReadApi[model](gateway))  # type: ignore[valid-type]
+    return ReadApi[model](gateway)  # type: ignore[valid-type]
+
+
+def transaction(gateway: Any) -> Any:
+    if isinstance(gateway, AsyncTableGateway):
+        return Blocking(AsyncTransaction(gateway))
+    return Transaction(gateway)
+
+
+def stored(gateway: Any, model: type[Any], **key: str) -> Any:
+    return reads(gateway, model).get(**key)
+
+
+# -- fixtures ----------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -83,37 +181,41 @@ def sleeps() -> Sleeps:
 
 
 @pytest.fixture
-def transport(sleeps: Sleeps) -> Iterator[ScriptedTransport]:
+def transport() -> Iterator[ScriptedTransport]:
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        create_tables(TableGateway(client), [Counter, Doc])
+        create_tables(TableGateway(client), [Counter, Doc, Member])
         yield ScriptedTransport(backend=BotocoreTransport(client))
 
 
-@pytest.fixture
-def gateway(transport: ScriptedTransport, sleeps: Sleeps) -> TableGateway:
-    return TableGateway(transport, retry=RetryPolicy(sleep=sleeps, request_attempts=4))
+@pytest.fixture(params=["sync", "async"])
+def gateway(request: pytest.FixtureRequest, transport: ScriptedTransport, sleeps: Sleeps) -> Any:
+    retry = RetryPolicy(sleep=sleeps, request_attempts=4)
+    if request.param == "async":
+        return AsyncTableGateway(transport, retry=retry)
+    return TableGateway(transport, retry=retry)
 
 
 @pytest.fixture
-def counters(gateway: TableGateway) -> WriteApi[Counter]:
-    return WriteApi[Counter](gateway)
+def counters(gateway: Any) -> Any:
+    return writes(gateway, Counter)
 
 
 @pytest.fixture
-def docs(gateway: TableGateway) -> WriteApi[Doc]:
-    return WriteApi[Doc](gateway)
+def docs(gateway: Any) -> Any:
+    return writes(gateway, Doc)
 
 
-def stored(gateway: TableGateway, model: type[Any], **key: str) -> Any:
-    return ReadApi[model](gateway).get(**key)  # type: ignore[valid-type]
+def other_writer(transport: ScriptedTransport) -> WriteApi[Doc]:
+    """Another service writing the same table, straight to the backend (no faults)."""
+    return WriteApi[Doc](TableGateway(transport.backend))  # type: ignore[arg-type]
 
 
 # -- reads: retried after every fault, never a corrupt answer believed ------------------------
 
 
 def test_throttled_get_is_retried_after_the_policys_pause(
-    counters: WriteApi[Counter], transport: ScriptedTransport, sleeps: Sleeps
+    counters: Any, transport: ScriptedTransport, sleeps: Sleeps
 ) -> None:
     counters.create(Counter(counter_id="c1"))
     transport.script("GetItem", throttle(), throttle())
@@ -123,7 +225,7 @@ def test_throttled_get_is_retried_after_the_policys_pause(
 
 
 def test_throttling_that_outlives_the_attempts_is_throttled_error(
-    gateway: TableGateway, transport: ScriptedTransport
+    gateway: Any, transport: ScriptedTransport
 ) -> None:
     transport.script("GetItem", *[throttle()] * 4)
     with pytest.raises(ThrottledError):
@@ -136,7 +238,7 @@ def test_throttling_that_outlives_the_attempts_is_throttled_error(
     [lose_response, read_timeout, refuse_connection, server_error, empty_body, corrupt_body],
 )
 def test_a_read_is_resent_after_any_fault(
-    counters: WriteApi[Counter], transport: ScriptedTransport, fault: Any
+    counters: Any, transport: ScriptedTransport, fault: Any
 ) -> None:
     counters.create(Counter(counter_id="c1", hits=3))
     transport.script("GetItem", fault())
@@ -145,7 +247,7 @@ def test_a_read_is_resent_after_any_fault(
 
 
 def test_an_empty_body_is_never_read_as_a_missing_item(
-    counters: WriteApi[Counter], transport: ScriptedTransport
+    counters: Any, transport: ScriptedTransport
 ) -> None:
     counters.create(Counter(counter_id="c1"))
     transport.script("GetItem", *[empty_body()] * 4)
@@ -153,54 +255,112 @@ def test_an_empty_body_is_never_read_as_a_missing_item(
         stored(counters.gateway, Counter, counter_id="c1")
 
 
-def test_a_body_failing_its_crc_is_never_used(
-    gateway: TableGateway, transport: ScriptedTransport
-) -> None:
+def test_a_body_failing_its_crc_is_never_used(gateway: Any, transport: ScriptedTransport) -> None:
     transport.script("GetItem", *[crc_mismatch()] * 4)
     with pytest.raises(ServiceError, match="CRC32"):
         stored(gateway, Counter, counter_id="c1")
 
 
 def test_a_corrupt_page_is_never_read_as_the_end_of_a_query(
-    counters: WriteApi[Counter], transport: ScriptedTransport
+    counters: Any, transport: ScriptedTransport
 ) -> None:
     for index in range(3):
         counters.create(Counter(counter_id=f"c{index}"))
     transport.script("Scan", *[corrupt_body()] * 4)
     with pytest.raises(ServiceError, match="not a JSON object"):
-        list(ReadApi[Counter](counters.gateway).scan_all())
+        list(reads(counters.gateway, Counter).scan_all())
 
 
 def test_a_query_page_is_resent_after_a_lost_response(
-    counters: WriteApi[Counter], transport: ScriptedTransport
+    counters: Any, transport: ScriptedTransport
 ) -> None:
     for index in range(3):
         counters.create(Counter(counter_id=f"c{index}"))
     transport.script("Scan", lose_response())
-    page = ReadApi[Counter](counters.gateway).scan()
+    page = reads(counters.gateway, Counter).scan()
     assert len(page.items) == 3
     assert page.cursor is None
 
 
 def test_batch_get_leftovers_are_resent(
-    counters: WriteApi[Counter], transport: ScriptedTransport, sleeps: Sleeps
+    counters: Any, transport: ScriptedTransport, sleeps: Sleeps
 ) -> None:
     for index in range(4):
         counters.create(Counter(counter_id=f"c{index}"))
     transport.script("BatchGetItem", unprocessed(0.5))
-    result = ReadApi[Counter](counters.gateway).batch_get(
-        [{"counter_id": f"c{i}"} for i in range(4)]
-    )
+    result = reads(counters.gateway, Counter).batch_get([{"counter_id": f"c{i}"} for i in range(4)])
     assert [item.counter_id for item in result.items] == ["c0", "c1", "c2", "c3"]
     assert transport.count("BatchGetItem") == 2
     assert len(sleeps) == 1
+
+
+def test_scan_pages_streamed_are_resent_after_lost_responses(
+    counters: Any, transport: ScriptedTransport
+) -> None:
+    for index in range(5):
+        counters.create(Counter(counter_id=f"c{index}"))
+    transport.script("Scan", lose_response())
+    streamed = [c.counter_id for c in reads(counters.gateway, Counter).scan_all(page_size=2)]
+    assert sorted(streamed) == [f"c{i}" for i in range(5)]
+
+
+def test_transact_get_is_retried_after_throttling(
+    counters: Any, transport: ScriptedTransport
+) -> None:
+    counters.create(Counter(counter_id="c1", hits=2))
+    transport.script("TransactGetItems", throttle())
+    result = reads(counters.gateway, Counter).transact_get(
+        [{"counter_id": "c1"}, {"counter_id": "c2"}]
+    )
+    assert [item.hits for item in result.items] == [2]
+    assert len(result.missing) == 1
+    assert transport.count("TransactGetItems") == 2
+
+
+def test_a_count_is_retried_after_a_5xx(counters: Any, transport: ScriptedTransport) -> None:
+    counters.create(Counter(counter_id="c1"))
+    transport.script("Scan", server_error())
+    assert reads(counters.gateway, Counter).scan_count() == 1
+    assert transport.count("Scan") == 2
+
+
+def test_modify_of_a_missing_item_is_item_not_found(docs: Any) -> None:
+    with pytest.raises(ItemNotFoundError):
+        docs.modify({"doc_id": "nope"}, lambda doc: Retitle(title="x"))
+
+
+def test_an_upsert_whose_create_is_lost_creates_the_item_once(
+    docs: Any, transport: ScriptedTransport
+) -> None:
+    transport.script("PutItem", lose_response())
+    created = docs.update({"doc_id": "d9"}, Retitle(title="new"), upsert=True, expected_version=0)
+    assert (created.title, created.version) == ("new", 1)
+    assert transport.count("PutItem") == 2
+
+
+def test_unique_guards_move_after_a_fresh_read_that_was_throttled(
+    gateway: Any, transport: ScriptedTransport
+) -> None:
+    members = writes(gateway, Member)
+    members.create(Member(member_id="m1", email="a@x"))
+    transport.script("GetItem", throttle())  # the fresh read is retried
+    assert members.update({"member_id": "m1"}, NewEmail(email="c@x")).email == "c@x"
+    members.create(Member(member_id="m3", email="a@x"))  # released by the move
+
+
+def test_a_unique_value_taken_by_another_item_is_refused(gateway: Any) -> None:
+    members = writes(gateway, Member)
+    members.create(Member(member_id="m1", email="a@x"))
+    members.create(Member(member_id="m2", email="b@x"))
+    with pytest.raises(UniqueConstraintError):
+        members.update({"member_id": "m2"}, NewEmail(email="a@x"))
 
 
 # -- writes: applied exactly once, or OutcomeUnknownError ----------------------------------------
 
 
 def test_a_counter_whose_response_is_lost_is_outcome_unknown_and_applied_once(
-    counters: WriteApi[Counter], transport: ScriptedTransport
+    counters: Any, transport: ScriptedTransport
 ) -> None:
     counters.create(Counter(counter_id="c1"))
     transport.script("UpdateItem", lose_response())
@@ -211,7 +371,7 @@ def test_a_counter_whose_response_is_lost_is_outcome_unknown_and_applied_once(
 
 
 def test_a_counter_after_a_5xx_that_applied_it_is_outcome_unknown(
-    counters: WriteApi[Counter], transport: ScriptedTransport
+    counters: Any, transport: ScriptedTransport
 ) -> None:
     counters.create(Counter(counter_id="c1"))
     transport.script("UpdateItem", server_error(applied=True))
@@ -221,7 +381,7 @@ def test_a_counter_after_a_5xx_that_applied_it_is_outcome_unknown(
 
 
 def test_a_counter_throttled_first_is_resent_and_applied_once(
-    counters: WriteApi[Counter], transport: ScriptedTransport
+    counters: Any, transport: ScriptedTransport
 ) -> None:
     counters.create(Counter(counter_id="c1"))
     transport.script("UpdateItem", throttle())
@@ -230,7 +390,7 @@ def test_a_counter_throttled_first_is_resent_and_applied_once(
 
 
 def test_an_idempotent_counter_is_resent_with_one_token_and_one_body(
-    counters: WriteApi[Counter], transport: ScriptedTransport
+    counters: Any, transport: ScriptedTransport
 ) -> None:
     counters.create(Counter(counter_id="c1"))
     transport.script("TransactWriteItems", read_timeout(applied=False))
@@ -242,7 +402,7 @@ def test_an_idempotent_counter_is_resent_with_one_token_and_one_body(
 
 
 def test_a_versioned_update_whose_response_is_lost_succeeds_once(
-    docs: WriteApi[Doc], transport: ScriptedTransport
+    docs: Any, transport: ScriptedTransport
 ) -> None:
     doc = docs.create(Doc(doc_id="d1", title="a"))
     transport.script("UpdateItem", lose_response())
@@ -253,10 +413,10 @@ def test_a_versioned_update_whose_response_is_lost_succeeds_once(
 
 
 def test_a_versioned_update_lost_then_overtaken_is_outcome_unknown_not_a_conflict(
-    docs: WriteApi[Doc], transport: ScriptedTransport
+    docs: Any, transport: ScriptedTransport
 ) -> None:
     doc = docs.create(Doc(doc_id="d1", title="a"))
-    other = WriteApi[Doc](TableGateway(transport.backend))  # type: ignore[arg-type]
+    other = other_writer(transport)
 
     def lost_then_overtaken(operation: str, params: Any, backend: Any) -> Any:
         backend()  # ours is applied: version 2
@@ -270,10 +430,10 @@ def test_a_versioned_update_lost_then_overtaken_is_outcome_unknown_not_a_conflic
 
 
 def test_a_versioned_update_lost_before_applying_reports_the_real_conflict(
-    docs: WriteApi[Doc], transport: ScriptedTransport
+    docs: Any, transport: ScriptedTransport
 ) -> None:
     doc = docs.create(Doc(doc_id="d1", title="a"))
-    other = WriteApi[Doc](TableGateway(transport.backend))  # type: ignore[arg-type]
+    other = other_writer(transport)
 
     def unapplied_then_overtaken(operation: str, params: Any, backend: Any) -> Any:
         other.update({"doc_id": "d1"}, Retitle(title="theirs"), expected_version=1)
@@ -285,10 +445,10 @@ def test_a_versioned_update_lost_before_applying_reports_the_real_conflict(
 
 
 def test_a_versioned_conflict_after_a_lost_response_by_another_writer_is_a_conflict(
-    docs: WriteApi[Doc], transport: ScriptedTransport
+    docs: Any, transport: ScriptedTransport
 ) -> None:
     doc = docs.create(Doc(doc_id="d1", title="a"))
-    other = WriteApi[Doc](TableGateway(transport.backend))  # type: ignore[arg-type]
+    other = other_writer(transport)
 
     def other_first_then_lost(operation: str, params: Any, backend: Any) -> Any:
         other.update({"doc_id": "d1"}, Retitle(title="theirs"), expected_version=1)
@@ -301,7 +461,7 @@ def test_a_versioned_conflict_after_a_lost_response_by_another_writer_is_a_confl
 
 
 def test_a_create_whose_response_is_lost_returns_the_item_not_already_exists(
-    counters: WriteApi[Counter], transport: ScriptedTransport
+    counters: Any, transport: ScriptedTransport
 ) -> None:
     transport.script("PutItem", lose_response())
     created = counters.create(Counter(counter_id="c1", hits=5))
@@ -310,7 +470,7 @@ def test_a_create_whose_response_is_lost_returns_the_item_not_already_exists(
 
 
 def test_a_create_of_a_taken_key_after_a_lost_response_is_not_reported_as_ours(
-    counters: WriteApi[Counter], transport: ScriptedTransport
+    counters: Any, transport: ScriptedTransport
 ) -> None:
     counters.create(Counter(counter_id="c1", hits=7))
     transport.script("PutItem", read_timeout(applied=False))
@@ -320,7 +480,7 @@ def test_a_create_of_a_taken_key_after_a_lost_response_is_not_reported_as_ours(
 
 
 def test_a_versioned_create_of_a_taken_key_after_a_lost_response_is_already_exists(
-    docs: WriteApi[Doc], transport: ScriptedTransport
+    docs: Any, transport: ScriptedTransport
 ) -> None:
     docs.create(Doc(doc_id="d1", title="theirs"))
     transport.script("PutItem", read_timeout(applied=False))
@@ -329,7 +489,7 @@ def test_a_versioned_create_of_a_taken_key_after_a_lost_response_is_already_exis
 
 
 def test_an_idempotent_update_whose_response_is_lost_is_resent(
-    counters: WriteApi[Counter], transport: ScriptedTransport
+    counters: Any, transport: ScriptedTransport
 ) -> None:
     counters.create(Counter(counter_id="c1"))
     transport.script("UpdateItem", lose_response())
@@ -338,7 +498,7 @@ def test_an_idempotent_update_whose_response_is_lost_is_resent(
 
 
 def test_a_conditional_update_lost_after_applying_is_its_own_write_not_a_failure(
-    counters: WriteApi[Counter], transport: ScriptedTransport
+    counters: Any, transport: ScriptedTransport
 ) -> None:
     counters.create(Counter(counter_id="c1", label="open"))
     transport.script("UpdateItem", lose_response())
@@ -349,7 +509,7 @@ def test_a_conditional_update_lost_after_applying_is_its_own_write_not_a_failure
 
 
 def test_modify_after_a_lost_response_applies_the_change_once(
-    docs: WriteApi[Doc], transport: ScriptedTransport
+    docs: Any, transport: ScriptedTransport
 ) -> None:
     docs.create(Doc(doc_id="d1", title="a"))
     transport.script("UpdateItem", lose_response())
@@ -358,7 +518,7 @@ def test_modify_after_a_lost_response_applies_the_change_once(
 
 
 def test_a_versioned_delete_whose_response_is_lost_succeeds(
-    docs: WriteApi[Doc], transport: ScriptedTransport
+    docs: Any, transport: ScriptedTransport
 ) -> None:
     doc = docs.create(Doc(doc_id="d1", title="a"))
     transport.script("DeleteItem", lose_response())
@@ -367,7 +527,7 @@ def test_a_versioned_delete_whose_response_is_lost_succeeds(
 
 
 def test_a_write_lost_on_every_attempt_is_outcome_unknown(
-    counters: WriteApi[Counter], transport: ScriptedTransport
+    counters: Any, transport: ScriptedTransport
 ) -> None:
     counters.create(Counter(counter_id="c1"))
     transport.script("UpdateItem", *[lose_response()] * 4)
@@ -380,10 +540,10 @@ def test_a_write_lost_on_every_attempt_is_outcome_unknown(
 
 
 def test_a_transaction_whose_response_is_lost_is_resent_with_the_same_token_and_body(
-    gateway: TableGateway, transport: ScriptedTransport
+    gateway: Any, transport: ScriptedTransport
 ) -> None:
     transport.script("TransactWriteItems", read_timeout(applied=False))
-    with Transaction(gateway) as tx:
+    with transaction(gateway) as tx:
         tx.create(Doc(doc_id="d1", title="a"))
         tx.create(Counter(counter_id="c1"))
     sent = [c.params for c in transport.calls if c.operation == "TransactWriteItems"]
@@ -393,19 +553,58 @@ def test_a_transaction_whose_response_is_lost_is_resent_with_the_same_token_and_
 
 
 def test_a_transaction_adds_actions_without_sending_anything(
-    gateway: TableGateway, transport: ScriptedTransport
+    gateway: Any, transport: ScriptedTransport
 ) -> None:
-    tx = Transaction(gateway)
+    tx = transaction(gateway)
     tx.create(Doc(doc_id="d1", title="a"))
     tx.update(Counter, {"counter_id": "c1"}, Update().increment("hits"))
     assert transport.calls == []
+
+
+def test_a_transaction_outcome_unknown_is_committed_again_with_the_same_request(
+    gateway: Any, transport: ScriptedTransport
+) -> None:
+    tx = transaction(gateway)
+    tx.create(Doc(doc_id="d1", title="a"))
+    transport.script("TransactWriteItems", *[read_timeout(applied=False)] * 4)
+    with pytest.raises(ServiceError):
+        tx.commit()
+    assert not tx.committed
+    tx.commit()
+    sent = [c.params for c in transport.calls if c.operation == "TransactWriteItems"]
+    assert len(sent) == 5
+    assert all(params == sent[0] for params in sent)
+    with pytest.raises(Exception, match="committed already"):
+        tx.commit()
+
+
+def test_a_transaction_reads_deferred_items_inside_commit_only(
+    gateway: Any, transport: ScriptedTransport
+) -> None:
+    writes(gateway, Member).create(Member(member_id="m1", email="a@x"))
+    before = len(transport.calls)
+    tx = transaction(gateway)
+    tx.update(Member, {"member_id": "m1"}, NewEmail(email="z@x"))
+    assert len(transport.calls) == before  # adding sends nothing
+    tx.commit()
+    operations = [c.operation for c in transport.calls[before:]]
+    assert operations == ["GetItem", "TransactWriteItems"]
+
+
+def test_a_transaction_block_left_by_an_exception_commits_nothing(
+    gateway: Any, transport: ScriptedTransport
+) -> None:
+    with pytest.raises(KeyError), transaction(gateway) as tx:
+        tx.create(Doc(doc_id="d1", title="a"))
+        raise KeyError("boom")
+    assert transport.count("TransactWriteItems") == 0
 
 
 # -- batches: exact accounting ----------------------------------------------------------------
 
 
 def test_a_batch_stopped_by_an_error_lists_exactly_what_was_not_written(
-    counters: WriteApi[Counter], transport: ScriptedTransport
+    counters: Any, transport: ScriptedTransport
 ) -> None:
     transport.script(
         "BatchWriteItem",
@@ -428,7 +627,7 @@ def test_a_batch_stopped_by_an_error_lists_exactly_what_was_not_written(
 
 
 def test_a_batch_writer_takes_its_unwritten_items_again_after_an_error(
-    counters: WriteApi[Counter], transport: ScriptedTransport
+    counters: Any, transport: ScriptedTransport
 ) -> None:
     transport.script("BatchWriteItem", error("ValidationException", "scripted"))
     batch = counters.batch()
@@ -442,7 +641,7 @@ def test_a_batch_writer_takes_its_unwritten_items_again_after_an_error(
 
 
 def test_a_batch_chunk_whose_response_is_lost_is_resent(
-    counters: WriteApi[Counter], transport: ScriptedTransport
+    counters: Any, transport: ScriptedTransport
 ) -> None:
     transport.script("BatchWriteItem", lose_response())
     with counters.batch() as batch:
@@ -452,12 +651,19 @@ def test_a_batch_chunk_whose_response_is_lost_is_resent(
     assert transport.count("BatchWriteItem") == 3
 
 
-def test_batch_write_leftovers_are_resent(
-    counters: WriteApi[Counter], transport: ScriptedTransport
-) -> None:
+def test_batch_write_leftovers_are_resent(counters: Any, transport: ScriptedTransport) -> None:
     transport.script("BatchWriteItem", unprocessed(0.4))
     with counters.batch() as batch:
         for index in range(10):
             batch.put(Counter(counter_id=f"c{index}"))
     assert batch.written == 10
-    assert ReadApi[Counter](counters.gateway).scan_count() == 10
+    assert reads(counters.gateway, Counter).scan_count() == 10
+
+
+def test_a_batch_block_left_by_an_exception_sends_nothing_more(
+    counters: Any, transport: ScriptedTransport
+) -> None:
+    with pytest.raises(KeyError), counters.batch() as batch:
+        batch.put(Counter(counter_id="c1"))
+        raise KeyError("boom")
+    assert transport.count("BatchWriteItem") == 0
