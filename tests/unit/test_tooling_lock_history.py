@@ -451,9 +451,14 @@ def check_lock_of(directory: Path, document: dict[str, Any], models: list[Any]) 
     return check_lock(path, models)
 
 
-def test_the_goals_examples_lock_reads_as_one_version() -> None:
-    [entry] = lock_history(GOALS_LOCK)
-    assert (entry["version"], entry["changes"], entry["migrated"]) == (1, None, True)
+def test_the_goals_examples_lock_history_records_the_seed_required_fields() -> None:
+    first, second = lock_history(GOALS_LOCK)
+    assert (first["version"], first["migrated"]) == (1, True)  # a lock from before history
+    made_required = {c["name"] for c in second["changes"] if c["after"].get("required")}
+    assert made_required == {
+        "status", "priority", "time_horizon", "progress_percentage", "metadata", "created_at"
+    }  # fmt: skip
+    assert {c["impact"] for c in second["changes"]} == {"breaking"}
 
 
 # -- check and --fail-on -------------------------------------------------------------------------

@@ -8,9 +8,11 @@ model reads and writes those items from Python, so:
   says so with a pydantic ``alias`` (``metadata_json`` is stored as ``metadata``); every other
   field name *is* its .NET name. ``Meta`` (keys, the ``tenant_id-index`` GSI) matches the
   deployed table, checked by ``infra/goals-table.yaml`` and ``infra/ddbwrap.lock``.
-- **Tolerant reader, strict writer.** The model accepts whatever the owner may legitimately
-  store (a status value added in .NET next month, a progress figure we would not write);
-  the DTOs (``dtos.py``) hold the rules for what *this* service writes.
+- **Required as .NET requires, tolerant in values, strict writer.** The fields
+  GoalDataModel requires are required here (an item without ``status`` is corrupt, and
+  ``schema diff --sample`` flags it); their *values* stay open (a status added in .NET next
+  month, a progress figure we would not write still read). The DTOs (``dtos.py``) hold the
+  rules and the defaults for what *this* service writes.
 - **Numbers are exact.** ``progress_percentage`` is a ``Decimal``: the N text .NET wrote
   (a ``double`` or a ``decimal``) is read digit for digit and written back unchanged, where
   a ``float`` would round a .NET ``decimal`` and could not represent ``33.3333333333333333``.
@@ -64,19 +66,23 @@ class Goal(DomainModel):
     alignment_score: int | None = None
     alignment_explanation: str | None = None
     alignment_suggestions: list[str] | None = None
-    status: str = "draft"
-    priority: str = "medium"
-    time_horizon: str = "medium_term"
+    # Required as GoalDataModel requires them (seed 001): an item without one is corrupt,
+    # and drift against live items can flag it. Values stay open strings (tolerant reader);
+    # the defaults a new goal gets are the writer's choice, in CreateGoal.
+    status: str
+    priority: str
+    time_horizon: str
     target_date: datetime | None = None
-    progress_percentage: Decimal = Decimal(0)
+    progress_percentage: Decimal
+    # Tolerant: GoalDataModel defaults tags to an empty list, and .NET omits an empty set.
     tags: list[str] = []
     # The .NET property is a string holding JSON text; the Python name says so, the alias
     # keeps the stored name. Parse it with metadata().
-    metadata_json: str = Field(default="{}", alias="metadata")
+    metadata_json: str = Field(alias="metadata")
 
     # Audit fields (pp_api's BaseDataModel). ddbwrap sets created_at/updated_at on its own
     # writes (Meta below); the handlers set created_by/updated_by from the caller.
-    created_at: datetime | None = None
+    created_at: datetime
     updated_at: datetime | None = None
     created_by: str
     updated_by: str | None = None

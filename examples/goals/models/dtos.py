@@ -49,6 +49,7 @@ class CreateGoal(CreateDTO[Goal]):
     priority: str = "medium"
     time_horizon: str = "medium_term"
     target_date: datetime | None = None
+    progress_percentage: Decimal = Decimal(0)
     tags: list[str] = []
     metadata_json: str = "{}"
     created_by: str = Field(min_length=1)
