@@ -2,25 +2,21 @@
 types it declares reject values of the wrong stored form.
 
 tsc comes from ``$DDBWRAP_TSC`` or is installed once into ``$DDBWRAP_TSC_CACHE`` (default
-``~/.cache/ddbwrap/typescript-<version>``) with ``npm install --prefix``. When it cannot be had
-the compile tests skip, or fail when ``$CI`` is set: in CI they must run.
+``~/.cache/ddbwrap/typescript-<version>``): see ``tests/npm_tools.py``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import os
-import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from tests.npm_tools import npm_tool
 
-from ddbwrap.testing.plugin import in_ci
 from ddbwrap.tooling.typescript import typescript_types
 
 TYPESCRIPT_VERSION = "5.9.3"
@@ -33,71 +29,14 @@ def sample(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     return importlib.import_module("models_sample")
 
 
-def _cache_dir() -> Path:
-    default = Path.home() / ".cache" / "ddbwrap" / f"typescript-{TYPESCRIPT_VERSION}"
-    return Path(os.environ.get("DDBWRAP_TSC_CACHE", default))
-
-
-@contextlib.contextmanager
-def _install_lock(directory: Path) -> Iterator[None]:
-    directory.mkdir(parents=True, exist_ok=True)
-    if sys.platform == "win32":  # pragma: no cover
-        yield
-        return
-    import fcntl
-
-    with open(directory / ".install.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _find_or_install_tsc() -> tuple[Path | None, str]:
-    override = os.environ.get("DDBWRAP_TSC")
-    if override:
-        return Path(override), ""
-    cache = _cache_dir()
-    tsc = cache / "node_modules" / ".bin" / "tsc"
-    with _install_lock(cache):
-        if tsc.exists():
-            return tsc, ""
-        npm = shutil.which("npm")
-        if npm is None:
-            return None, "npm is not on PATH"
-        result = subprocess.run(
-            [
-                npm,
-                "install",
-                "--prefix",
-                str(cache),
-                "--no-audit",
-                "--no-fund",
-                f"typescript@{TYPESCRIPT_VERSION}",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        if result.returncode != 0 or not tsc.exists():
-            return (
-                None,
-                f"npm install typescript@{TYPESCRIPT_VERSION} failed: {result.stderr[-500:]}",
-            )
-    return tsc, ""
-
-
 @pytest.fixture(scope="session")
 def tsc() -> Path:
-    path, why = _find_or_install_tsc()
-    if path is None:
-        message = f"tsc is not available ({why})"
-        if in_ci():
-            pytest.fail(f"{message}; CI is set, so the TypeScript export must be compiled")
-        pytest.skip(message)
-    return path
+    override = os.environ.get("DDBWRAP_TSC")
+    if override:
+        return Path(override)
+    return npm_tool(
+        "typescript", TYPESCRIPT_VERSION, "node_modules/.bin/tsc", cache_env="DDBWRAP_TSC_CACHE"
+    )
 
 
 def compile_ts(tsc: Path, directory: Path, **files: str) -> subprocess.CompletedProcess[str]:

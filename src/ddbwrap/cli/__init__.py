@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from ddbwrap.errors import DdbwrapError
 
-from . import contract, export, lint, migrate, schema, tables
+from . import ci, contract, export, lint, migrate, schema, tables
 from .common import EXIT_CODES, EXIT_USAGE, CommandError
 
 __all__ = ["build_parser", "main"]
@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"ddbwrap {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (tables, export, contract, schema, lint, migrate):
+    for module in (tables, export, contract, schema, lint, migrate, ci):
         module.register(commands)
     return parser
 
