@@ -27,7 +27,9 @@ from .models.domain_models import MODELS, PipelineConfig, PipelineRunLog, RunSta
 from .models.dtos import CreatePipeline, CreateTableConfig, UpdatePipeline
 from .models.views import PipelineSummary
 
-T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
+T0 = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(7)
+"""The run history starts a week ago: its 30-day TTLs lie ahead whenever the demo runs (a fixed
+date made DynamoDB Local expire and delete the run logs a month later)."""
 
 
 class ResponseBytes:
