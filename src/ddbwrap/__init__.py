@@ -1,6 +1,8 @@
 """ddbwrap: typed DynamoDB for Python services; a model's ``Meta`` is the single source of truth."""
 
+from .annotations import StoreNull
 from .codec import ItemCodec, codec_for
+from .entities import Discriminator, KeyPrefix
 from .errors import (
     AlreadyExistsError,
     CancellationReason,
@@ -30,7 +32,7 @@ from .expressions import Attr, Placeholders, Update, begins_with, between, eq, g
 from .gateway import TableGateway
 from .meta import ALL, GSI, INCLUDE, KEYS_ONLY, LSI, KeyTemplate, Projection
 from .model import DomainModel, schema_of
-from .read import BatchResult, Get, Page, ReadApi, Snapshot, View, transact_get
+from .read import BatchResult, Collection, Get, Page, ReadApi, Snapshot, View, transact_get
 from .retry import RetryPolicy
 from .schema import IndexSchema, KeyAttribute, TableSchema
 from .write import ANY_VERSION, CreateDTO, Transaction, UpdateDTO, WriteApi, retry_on_conflict
@@ -48,12 +50,14 @@ __all__ = [
     "Attr",
     "BatchResult",
     "CancellationReason",
+    "Collection",
     "ConditionFailedError",
     "ContractFormatError",
     "CorruptItemError",
     "CreateDTO",
     "DdbwrapError",
     "DiscoveryError",
+    "Discriminator",
     "DomainModel",
     "ForeignItemError",
     "Get",
@@ -63,6 +67,7 @@ __all__ = [
     "ItemNotFoundError",
     "ItemTooLargeError",
     "KeyAttribute",
+    "KeyPrefix",
     "KeyTemplate",
     "KeyValueError",
     "MissingDependencyError",
@@ -75,6 +80,7 @@ __all__ = [
     "RetryPolicy",
     "ServiceError",
     "Snapshot",
+    "StoreNull",
     "TableGateway",
     "TableNotFoundError",
     "TableSchema",

@@ -6,10 +6,28 @@ import datetime as dt
 import enum
 import types
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal, Union, get_args, get_origin
 
 ScalarType = Literal["S", "N", "B"]
+
+
+@dataclass(frozen=True)
+class StoreNull:
+    """Field marker: store this field's ``None`` as a NULL attribute instead of omitting it.
+
+    ``note: Annotated[str | None, StoreNull()] = None``. By default a ``None`` field is left
+    out of the item (an ``update`` that sets it to None REMOVEs it), so that a GSI added later
+    on the field never meets a NULL key; mark the fields that another service sharing the
+    table expects to find as NULL (or set ``Meta.store_none = True`` for every field). Reads
+    treat a missing attribute and a NULL one alike. Index keys are never stored as NULL.
+    """
+
+
+def stores_null(metadata: Any) -> bool:
+    """True when a field's pydantic ``metadata`` list holds a ``StoreNull()`` marker."""
+    return any(isinstance(m, StoreNull) or m is StoreNull for m in metadata or ())
 
 _UNION_ORIGINS: tuple[Any, ...] = (Union, types.UnionType)
 

@@ -7,9 +7,18 @@ Storage rules (documented in docs/concepts.md):
   Infinity, more than 38 significant digits, or a magnitude outside 1E-130..<1E+126 are refused;
 - booleans used as table or index keys are stored as ``"true"``/``"false"`` (keys cannot be BOOL);
 - empty sets are omitted (DynamoDB rejects them) and read back as empty sets; inside a list, a map
-  or a nested model, where omitting would lose the entry, an empty set is stored as an empty list;
-- ``None`` is stored as NULL, except in an index key, where the attribute is omitted so the item
-  stays out of the (sparse) index; a table key can never be None or empty;
+  or a nested model, where omitting would lose the entry, an empty set is stored as an empty list
+  (which a typed field reads back as a set; inside an untyped part, ``dict[str, Any]``, it is
+  refused, since it would read back as a list);
+- a ``None`` field is omitted from the item (an update REMOVEs it), so that a GSI added later on
+  the field never meets a NULL key; ``Meta.store_none = True`` (every field) or an
+  ``Annotated[..., StoreNull()]`` marker stores NULL instead, as does a field whose default is
+  not None (a missing attribute would read back as that default). Index keys are never NULL; a
+  table key can never be None or empty. Inside lists, maps and nested models None stays NULL.
+  Reads treat a missing attribute and a NULL one alike (a NULL in a field that does not accept
+  None reads as missing: its default);
+- a naive datetime *read* from an item (written by another service without an offset) is taken
+  to be in ``Meta.naive_datetime_zone`` (UTC when undeclared) and returned aware, in UTC;
 - values nest at most 32 levels, counted like DynamoDB does: the item is level 1, so a top-level
   attribute may hold 31 nested lists/maps (sets are not a level);
 - an item is at most 400 KB, counted like DynamoDB does (see ``item_size``).
@@ -32,13 +41,15 @@ from typing import Any, Generic, TypeVar, get_args, get_origin
 from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
 
 from ._redact import loc_text, redacting, shown, shown_text
-from .annotations import strip_optional
+from .annotations import is_optional, stores_null, strip_optional
 from .errors import CorruptItemError, ItemTooLargeError, KeyValueError, ValidationError
 from .meta import KeyTemplate
 from .model import schema_of
 from .schema import KeyAttribute, TableSchema
+from .upcast import item_upcaster
 
 AttributeValue = dict[str, Any]
 Item = dict[str, AttributeValue]
@@ -841,10 +852,35 @@ class ItemCodec(Generic[M]):
             (k, k.attribute in table_keys) for k in index_keys.values() if k.template is not None
         )
         self._decode_plans: dict[type[BaseModel], _DecodePlan] = {}
+        self.read_zone: dt.tzinfo = schema.naive_datetime_zone or _UTC
+        """The zone of naive datetimes read from items (``Meta.naive_datetime_zone``, else UTC)."""
+        self.null_fields: frozenset[str] = frozenset(
+            name
+            for name, info in model.model_fields.items()
+            if schema.field_attributes[name] not in index_keys
+            and name != schema.ttl_field
+            and (
+                schema.store_none
+                or stores_null(info.metadata)
+                or (not info.is_required() and _default_is_not_none(info))
+                or _is_set(info.annotation)  # a missing set reads as an empty set
+            )
+        )
+        """Fields whose None is stored as NULL; every other None field is omitted."""
+        self._untyped = tuple(
+            name for name, info in model.model_fields.items() if _has_untyped(info.annotation)
+        )
+        """Fields with untyped parts (``dict[str, Any]``...), where an empty set cannot be
+        stored: it would read back as an empty list (``check_empty_sets``)."""
+        self._datetime_fields = tuple(
+            name for name, info in model.model_fields.items() if _is_datetime_type(info.annotation)
+        )
         self._nested = tuple(
             name for name, info in model.model_fields.items() if _may_hold_models(info.annotation)
         )
         self._revalidate = model.__pydantic_validator__.validate_python
+        self._upcast = item_upcaster(self)
+        """Old schema versions to the current one before decoding (None: no upcasters)."""
 
     # encoding
 
@@ -877,6 +913,10 @@ class ItemCodec(Generic[M]):
                 if kind is str and value.isascii():
                     item[attribute] = {"S": value}
                     continue
+                if value is None:
+                    if name in self.null_fields:
+                        item[attribute] = _NULL
+                    continue  # omitted: reads as None (or NULL, where another service needs it)
                 encoder = _ENCODERS.get(kind) or _resolve_encoder(kind)
                 av = encoder(value, 1, zone)
                 if av is not None:
@@ -890,9 +930,47 @@ class ItemCodec(Generic[M]):
             text = self._render(key, values, partial_ok=not required)
             if text is not None:
                 item[key.attribute] = {"S": text}
+        for name in self._untyped:
+            self.check_empty_sets(name, values[name])
         self.check(instance)
         self.check_size(item)
         return item
+
+    def check_empty_sets(self, name: str, value: object, *, nested: bool = False) -> None:
+        """Refuse an empty set inside an untyped part of field ``name`` (``dict[str, Any]``):
+        DynamoDB has no empty set, so it is stored as an empty list, and nothing would turn it
+        back into a set on read. Typed parts (``dict[str, set[str]]``) read it back as a set."""
+        if name in self._untyped and _holds_empty_set(value, 1 if nested else 0):
+            raise ValidationError(
+                "holds an empty set inside a value typed Any (e.g. dict[str, Any]); DynamoDB "
+                "cannot store an empty set, and an empty list stored instead would read back "
+                "as a list. Leave the entry out, or type the field (dict[str, set[str]]) so "
+                "that it reads back as a set",
+                model=self.schema.model_name,
+                field=name,
+            )
+
+    def stored_instance(self, instance: M) -> M:
+        """``instance`` as a read of what ``encode`` stores returns it: top-level datetimes
+        aware in UTC (a naive one taken to be in ``Meta.naive_datetime_zone``), the TTL in whole
+        seconds. ``create`` returns this, so that it equals what ``get`` reads back."""
+        values = instance.__dict__
+        changes: dict[str, Any] = {}
+        for name in self._datetime_fields:
+            value = values.get(name)
+            if not isinstance(value, dt.datetime):
+                continue
+            stored = value
+            offset = value.utcoffset()
+            if offset is None:
+                stored = value.replace(tzinfo=self.zone or _UTC).astimezone(_UTC)
+            elif offset:
+                stored = value.astimezone(_UTC)
+            if name == self.schema.ttl_field and stored.microsecond:
+                stored = stored.replace(microsecond=0)
+            if stored is not value:
+                changes[name] = stored
+        return instance.model_copy(update=changes) if changes else instance
 
     def check(self, instance: M) -> None:
         """Refuse an instance whose values the model's own rules refuse, or change.
@@ -951,10 +1029,16 @@ class ItemCodec(Generic[M]):
         )
 
     def encode_field(self, name: str, value: object) -> AttributeValue | None:
-        """One field's AttributeValue, in key form when the field is a table or index key."""
+        """One field's AttributeValue, in key form when the field is a table or index key;
+        None when the attribute is to be omitted (REMOVEd by an update): a None field that does
+        not store NULL (``null_fields``), a None key, an empty set."""
         attribute = self.schema.field_attributes[name]
         if attribute in self.schema.index_key_attributes:
             return None if value is None else self._key_value(name, value)
+        if value is None:
+            return _NULL if name in self.null_fields else None
+        if name in self._untyped:
+            self.check_empty_sets(name, value)
         try:
             if name == self.schema.ttl_field:
                 return ttl_value(value, zone=self.zone)
@@ -1038,14 +1122,23 @@ class ItemCodec(Generic[M]):
 
         Attributes the model does not declare are not decoded (other services may add any); a
         set field whose attribute is missing reads as an empty set, which is how empty sets are
-        stored.
+        stored. Missing and NULL read alike (``_DecodePlan``); naive datetimes are made aware.
         """
-        attributes, set_attributes, _ = self._decode_plans.get(target) or self._decode_plan(target)
-        data = _decode_map(item, attributes)
-        for attribute in set_attributes:
+        if self._upcast is not None:  # Meta.upcasters: old versions to the current one
+            item = self._upcast(item)
+        plan = self._decode_plans.get(target) or self._decode_plan(target)
+        data = _decode_map(item, plan.attributes)
+        for attribute in plan.drop_null:
+            if attribute in data and data[attribute] is None:
+                del data[attribute]
+        for attribute, fill in plan.fills:
             if attribute not in data:
-                data[attribute] = set()
-        return self._validate(target, data, item)
+                data[attribute] = fill()
+        for attribute in plan.datetimes:
+            value = data.get(attribute)
+            if type(value) is str and value[-1:] != "Z":
+                data[attribute] = _aware_text(value, self.read_zone)
+        return self._aware(plan, self._validate(target, data, item))
 
     def decoder(
         self, target: type[M] | None = None
@@ -1053,9 +1146,17 @@ class ItemCodec(Generic[M]):
         """``decode_as(target, item)`` as a function of ``item``, for many items in a row: the
         decode plan and pydantic's validator are looked up once (``target``: the model)."""
         target = self.model if target is None else target
-        attributes, set_attributes, _ = self._decode_plans.get(target) or self._decode_plan(target)
+        plan = self._decode_plans.get(target) or self._decode_plan(target)
+        attributes, fills, drop_null, datetimes = (
+            plan.attributes,
+            plan.fills,
+            plan.drop_null,
+            plan.datetimes,
+        )
         validate = target.__pydantic_validator__.validate_python
         corrupt = self._corrupt
+        zone = self.read_zone
+        aware = self._aware if plan.nested_datetimes else None
 
         if attributes is None:
             return lambda item: self.decode_as(target, item)
@@ -1081,20 +1182,29 @@ class ItemCodec(Generic[M]):
                         data[key] = _decode_list(value)
                     elif tag == "SS":
                         data[key] = set(value)
+                    elif tag == "NULL":
+                        if key not in drop_null:
+                            data[key] = None  # else: read as missing (the field's default)
                     else:
                         data[key] = _DECODERS[tag](value)
                     break
                 else:
                     raise _empty_value()
-            for attribute in set_attributes:
+            for attribute, fill in fills:
                 if attribute not in data:
-                    data[attribute] = set()
+                    data[attribute] = fill()
+            for attribute in datetimes:
+                value = data.get(attribute)
+                if type(value) is str and value[-1:] != "Z":
+                    data[attribute] = _aware_text(value, zone)
             try:
-                return validate(data)  # type: ignore[no-any-return]
+                instance: M = validate(data)
             except PydanticValidationError as exc:
                 raise corrupt(target, item, exc) from (None if redacting() else exc)
+            return instance if aware is None else aware(plan, instance)
 
-        return decode
+        upcast = self._upcast
+        return decode if upcast is None else lambda item: decode(upcast(item))
 
     def decode_fields(
         self,
@@ -1108,18 +1218,36 @@ class ItemCodec(Generic[M]):
 
         A missing attribute reads as an empty set for a set field, as in ``decode_as``, else as
         ``defaults[f]`` when there is one (the domain's default, for a field the domain lets an
-        item leave out).
+        item leave out), else as None for a field that accepts None. A NULL reads as missing
+        in a field that does not accept None.
         """
-        _, _, set_fields = self._decode_plans.get(target) or self._decode_plan(target)
+        plan = self._decode_plans.get(target) or self._decode_plan(target)
+        zone = self.read_zone
         data: dict[str, Any] = {}
         for field, attribute in fields.items():
             if attribute in item:
-                data[field] = decode_value(item[attribute])
-            elif field in set_fields:
+                value = decode_value(item[attribute])
+                if value is not None or field not in plan.drop_null_fields:
+                    if field in plan.datetime_fields and type(value) is str and value[-1:] != "Z":
+                        value = _aware_text(value, zone)
+                    data[field] = value
+                    continue
+            if field in plan.set_fields:
                 data[field] = set()
             elif field in defaults:
                 data[field] = defaults[field].get_default(call_default_factory=True)
-        return self._validate(target, data, item)
+            elif field in plan.none_fields:
+                data[field] = None
+        return self._aware(plan, self._validate(target, data, item))
+
+    def _aware(self, plan: _DecodePlan, instance: B) -> B:
+        """``instance`` with the naive datetimes nested in its fields made aware (in place: it
+        was just built by validation)."""
+        if plan.nested_datetimes:
+            values = instance.__dict__
+            for name in plan.nested_datetimes:
+                values[name] = _make_aware(values[name], self.read_zone)
+        return instance
 
     def _validate(
         self, target: type[B], data: dict[str, Any], item: Mapping[str, Mapping[str, Any]]
@@ -1149,10 +1277,35 @@ class ItemCodec(Generic[M]):
         attributes = (
             frozenset(self.schema.field_attributes.values()) if target is self.model else None
         )
-        sets = {
-            name: info.alias or name for name, info in fields.items() if _is_set(info.annotation)
+        stored = {name: info.alias or name for name, info in fields.items()}
+        sets = {name for name, info in fields.items() if _is_set(info.annotation)}
+        nullable = {name for name, info in fields.items() if _accepts_none(info.annotation)}
+        # a required field that accepts None reads a missing attribute as None (how None is
+        # stored by default); a field that does not accept None reads a NULL as missing
+        none_fields = {
+            name for name, info in fields.items() if info.is_required() and name in nullable
+        } - sets
+        fills: list[tuple[str, Callable[[], Any]]] = [(stored[n], set) for n in sets]
+        fills += [(stored[n], _missing_none) for n in none_fields]
+        top_datetimes = {
+            name for name, info in fields.items() if _is_datetime_type(info.annotation)
         }
-        plan = self._decode_plans[target] = (attributes, tuple(sets.values()), frozenset(sets))
+        nested = tuple(
+            name
+            for name, info in fields.items()
+            if name not in top_datetimes and _may_hold_datetimes(info.annotation)
+        )
+        plan = self._decode_plans[target] = _DecodePlan(
+            attributes=attributes,
+            fills=tuple(fills),
+            set_fields=frozenset(sets),
+            none_fields=frozenset(none_fields),
+            drop_null=frozenset(stored[n] for n in fields if n not in nullable),
+            drop_null_fields=frozenset(n for n in fields if n not in nullable),
+            datetimes=tuple(stored[n] for n in top_datetimes),
+            datetime_fields=frozenset(top_datetimes),
+            nested_datetimes=nested,
+        )
         return plan
 
     def key_values(self, item: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
@@ -1164,9 +1317,134 @@ class ItemCodec(Generic[M]):
         }
 
 
-_DecodePlan = tuple[frozenset[str] | None, tuple[str, ...], frozenset[str]]
-"""How to decode into a target: the attributes to decode (None: all), and its set fields by
-stored name and by field name (a missing set reads as an empty set)."""
+class _DecodePlan(typing.NamedTuple):
+    """How to decode into a target (the model or a view), compiled once per target."""
+
+    attributes: frozenset[str] | None
+    """The stored attributes to decode (None: all)."""
+    fills: tuple[tuple[str, Callable[[], Any]], ...]
+    """Stored attribute -> value of a missing one: an empty set for a set field (how empty
+    sets are stored), None for a required field that accepts None (how None is stored)."""
+    set_fields: frozenset[str]
+    none_fields: frozenset[str]
+    drop_null: frozenset[str]
+    """Stored attributes whose field does not accept None: a NULL there reads as missing."""
+    drop_null_fields: frozenset[str]
+    datetimes: tuple[str, ...]
+    """Stored attributes of datetime fields: naive text is read in the zone (``_aware_text``)."""
+    datetime_fields: frozenset[str]
+    nested_datetimes: tuple[str, ...]
+    """Fields that may hold datetimes deeper (lists, maps, nested models): made aware after
+    validation."""
+
+
+def _has_untyped(annotation: Any) -> bool:
+    """True when a field of this annotation has a part typed Any (or a bare dict/list)."""
+    stack = [annotation]
+    seen = 0
+    while stack and seen < 256:
+        seen += 1
+        current = stack.pop()
+        if current is Any or current is object or current in (dict, list, tuple):
+            return True
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            continue  # a nested model checks its own fields' types
+        stack.extend(a for a in get_args(current) if not isinstance(a, (str, int, FieldInfo)))
+    return False
+
+
+def _holds_empty_set(value: Any, depth: int) -> bool:
+    if depth > MAX_DEPTH:
+        return False  # refused elsewhere (too deep)
+    if isinstance(value, (set, frozenset)):
+        return depth > 0 and not value
+    if isinstance(value, dict):
+        return any(_holds_empty_set(v, depth + 1) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_holds_empty_set(v, depth + 1) for v in value)
+    return False
+
+
+def _missing_none() -> None:
+    return None
+
+
+def _default_is_not_none(info: FieldInfo) -> bool:
+    """True when a field's default (or default factory) is something else than None: a
+    missing attribute would read back as that default, so its None must be stored as NULL."""
+    if info.default_factory is not None:
+        return True
+    return info.default is not None and info.default is not PydanticUndefined
+
+
+def _accepts_none(annotation: Any) -> bool:
+    return annotation is Any or annotation is object or is_optional(annotation)
+
+
+def _is_datetime_type(annotation: Any) -> bool:
+    annotation = strip_optional(annotation)
+    return isinstance(annotation, type) and issubclass(annotation, dt.datetime)
+
+
+def _may_hold_datetimes(annotation: Any) -> bool:
+    """True when a field of this annotation may hold a datetime below its top level."""
+    stack = [strip_optional(annotation)]
+    seen: set[int] = set()
+    top = True
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if current is Any or current is object:
+            return False  # untyped data: strings stay strings
+        if isinstance(current, type):
+            if issubclass(current, dt.datetime):
+                if not top:
+                    return True
+            elif issubclass(current, BaseModel):
+                stack.extend(info.annotation for info in current.model_fields.values())
+        top = False
+        stack.extend(a for a in get_args(current) if not isinstance(a, (str, int, FieldInfo)))
+    return False
+
+
+def _aware_text(text: str, zone: dt.tzinfo) -> Any:
+    """A stored datetime's text: naive text (another service's, without an offset) becomes an
+    aware datetime in UTC, taken to be in ``zone``; anything else is left to validation."""
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if value.tzinfo is not None:
+        return text
+    try:
+        return value.replace(tzinfo=zone).astimezone(_UTC)
+    except OverflowError:
+        return text
+
+
+def _make_aware(value: Any, zone: dt.tzinfo) -> Any:
+    """``value`` with every naive datetime in it (lists, dicts, models) read in ``zone``."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            return value.replace(tzinfo=zone).astimezone(_UTC)
+        return value
+    if isinstance(value, list):
+        for index, element in enumerate(value):
+            value[index] = _make_aware(element, zone)
+    elif isinstance(value, dict):
+        for key, element in value.items():
+            value[key] = _make_aware(element, zone)
+    elif isinstance(value, BaseModel):
+        fields = value.__dict__
+        for name, element in fields.items():
+            fields[name] = _make_aware(element, zone)
+    elif isinstance(value, tuple):
+        return tuple(_make_aware(element, zone) for element in value)
+    return value
+
+
 _SET_ORIGINS: tuple[Any, ...] = (set, frozenset, AbstractSet)
 
 

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ._redact import loc_text, shown, shown_mapping
 
-DOCS_BASE = "https://ddbwrap.readthedocs.io/en/latest/errors/"
+DOCS_ROOT = "https://github.com/ddbwrap/ddbwrap/blob/v0.1.0/docs/"
+"""The docs as GitHub renders them at this release's tag (no docs site is published): a link in
+an error message shows the page of the version installed. Bumped with ``__version__`` (a test
+checks that they agree)."""
+
+DOCS_BASE = DOCS_ROOT + "errors.md"
 
 
 class DdbwrapError(Exception):
@@ -134,6 +139,23 @@ class CorruptItemError(DdbwrapError):
         self.errors = list(errors)
 
 
+_T = TypeVar("_T")
+
+
+def check_on_corrupt(value: _T, owner: str) -> _T:
+    """``value`` when it is an ``on_corrupt`` policy (``"raise"``, ``"skip"``, a callable that
+    takes the ``CorruptItemError``) or None (not set here); else a ``ValidationError``."""
+    if value is None or callable(value) or (isinstance(value, str) and value in _ON_CORRUPT):
+        return value
+    raise ValidationError(
+        f"{owner}: on_corrupt must be 'raise', 'skip' or a callable that takes the "
+        f"CorruptItemError (to report and skip), not {value!r}"
+    )
+
+
+_ON_CORRUPT = ("raise", "skip")
+
+
 class ForeignItemError(DdbwrapError):
     """An item read back has other key values than the ones asked for; it is not returned.
     ``attributes`` names the stored attributes that differ (their values are not kept)."""
@@ -218,16 +240,62 @@ class UniqueConstraintError(ConditionFailedError):
         self.value = value
 
 
+_FINE_CODES = ("None", "")
+_THROTTLED_CODES = frozenset(
+    {"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
+)
+_INVALID_CODES = frozenset({"ValidationError", "ItemCollectionSizeLimitExceeded"})
+
+
 @dataclass(frozen=True)
 class CancellationReason:
     """Why one action of a cancelled transaction failed (``code`` is DynamoDB's, e.g.
-    ``ConditionalCheckFailed``; ``"None"`` means that action was fine)."""
+    ``ConditionalCheckFailed``; ``"None"`` means that action was fine).
+
+    A transaction written with ddbwrap (``Transaction``) maps each reason back to its action:
+    ``operation``, ``model``, ``table``, ``key`` (plain values), ``action``; ``item`` is then the
+    current item decoded as the model. ``error`` is the ddbwrap error the failure means, set on
+    every failed reason (``ConditionFailedError`` and its subclasses, ``ThrottledError``,
+    ``ValidationError``, else ``ServiceError``), None on the actions that were fine.
+    """
 
     index: int
     code: str
     message: str | None = None
     description: str | None = None
     item: Any = None
+    operation: str = ""
+    model: type[Any] | None = None
+    table: str = ""
+    key: Mapping[str, Any] | None = None
+    action: Any = None
+    error: DdbwrapError | None = None
+
+    def __post_init__(self) -> None:
+        if self.error is None and self.code not in _FINE_CODES:
+            object.__setattr__(self, "error", _reason_error(self.code, self.message))
+
+
+def _reason_error(code: str, message: str | None) -> DdbwrapError:
+    text = f"transaction action {code}" + (f": {message}" if message else "")
+    if code == "ConditionalCheckFailed":
+        return ConditionFailedError(text)
+    if code in _THROTTLED_CODES:
+        return ThrottledError(text)
+    if code in _INVALID_CODES:
+        return ValidationError(text)
+    return ServiceError(text, aws_code=code)
+
+
+if TYPE_CHECKING:
+
+    class FailedCancellationReason(CancellationReason):
+        """A reason of an action that failed: its ``error`` is always set."""
+
+        error: DdbwrapError
+
+else:
+    FailedCancellationReason = CancellationReason
 
 
 class TransactionCanceledError(DdbwrapError):
@@ -240,9 +308,12 @@ class TransactionCanceledError(DdbwrapError):
         self.reasons = list(reasons)
 
     @property
-    def failed(self) -> list[CancellationReason]:
-        """The reasons of the actions that actually failed."""
-        return [r for r in self.reasons if r.code not in ("None", "")]
+    def failed(self) -> list[FailedCancellationReason]:
+        """The reasons of the actions that actually failed (each with its ``error``)."""
+        return cast(
+            "list[FailedCancellationReason]",
+            [r for r in self.reasons if r.code not in _FINE_CODES],
+        )
 
 
 class ThrottledError(DdbwrapError):

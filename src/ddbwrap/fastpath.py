@@ -14,7 +14,8 @@ same client used directly by your code behaves exactly as before):
   before (``ParamValidationError``, nothing sent);
 - **responses** of the data-plane operations (GetItem, BatchGetItem, Query, Scan,
   TransactGetItems, and the writes' ``Attributes``/``UnprocessedItems``): a ``before-parse``
-  handler decodes the JSON body with ``json.loads`` and then fixes it up the way botocore's
+  handler decodes the JSON body with ``loads`` (orjson when ``ddbwrap[fast]`` installed it,
+  else ``json``) and then fixes it up the way botocore's
   shape-driven parser would (base64 ``B``/``BS`` values to bytes, unknown members and nulls
   dropped), walking only the parts where that can matter, instead of botocore's generic
   per-attribute walk; numbers stay strings. Only 2xx responses are taken over: errors are
@@ -23,6 +24,9 @@ same client used directly by your code behaves exactly as before):
 
 The switch is per call: a context variable set by the gateway around its own calls. The hooks
 are installed on the client once (``install``); with the variable unset they step aside.
+
+The direct transport (``ddbwrap._engine.direct``) uses the same compiled checks and fix-ups
+(``compile_service``, ``parse_body``), without botocore around them.
 """
 
 from __future__ import annotations
@@ -138,34 +142,62 @@ def install(client: Any) -> bool:
 
 def _install(client: Any) -> bool:
     meta = getattr(client, "meta", None)
-    service_model = getattr(meta, "service_model", None)
-    if service_model is None or service_model.service_name != "dynamodb":
+    compiled = compile_service(getattr(meta, "service_model", None), client)
+    if compiled is None:
         return False
-    if service_model.resolved_protocol != "json":
-        return False
-    serializer = getattr(client, "_serializer", None)
-    if serializer is None:
-        return False
-    plans = _compile_requests(service_model)
-    parsers = _compile_responses(service_model)
-    fast = _FastSerializer(serializer, plans)
-    if not plans or not parsers or not fast.self_check(service_model):
-        return False
-    endpoint = getattr(client, "_endpoint", None)
-    factory = getattr(endpoint, "_response_parser_factory", None)
-    if getattr(factory, "_defaults", None):  # custom blob/timestamp parsers: respect them
-        return False
-    shallow = _compile_responses(service_model, shallow=True)
-    client._serializer = fast
-    service_id = service_model.service_id.hyphenize()
-    for operation, parse in parsers.items():
+    client._serializer = _FastSerializer(client._serializer, compiled.plans)
+    service_id = compiled.service_model.service_id.hyphenize()
+    for operation, parse in compiled.deep.items():
         client.meta.events.register(
             f"before-parse.{service_id}.{operation}",
-            _ParseHook(parse, shallow.get(operation, parse)),
+            _ParseHook(parse, compiled.shallow.get(operation, parse)),
             unique_id=f"ddbwrap-fast-parse-{operation}",
         )
     _cache_user_agent(client, service_id)
     return True
+
+
+class Compiled:
+    """What the fast path compiled from one client's service model: the request check and
+    headers (``plans``) and the response fix-ups (``deep``; ``shallow`` for a body without
+    binary values) of each data-plane operation. Shared by the fast path and the direct
+    transport (``ddbwrap._engine.direct``), so both accept and produce exactly the same."""
+
+    __slots__ = ("deep", "plans", "service_model", "shallow")
+
+    def __init__(
+        self,
+        service_model: Any,
+        plans: dict[str, _RequestPlan],
+        deep: dict[str, Parse],
+        shallow: dict[str, Parse],
+    ) -> None:
+        self.service_model = service_model
+        self.plans = plans
+        self.deep = deep
+        self.shallow = shallow
+
+
+def compile_service(service_model: Any, client: Any) -> Compiled | None:
+    """The fast path's plans and parsers for ``client`` (None when it cannot vouch for them:
+    another service or protocol, an unknown serializer, custom blob/timestamp parsers)."""
+    if service_model is None or service_model.service_name != "dynamodb":
+        return None
+    if service_model.resolved_protocol != "json":
+        return None
+    serializer = getattr(client, "_serializer", None)
+    if serializer is None:
+        return None
+    plans = _compile_requests(service_model)
+    parsers = _compile_responses(service_model)
+    if not plans or not parsers or not _FastSerializer(serializer, plans).self_check(service_model):
+        return None
+    endpoint = getattr(client, "_endpoint", None)
+    factory = getattr(endpoint, "_response_parser_factory", None)
+    if getattr(factory, "_defaults", None):  # custom blob/timestamp parsers: respect them
+        return None
+    shallow = _compile_responses(service_model, shallow=True)
+    return Compiled(service_model, plans, parsers, shallow)
 
 
 # --- the User-Agent header -------------------------------------------------------------------
@@ -765,15 +797,48 @@ class _ParseHook:
             return
         if not body:
             return
-        # Binary values (B, BS) arrive base64-encoded: only a body with such a tag needs the
-        # AttributeValue walk (two memchr-speed scans, cheaper than the walk)
-        binary = b'"B"' in body or b'"BS"' in body
-        parse = self._parse if binary else self._shallow
         try:
-            parsed = parse(json.loads(body.decode("utf-8")))
-        except (ValueError, TypeError, AttributeError, KeyError, binascii.Error):
+            parsed = parse_body(body, self._parse, self._shallow)
+        except BODY_ERRORS:
             return  # not what DynamoDB sends: botocore parses it (and fails) as it would
-        if type(parsed) is not dict:
-            return
         customized_response_dict.update(parsed)
         response_dict["body"] = b""
+
+
+BODY_ERRORS = (ValueError, TypeError, AttributeError, KeyError, binascii.Error)
+"""What ``parse_body`` raises for a body that is not a DynamoDB answer of its operation."""
+
+
+def parse_body(body: bytes, deep: Parse, shallow: Parse) -> dict[str, Any]:
+    """A 2xx JSON body as botocore's parser makes it (numbers stay strings, base64 ``B``/``BS``
+    become bytes); raises one of ``BODY_ERRORS`` when it is not such an answer."""
+    # Binary values (B, BS) arrive base64-encoded: only a body with such a tag needs the
+    # AttributeValue walk (two memchr-speed scans, cheaper than the walk)
+    parse = deep if b'"B"' in body or b'"BS"' in body else shallow
+    parsed = parse(loads(body))
+    if type(parsed) is not dict:
+        raise TypeError("the body is not a JSON object")
+    return parsed
+
+
+def _json_loads(body: bytes) -> Any:
+    return json.loads(body.decode("utf-8"))
+
+
+def _dumps_bytes(value: Any) -> bytes:
+    return _dumps(value).encode("utf-8")
+
+
+# ``loads`` (a JSON body to Python values) and ``dumps`` (a request to its JSON body, bytes as
+# base64): orjson when the optional extra ``ddbwrap[fast]`` installed it, else the stdlib. They
+# give the same values; the bodies ``dumps`` writes differ only in spacing and escapes.
+try:
+    import orjson
+except ImportError:  # pragma: no cover - depends on the environment
+    loads: Callable[[bytes], Any] = _json_loads
+    dumps: Callable[[Any], bytes] = _dumps_bytes
+else:
+    loads = orjson.loads
+
+    def dumps(value: Any) -> bytes:
+        return orjson.dumps(value, default=_b64)

@@ -20,8 +20,8 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 import boto3
 from botocore.config import Config
@@ -29,13 +29,17 @@ from botocore.exceptions import BotoCoreError, NoRegionError
 
 from . import _redact
 from ._engine import drive, flows
-from ._engine.botocore import BotocoreTransport, request_attempts
+from ._engine.botocore import request_attempts
+from ._engine.direct import transport_for
 from ._engine.flows import MAX_BATCH_GET_KEYS, MAX_BATCH_WRITE_REQUESTS
 from ._engine.steps import Call, Flow, Params, R, Sleep
 from ._engine.translate import THROTTLING_CODES, translate_error
-from .errors import ServiceError, ValidationError
+from .errors import CorruptItemError, ServiceError, ValidationError, check_on_corrupt
 from .retry import RetryPolicy
 from .transport import Transport
+
+OnCorrupt = Literal["raise", "skip"] | Callable[[CorruptItemError], None]
+"""What a read does with an item that does not validate (``ddbwrap.read.OnCorrupt``)."""
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -85,24 +89,39 @@ class TableGateway:
         batch_retry: RetryPolicy | None = None,
         fast_path: bool | None = None,
         redact_values: bool | None = None,
+        transport: str | Transport | None = None,
+        on_corrupt: OnCorrupt | None = None,
     ) -> None:
         """``client``: a boto3 DynamoDB client, or any ``Transport`` (e.g. ``ScriptedTransport``).
 
+        ``transport``: how a boto3 client's calls are sent: ``"direct"`` (the default; see
+        ``ddbwrap._engine.direct``: ddbwrap's data-plane calls skip botocore, everything else
+        and every client it cannot reproduce keep it), ``"botocore"``, or None for what
+        ``DDBWRAP_TRANSPORT`` says (``direct`` when unset); or a ``Transport`` to send through
+        instead (``client`` is then only what ``gateway.client`` returns).
+        ``fast_path`` applies to the calls botocore sends (``ddbwrap.fastpath``).
         ``retry`` is the backoff policy of every re-send (``batch_retry`` is its old name).
         ``redact_values``: keep stored and caller-supplied values out of the messages of the
         errors raised while this gateway runs an operation (True), show them (False), or
         follow ``DDBWRAP_REDACT_VALUES`` (None); see ``docs/security.md``.
+        ``on_corrupt``: what the reads through this gateway do with an item that does not
+        validate, unless the ``ReadApi`` or the call says: ``"raise"`` (the default),
+        ``"skip"`` (reported on the page) or a callable taking the ``CorruptItemError``.
         """
+        self.on_corrupt: OnCorrupt | None = check_on_corrupt(on_corrupt, "TableGateway")
         for name, value in (("table_prefix", table_prefix), ("table_suffix", table_suffix)):
             if not isinstance(value, str):
                 raise ValidationError(f"{name} must be a str, got {type(value).__name__}")
         if retry is not None and batch_retry is not None:
             raise ValidationError("pass retry= or its old name batch_retry=, not both")
-        if isinstance(client, Transport) and not hasattr(client, "meta"):
-            self._transport: Transport = client
-            self._client: Any = getattr(client, "client", None)
+        if transport is not None and not isinstance(transport, str):
+            self._transport: Transport = transport
+            self._client: Any = client
+        elif isinstance(client, Transport) and not hasattr(client, "meta"):
+            self._transport = client
+            self._client = getattr(client, "client", None)
         else:
-            self._transport = BotocoreTransport(client, fast_path=fast_path)  # type: ignore[arg-type]
+            self._transport = transport_for(client, transport, fast_path=fast_path)
             self._client = client
         policy = retry or batch_retry or RetryPolicy()
         if policy.request_attempts is None and self._client is not None:
@@ -126,6 +145,7 @@ class TableGateway:
         max_attempts: int | None = None,
         fast_path: bool | None = None,
         redact_values: bool | None = None,
+        transport: str | None = None,
         **client_kwargs: Any,
     ) -> TableGateway:
         """A gateway over a new boto3 client configured from the environment.
@@ -137,7 +157,7 @@ class TableGateway:
         else 10) with ``retry``'s backoff; ``retry_mode`` (else ``AWS_RETRY_MODE``, else
         ``"standard"``) is botocore's, for your own calls on ``gateway.client``; a ``config``
         in ``client_kwargs`` is merged over these. Prefix and suffix default to
-        ``DDBWRAP_TABLE_PREFIX`` / ``DDBWRAP_TABLE_SUFFIX``.
+        ``DDBWRAP_TABLE_PREFIX`` / ``DDBWRAP_TABLE_SUFFIX``; ``transport`` as in the constructor.
         """
         kwargs = dict(client_kwargs)
         if "region_name" not in kwargs and os.environ.get("AWS_REGION"):
@@ -173,6 +193,7 @@ class TableGateway:
             batch_retry=batch_retry,
             fast_path=fast_path,
             redact_values=redact_values,
+            transport=transport,
         )
 
     # -- configuration -----------------------------------------------------------------------

@@ -240,7 +240,7 @@ def _key_attributes(
     keys: list[KeyAttribute] = list(schema.key_attributes)
     if index is not None:
         target = schema.index(index) if isinstance(index, str) else index
-        keys += [k for k in (target.partition_key, target.sort_key) if k is not None]
+        keys += target.key_attributes
     return keys
 
 

@@ -103,14 +103,29 @@ def _prefix_pattern(literals: list[str], value: str) -> str:
 
 KeySpec = str | KeyTemplate
 
+MAX_KEY_ATTRIBUTES = 4
+"""A GSI's partition key and its sort key may each be made of up to this many attributes."""
+
+IndexKeySpec = KeySpec | tuple[str, ...]
+"""A GSI key: a field name, a ``KeyTemplate``, or a tuple of up to four field names (a native
+multi-attribute key: each field stored as its own attribute, of its own type)."""
+
 
 @dataclass(frozen=True)
 class GSI:
-    """A global secondary index declared in ``Meta.gsis``."""
+    """A global secondary index declared in ``Meta.gsis``.
+
+    ``partition_key`` and ``sort_key`` are each a field name, a ``KeyTemplate``, or a tuple of
+    up to four field names: a *native multi-attribute key* (DynamoDB, since November 2025),
+    where every field keeps its own attribute and type, and the index key is made of them in
+    order. ``GSI("by-tenant-status", partition_key=("tenant_id", "region"),
+    sort_key=("status", "created_at"))``: a query gives every partition field (equality) and
+    conditions on a prefix of the sort fields, left to right, the last one may be a range.
+    """
 
     name: str
-    partition_key: KeySpec
-    sort_key: KeySpec | None = None
+    partition_key: IndexKeySpec
+    sort_key: IndexKeySpec | None = None
     projection: Projection = ALL
 
 

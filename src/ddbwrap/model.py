@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from .entities import register
 from .errors import ModelDefinitionError
 from .schema import TableSchema, build_schema
 
@@ -24,6 +25,7 @@ class DomainModel(BaseModel):
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
+        _refuse_misnamed_meta(cls)
         meta = cls.__dict__.get("Meta")
         if meta is None:
             parent = cls.__ddb_schema__
@@ -31,7 +33,19 @@ class DomainModel(BaseModel):
                 build_schema(cls, _inherited_meta(cls)) if parent is not None else None
             )
             return
-        cls.__ddb_schema__ = build_schema(cls, meta)
+        schema = cls.__ddb_schema__ = build_schema(cls, meta)
+        register(cls, schema)  # several models of one table must be told apart
+
+
+def _refuse_misnamed_meta(cls: type) -> None:
+    """``class meta:`` (or ``META``) would declare nothing, silently: refuse it at definition."""
+    for name, value in vars(cls).items():
+        if name != "Meta" and name.lower() == "meta" and isinstance(value, type):
+            raise ModelDefinitionError(
+                cls.__name__,
+                f"declares `class {name}:`, which ddbwrap does not read: the table options "
+                "class must be named `Meta`",
+            )
 
 
 def _inherited_meta(cls: type[DomainModel]) -> type:

@@ -26,8 +26,11 @@ from .annotations import (
     key_scalar_type,
     strip_optional,
 )
+from .entities import Discriminator, KeyPrefix
 from .errors import ModelDefinitionError, ValidationError
-from .meta import ALL, GSI, LSI, KeySpec, KeyTemplate, Projection
+from .meta import ALL, GSI, LSI, MAX_KEY_ATTRIBUTES, KeySpec, KeyTemplate, Projection
+from .upcast import META_OPTIONS as UPCAST_OPTIONS
+from .upcast import SchemaVersioning, versioning_from_meta
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -50,11 +53,14 @@ META_OPTIONS = frozenset(
         "created_at_attribute",
         "updated_at_attribute",
         "naive_datetime_zone",
+        "store_none",
         "billing_mode",
         "lint_ignore",
+        "owner",
         "stream",
+        "entity",
     }
-)
+) | UPCAST_OPTIONS
 
 STREAM_VIEW_TYPES = ("NEW_AND_OLD_IMAGES", "NEW_IMAGE", "OLD_IMAGE", "KEYS_ONLY")
 
@@ -86,6 +92,27 @@ class IndexSchema:
     projection: Projection
     projected_attributes: frozenset[str] | None
     """Stored attribute names the index holds, or None when it projects ALL."""
+    partition_keys: tuple[KeyAttribute, ...] = ()
+    """Every partition key attribute, in order (one, or up to four for a native multi-attribute
+    key); ``partition_key`` is the first. Filled from ``partition_key`` when not given."""
+    sort_keys: tuple[KeyAttribute, ...] = ()
+    """Every sort key attribute, in order (none, one, or up to four); ``sort_key`` is the first."""
+
+    def __post_init__(self) -> None:
+        if not self.partition_keys:
+            object.__setattr__(self, "partition_keys", (self.partition_key,))
+        if not self.sort_keys and self.sort_key is not None:
+            object.__setattr__(self, "sort_keys", (self.sort_key,))
+
+    @property
+    def key_attributes(self) -> tuple[KeyAttribute, ...]:
+        """The index's key attributes: the partition ones, then the sort ones, in order."""
+        return self.partition_keys + self.sort_keys
+
+    @property
+    def multi_attribute(self) -> bool:
+        """True when the partition key or the sort key is made of several attributes."""
+        return len(self.partition_keys) > 1 or len(self.sort_keys) > 1
 
     def can_supply(self, attributes: frozenset[str]) -> bool:
         """True when every one of ``attributes`` is projected into this index."""
@@ -112,10 +139,25 @@ class TableSchema:
     unique_table: str | None = None
     """Table holding the guard items of ``unique`` fields (``<table>-unique`` by default)."""
     naive_datetime_zone: zoneinfo.ZoneInfo | None = None
+    """``Meta.naive_datetime_zone``: the zone of naive datetimes, both those read from items
+    (written by another service without an offset; UTC when undeclared) and those given to
+    writes (refused when undeclared)."""
+    store_none: bool = False
+    """``Meta.store_none``: store a None field as NULL (default: the attribute is omitted)."""
     billing_mode: str = "PAY_PER_REQUEST"
     lint_ignore: tuple[str, ...] = ()
+    owner: str | None = None
+    """``Meta.owner``: the service that owns the table when it is another one (``"pp_api"``);
+    lint then warns about cross-service writes and schema changes (DDB111-DDB113)."""
     stream_view_type: str | None = None
     """``Meta.stream``: the table's DynamoDB Streams view type, or None for no stream."""
+    versioning: SchemaVersioning | None = None
+    """``Meta.schema_version`` and its upcasters (``ddbwrap.upcast``), or None."""
+    entity: KeyPrefix | Discriminator | None = None
+    """``Meta.entity``: how this model's items are told apart from other models' items in a
+    shared table (:mod:`ddbwrap.entities`), or None when it declares nothing."""
+    discriminator: tuple[str, tuple[Any, ...]] | None = None
+    """The stored attribute of a ``Discriminator`` field and the values that identify the model."""
     attribute_fields: Mapping[str, str] = field(init=False)
     key_attributes: tuple[KeyAttribute, ...] = field(init=False)
     index_key_attributes: Mapping[str, KeyAttribute] = field(init=False)
@@ -128,9 +170,8 @@ class TableSchema:
         object.__setattr__(self, "key_attributes", table_keys)
         every: dict[str, KeyAttribute] = {k.attribute: k for k in table_keys}
         for index in self.indexes:
-            for key in (index.partition_key, index.sort_key):
-                if key is not None:
-                    every.setdefault(key.attribute, key)
+            for key in index.key_attributes:
+                every.setdefault(key.attribute, key)
         object.__setattr__(self, "index_key_attributes", every)
 
     @property
@@ -222,7 +263,10 @@ class TableSchema:
             ]
         params: dict[str, Any] = {
             "IndexName": index.name,
-            "KeySchema": _key_schema(index.partition_key, index.sort_key),
+            "KeySchema": [
+                *({"AttributeName": k.attribute, "KeyType": "HASH"} for k in index.partition_keys),
+                *({"AttributeName": k.attribute, "KeyType": "RANGE"} for k in index.sort_keys),
+            ],
             "Projection": projection,
         }
         if mode == "PROVISIONED" and index.kind == "GSI":
@@ -270,8 +314,8 @@ class _SchemaBuilder:
         sk = self.key(sk_spec, "sort_key", table_key=True) if sk_spec is not None else None
         if sk is not None and sk.attribute == pk.attribute:
             raise self.fail("Meta.sort_key is the same attribute as the partition key", sk.field)
-        gsis = tuple(self.gsi(g, pk, sk) for g in self.option("gsis", ()) or ())
-        lsis = tuple(self.lsi(i, pk, sk) for i in self.option("lsis", ()) or ())
+        gsis = tuple(self.gsi(g, pk, sk) for g in self.declarations("gsis", "GSI"))
+        lsis = tuple(self.lsi(i, pk, sk) for i in self.declarations("lsis", "LSI"))
         if len(gsis) > MAX_GSIS:
             raise self.fail(f"{len(gsis)} GSIs declared; DynamoDB allows at most {MAX_GSIS}")
         if len(lsis) > MAX_LSIS:
@@ -301,9 +345,22 @@ class _SchemaBuilder:
             unique=unique,
             unique_table=unique_table,
             naive_datetime_zone=self.zone(zone_name) if zone_name else None,
+            store_none=bool(self.option("store_none", False)),
             billing_mode=self.billing_mode(),
             lint_ignore=tuple(self.option("lint_ignore", ()) or ()),
+            owner=self.owner(),
             stream_view_type=self.stream_view_type(),
+            **self.entity(pk, sk),
+            versioning=versioning_from_meta(
+                self.name,
+                self.meta,
+                self.attributes,
+                {
+                    k.attribute: f"the attribute of key template {k.template.pattern!r}"
+                    for k in (pk, sk, *(k for i in gsis + lsis for k in i.key_attributes))
+                    if k is not None and k.template is not None
+                },
+            ),
         )
 
     def check_options(self) -> None:
@@ -335,6 +392,12 @@ class _SchemaBuilder:
         return self.fields[name]
 
     def key(self, spec: KeySpec, role: str, *, table_key: bool) -> KeyAttribute:
+        if isinstance(spec, (tuple, list)):
+            raise self.fail(
+                f"{role} is a tuple of fields {tuple(spec)!r}; multi-attribute keys are a GSI "
+                "feature: declare a single field (or a KeyTemplate) here, and the tuple in "
+                "GSI(...)"
+            )
         if isinstance(spec, KeyTemplate):
             return self.template_key(spec, role, table_key=table_key)
         info = self.field_info(spec, role)
@@ -399,40 +462,91 @@ class _SchemaBuilder:
                 template.fields[position - 1],
             )
 
+    def declarations(self, name: str, kind: str) -> tuple[object, ...]:
+        """``Meta.gsis`` / ``Meta.lsis`` as a tuple; a lone declaration is refused clearly."""
+        value = self.option(name, ()) or ()
+        if not isinstance(value, (list, tuple)):
+            raise self.fail(
+                f"Meta.{name} must be a list of {kind}(...) declarations, e.g. "
+                f"{name} = [{kind}(...)], got {value!r}"
+            )
+        return tuple(value)
+
     def gsi(self, gsi: object, pk: KeyAttribute, sk: KeyAttribute | None) -> IndexSchema:
         if not isinstance(gsi, GSI):
             raise self.fail(f"Meta.gsis must hold GSI(...) declarations, got {gsi!r}")
-        gpk = self.key(gsi.partition_key, f"GSI {gsi.name!r} partition_key", table_key=False)
-        gsk = (
-            self.key(gsi.sort_key, f"GSI {gsi.name!r} sort_key", table_key=False)
+        gpks = self.index_keys(gsi.partition_key, f"GSI {gsi.name!r} partition_key")
+        gsks = (
+            self.index_keys(gsi.sort_key, f"GSI {gsi.name!r} sort_key")
             if gsi.sort_key is not None
-            else None
+            else ()
         )
-        same_pk = gpk.attribute == pk.attribute
-        same_sk = (gsk.attribute if gsk else None) == (sk.attribute if sk else None)
+        if not gpks:
+            raise self.fail(f"GSI {gsi.name!r} partition_key names no field")
+        seen: dict[str, str] = {}
+        for role, keys in (("partition_key", gpks), ("sort_key", gsks)):
+            for key in keys:
+                if key.attribute in seen:
+                    raise self.fail(
+                        f"is named twice in the key of GSI {gsi.name!r} (in {seen[key.attribute]}"
+                        f" and {role}); each key attribute may appear once",
+                        key.field or key.attribute,
+                    )
+                seen[key.attribute] = role
+        same_pk = [k.attribute for k in gpks] == [pk.attribute]
+        same_sk = [k.attribute for k in gsks] == ([sk.attribute] if sk else [])
         if same_pk and same_sk:
             raise self.fail(
                 f"GSI {gsi.name!r} has the same key as the table; it would only duplicate it",
-                gpk.field,
+                gpks[0].field,
             )
-        return self.index(gsi.name, "GSI", gpk, gsk, gsi.projection, pk, sk)
+        return self.index(gsi.name, "GSI", gpks, gsks, gsi.projection, pk, sk)
+
+    def index_keys(self, spec: object, role: str) -> tuple[KeyAttribute, ...]:
+        """A GSI key: one field or template, or a tuple of up to four fields (a native
+        multi-attribute key; each a plain field of a type DynamoDB can index, maybe Optional:
+        an item missing any of them is left out of the index)."""
+        if not isinstance(spec, (tuple, list)):
+            return (self.key(spec, role, table_key=False),)  # type: ignore[arg-type]
+        if not spec:
+            raise self.fail(f"{role} is an empty tuple; name one to four fields")
+        if len(spec) > MAX_KEY_ATTRIBUTES:
+            raise self.fail(
+                f"{role} has {len(spec)} attributes; DynamoDB allows at most "
+                f"{MAX_KEY_ATTRIBUTES} in a multi-attribute key"
+            )
+        keys = []
+        for name in spec:
+            if isinstance(name, KeyTemplate):
+                raise self.fail(
+                    f"{role} holds KeyTemplate {name.pattern!r}; a multi-attribute key is made "
+                    "of plain fields, each stored as its own attribute (use the template's "
+                    "fields themselves, or the template alone)"
+                )
+            keys.append(self.key(name, f"{role} {tuple(spec)!r}", table_key=False))
+        return tuple(keys)
 
     def lsi(self, lsi: object, pk: KeyAttribute, sk: KeyAttribute | None) -> IndexSchema:
         if not isinstance(lsi, LSI):
             raise self.fail(f"Meta.lsis must hold LSI(...) declarations, got {lsi!r}")
         if sk is None:
             raise self.fail(f"LSI {lsi.name!r} needs a table with a sort key")
+        if isinstance(lsi.sort_key, (tuple, list)):
+            raise self.fail(
+                f"LSI {lsi.name!r} sort_key is a tuple of fields; DynamoDB's multi-attribute "
+                "keys are for GSIs only: declare a GSI, or one field (or a KeyTemplate) here"
+            )
         lsk = self.key(lsi.sort_key, f"LSI {lsi.name!r} sort_key", table_key=False)
         if lsk.attribute == sk.attribute:
             raise self.fail(f"LSI {lsi.name!r} uses the table's own sort key", lsk.field)
-        return self.index(lsi.name, "LSI", pk, lsk, lsi.projection, pk, sk)
+        return self.index(lsi.name, "LSI", (pk,), (lsk,), lsi.projection, pk, sk)
 
     def index(
         self,
         name: str,
         kind: Literal["GSI", "LSI"],
-        ipk: KeyAttribute,
-        isk: KeyAttribute | None,
+        ipks: tuple[KeyAttribute, ...],
+        isks: tuple[KeyAttribute, ...],
         projection: Projection,
         pk: KeyAttribute,
         sk: KeyAttribute | None,
@@ -443,18 +557,20 @@ class _SchemaBuilder:
             raise self.fail(f"index {name!r} projection must be ALL, KEYS_ONLY or INCLUDE(...)")
         projected: frozenset[str] | None = None
         if projection != ALL:
-            keys = {k.attribute for k in (pk, sk, ipk, isk) if k is not None}
+            keys = {k.attribute for k in (pk, sk, *ipks, *isks) if k is not None}
             for f in projection.fields:
                 self.field_info(f, f"index {name!r} INCLUDE projection")
             projected = frozenset(keys | {self.attributes[f] for f in projection.fields})
-        return IndexSchema(name, kind, ipk, isk, projection, projected)
+        return IndexSchema(
+            name, kind, ipks[0], isks[0] if isks else None, projection, projected, ipks, isks
+        )
 
     def check_template_collisions(
         self, pk: KeyAttribute, sk: KeyAttribute | None, indexes: tuple[IndexSchema, ...]
     ) -> None:
         stored = set(self.attributes.values())
         templates: dict[str, str] = {}
-        keys = [pk, sk] + [k for i in indexes for k in (i.partition_key, i.sort_key)]
+        keys = [pk, sk] + [k for i in indexes for k in i.key_attributes]
         for key in keys:
             if key is None or key.template is None:
                 continue
@@ -507,6 +623,42 @@ class _SchemaBuilder:
                 f"Meta.naive_datetime_zone {name!r} is not an IANA time zone (e.g. 'UTC')"
             ) from exc
 
+    def entity(self, pk: KeyAttribute, sk: KeyAttribute | None) -> dict[str, Any]:
+        """``Meta.entity``: ``KeyPrefix()`` needs a table-key template with literal text,
+        ``Discriminator(field)`` a field annotated with ``Literal`` values."""
+        spec = self.option("entity")
+        if spec is None:
+            return {}
+        if isinstance(spec, type) and spec in (KeyPrefix, Discriminator):
+            raise self.fail(f"Meta.entity takes an instance: write {spec.__name__}(...)")
+        if isinstance(spec, KeyPrefix):
+            keys = [k for k in (pk, sk) if k is not None]
+            if not any(k.template is not None and any(k.template.literals) for k in keys):
+                raise self.fail(
+                    "Meta.entity = KeyPrefix() tells items apart by the literal text of the "
+                    "table-key templates, but no table key is a KeyTemplate with literal text; "
+                    "declare e.g. sort_key = KeyTemplate('sk', 'ORDER#{order_id}'), or use "
+                    "Meta.entity = Discriminator('<field>')"
+                )
+            return {"entity": spec}
+        if not isinstance(spec, Discriminator):
+            raise self.fail(
+                f"Meta.entity must be KeyPrefix() or Discriminator('<field>'), got {spec!r}"
+            )
+        info = self.field_info(spec.field, "Meta.entity Discriminator")
+        annotation = info.annotation
+        values = get_args(annotation) if get_origin(annotation) is Literal else ()
+        if not values or not all(isinstance(v, (str, int)) for v in values):
+            raise self.fail(
+                f"is the discriminator of Meta.entity but has type {_type_name(annotation)}; "
+                f"annotate it with the values that identify this model, e.g. "
+                f"{spec.field}: Literal['{self.name.lower()}'] = '{self.name.lower()}'",
+                spec.field,
+            )
+        if any(k.field == spec.field for k in (pk, sk) if k is not None):
+            raise self.fail("is a table key field; it cannot be the discriminator", spec.field)
+        return {"entity": spec, "discriminator": (self.attributes[spec.field], tuple(values))}
+
     def stream_view_type(self) -> str | None:
         view_type = self.option("stream")
         if view_type is None:
@@ -514,6 +666,12 @@ class _SchemaBuilder:
         if view_type not in STREAM_VIEW_TYPES:
             raise self.fail(f"Meta.stream must be one of {', '.join(STREAM_VIEW_TYPES)} or None")
         return str(view_type)
+
+    def owner(self) -> str | None:
+        owner = self.option("owner")
+        if owner is not None and (not isinstance(owner, str) or not owner.strip()):
+            raise self.fail("Meta.owner must be the owning service's name (a non-empty string)")
+        return owner
 
     def billing_mode(self) -> str:
         mode = self.option("billing_mode", "PAY_PER_REQUEST")

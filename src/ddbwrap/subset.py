@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import difflib
-from typing import Any
+import enum
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel
 
@@ -48,7 +49,11 @@ def check_subset(
             )
         expected = domain_fields[name].annotation
         if not compatible(info.annotation, expected) and not (
-            narrowing and compatible(expected, info.annotation)
+            narrowing
+            and (
+                compatible(expected, info.annotation)
+                or narrows(strip_optional(info.annotation), strip_optional(expected))
+            )
         ):
             raise ModelDefinitionError(
                 sub.__name__,
@@ -70,6 +75,26 @@ def compatible(declared: Any, expected: Any) -> bool:
     if is_optional(expected) and not is_optional(declared):
         return False
     return isinstance(inner, type) and isinstance(outer, type) and issubclass(outer, inner)
+
+
+def narrows(declared: Any, expected: Any) -> bool:
+    """True when ``declared`` is a ``Literal`` whose every value ``expected`` holds: a write
+    model may narrow ``str`` to ``Literal["active", "paused"]`` (known values only), or a
+    ``Literal`` to some of its values."""
+    if get_origin(declared) is not Literal:
+        return False
+    values = get_args(declared)
+    if get_origin(expected) is Literal:
+        allowed = get_args(expected)
+        return all(any(v == a and type(v) is type(a) for a in allowed) for v in values)
+    if isinstance(expected, type) and issubclass(expected, enum.Enum):
+        return all(any(v == m.value for m in expected) for v in values)
+    if not isinstance(expected, type):
+        return False
+    return all(
+        isinstance(v, expected) and not (isinstance(v, bool) and expected is not bool)
+        for v in values
+    )
 
 
 def _name(annotation: Any) -> str:

@@ -7,7 +7,11 @@ paging, batch leftovers, resolving writes whose response was lost). A failed att
 (``kind``: ``throttled``, ``not_sent``, ``unavailable``, ``lost``, ``corrupt``), or the final
 ``DdbwrapError`` (a failed condition, a validation error...); never a botocore exception.
 
-- ``BotocoreTransport``: over a boto3 DynamoDB client (what ``TableGateway(client)`` builds);
+- ``DirectTransport``: over a boto3 DynamoDB client, ddbwrap's data-plane calls sent without
+  botocore's per-call machinery (what ``TableGateway(client)`` builds by default; see
+  ``docs/architecture.md#transports``), everything else through botocore;
+- ``BotocoreTransport``: every call through the boto3 client (``transport="botocore"``, or
+  ``DDBWRAP_TRANSPORT=botocore``);
 - ``ddbwrap.testing.ScriptedTransport``: answers and faults scripted per call, for tests.
 """
 
@@ -16,10 +20,20 @@ from __future__ import annotations
 from typing import Protocol, runtime_checkable
 
 from ._engine.botocore import BotocoreTransport
+from ._engine.direct import TRANSPORT_ENV, DirectTransport
 from ._engine.faults import MAYBE_APPLIED, AttemptError, FaultKind
 from ._engine.steps import Params
 
-__all__ = ["MAYBE_APPLIED", "AttemptError", "BotocoreTransport", "FaultKind", "Params", "Transport"]
+__all__ = [
+    "MAYBE_APPLIED",
+    "TRANSPORT_ENV",
+    "AttemptError",
+    "BotocoreTransport",
+    "DirectTransport",
+    "FaultKind",
+    "Params",
+    "Transport",
+]
 
 
 @runtime_checkable

@@ -21,9 +21,10 @@ from examples.handlers.sessions import CoachingSession
 from examples.handlers.web import SERVER_ERROR_MESSAGE, Request, Response, Router
 
 from ddbwrap import TableGateway
+from ddbwrap.errors import DOCS_BASE
 from ddbwrap.testing.local import client_for
 
-DOCS = "https://ddbwrap.readthedocs.io/en/latest/errors/"
+DOCS = DOCS_BASE
 GOAL = {"goal_id": "g1", "tenant_id": "acme", "title": "Ship v2", "intent": "Customers asked"}
 
 

@@ -52,6 +52,7 @@ class Pipeline(DomainModel):
             GSI("tenant-index", partition_key="tenant_id", sort_key="created_at"),
             GSI("active-index", partition_key="is_active"),
         ]
+        store_none = True  # V1 stored None as NULL (and still does): the V2 twin does too
 
 
 class V1Schedule(BaseModel):
@@ -209,6 +210,21 @@ def test_v1_and_v2_store_the_same_raw_item(
     assert items[0]["created_at"] == {"S": "2026-11-22T09:30:15.123456Z"}
     assert items[0]["Name"] == {"S": "nightly"}
     assert items[0]["description"] == {"NULL": True}
+
+
+def test_a_v2_model_without_store_none_omits_none_where_v1_stores_null(
+    gateway: TableGateway,
+) -> None:
+    class Plain(Pipeline):
+        class Meta(Pipeline.Meta):
+            store_none = False
+
+    PipelineRepository(gateway).create(V1Pipeline(pipeline_id="p1", **VALUES))
+    WriteApi[Plain](gateway).create(Plain(pipeline_id="p2", **VALUES))
+    assert raw_item(gateway, "p1")["description"] == {"NULL": True}  # V1: unchanged
+    assert "description" not in raw_item(gateway, "p2")  # V2's default: omitted
+    found = ReadApi[Plain](gateway).get(pipeline_id="p1")
+    assert found is not None and found.description is None  # NULL and missing read alike
 
 
 def test_a_v2_query_on_the_boolean_gsi_finds_items_written_by_v1(

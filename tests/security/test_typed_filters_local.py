@@ -36,6 +36,14 @@ if TYPE_CHECKING:
 
 SECRET = "security-suite-cursor-secret-0123456789abcdef"
 T0 = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.timezone.utc)
+
+
+def at_t0() -> dt.datetime:
+    """The reads' clock: the items' TTL (T0 + 30 days) has not passed (reads hide expired
+    items), whatever today's date."""
+    return T0
+
+
 REF = uuid.UUID("12345678-1234-5678-1234-567812345678")
 
 
@@ -191,8 +199,7 @@ RIGHT: dict[str, Condition] = {
     "number set contains": Attr("scores").contains(2),
     "set": Attr("owners") == {"ada", "bob"},
     "nested int": Attr("limits.max_runs") == 3,
-    "nested model as a dict (defaults filled in)": Attr("limits")
-    == {"max_runs": 3, "label": "x"},
+    "nested model as a dict (defaults filled in)": Attr("limits") == {"max_runs": 3, "label": "x"},
     "nested model": Attr("limits") == Limits(max_runs=3, label="x"),
     "binary": Attr("blob") == b"\x00\x01",
     "two numbers": Attr("size") > Attr("limits.max_runs"),
@@ -222,6 +229,7 @@ def _rename() -> Any:
 
     return Update().set("name", "renamed")
 
+
 def _check(gateway: TableGateway, condition: Condition) -> None:
     with Transaction(gateway) as tx:
         tx.check(Job, {"tenant_id": "t1", "job_id": "j1"}, condition)
@@ -231,14 +239,14 @@ def _check(gateway: TableGateway, condition: Condition) -> None:
 Use = Callable[[TableGateway, Condition], object]
 
 USES: dict[str, Use] = {
-    "query filter": lambda g, c: ReadApi[Job](g, cursor_secret=SECRET).query(
+    "query filter": lambda g, c: ReadApi[Job](g, clock=at_t0, cursor_secret=SECRET).query(
         tenant_id="t1", filter=c
     ),
-    "index query filter": lambda g, c: ReadApi[Job](g, cursor_secret=SECRET).query(
+    "index query filter": lambda g, c: ReadApi[Job](g, clock=at_t0, cursor_secret=SECRET).query(
         index="enabled-index", enabled=True, filter=c
     ),
-    "scan filter": lambda g, c: ReadApi[Job](g, cursor_secret=SECRET).scan(filter=c),
-    "count filter": lambda g, c: ReadApi[Job](g).count(tenant_id="t1", filter=c),
+    "scan filter": lambda g, c: ReadApi[Job](g, clock=at_t0, cursor_secret=SECRET).scan(filter=c),
+    "count filter": lambda g, c: ReadApi[Job](g, clock=at_t0).count(tenant_id="t1", filter=c),
     "update condition": lambda g, c: WriteApi[Job](g).update(
         {"tenant_id": "t1", "job_id": "j1"}, _rename(), condition=c
     ),
@@ -258,7 +266,9 @@ def test_a_wrong_typed_value_is_refused_before_sending(
 ) -> None:
     sent.clear()
     with pytest.raises(ValidationError) as info:
-        ReadApi[Job](jobs, cursor_secret=SECRET).query(tenant_id="t1", filter=condition)
+        ReadApi[Job](jobs, clock=at_t0, cursor_secret=SECRET).query(
+            tenant_id="t1", filter=condition
+        )
     assert isinstance(info.value, DdbwrapError)
     assert info.value.model == "Job"
     assert info.value.field is not None
@@ -289,7 +299,7 @@ def test_every_read_and_write_that_takes_a_condition_refuses_it_and_writes_nothi
 
 def test_the_error_names_the_model_field_type_and_the_escape_hatch(jobs: TableGateway) -> None:
     with pytest.raises(ValidationError) as info:
-        ReadApi[Job](jobs, cursor_secret=SECRET).query(
+        ReadApi[Job](jobs, clock=at_t0, cursor_secret=SECRET).query(
             tenant_id="t1", filter=Attr("size") == "5"
         )
     assert (info.value.model, info.value.field) == ("Job", "size")
@@ -304,7 +314,9 @@ def test_the_error_names_the_model_field_type_and_the_escape_hatch(jobs: TableGa
 def test_a_value_of_the_fields_type_matches_the_stored_item(
     condition: Condition, jobs: TableGateway
 ) -> None:
-    found = ReadApi[Job](jobs, cursor_secret=SECRET).query(tenant_id="t1", filter=condition)
+    found = ReadApi[Job](jobs, clock=at_t0, cursor_secret=SECRET).query(
+        tenant_id="t1", filter=condition
+    )
     assert [job.job_id for job in found.items] == ["j1"]
 
 
@@ -318,7 +330,7 @@ def test_foreign_attributes_are_filtered_as_written(
         UpdateExpression="SET LegacyFlag = :f, Extra = :m",
         ExpressionAttributeValues={":f": {"S": "x"}, ":m": {"M": {"level": {"N": "3"}}}},
     )
-    reads = ReadApi[Job](jobs, cursor_secret=SECRET)
+    reads = ReadApi[Job](jobs, clock=at_t0, cursor_secret=SECRET)
     assert [j.job_id for j in reads.query(tenant_id="t1", filter=Attr.foreign("LegacyFlag") == "x")]
     assert [j.job_id for j in reads.scan(filter=Attr.foreign("Extra.level") >= 3)] == ["j1"]
     assert reads.query(tenant_id="t1", filter=Attr.foreign("LegacyFlag") == "y").items == ()
@@ -336,11 +348,11 @@ def test_foreign_refuses_a_name_the_model_declares(
 ) -> None:
     sent.clear()
     with pytest.raises(ValidationError, match="is not foreign") as info:
-        ReadApi[Job](jobs, cursor_secret=SECRET).scan(filter=Attr.foreign(name) == "5")
+        ReadApi[Job](jobs, clock=at_t0, cursor_secret=SECRET).scan(filter=Attr.foreign(name) == "5")
     assert info.value.model == "Job"
     assert sent == []
 
 
 def test_an_unknown_name_without_foreign_is_still_a_typo(jobs: TableGateway) -> None:
     with pytest.raises(ValidationError, match="has no field 'LegacyFlag'"):
-        ReadApi[Job](jobs, cursor_secret=SECRET).scan(filter=Attr("LegacyFlag") == "x")
+        ReadApi[Job](jobs, clock=at_t0, cursor_secret=SECRET).scan(filter=Attr("LegacyFlag") == "x")

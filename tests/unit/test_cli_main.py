@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from ddbwrap.cli import main
+from ddbwrap.cli import build_parser, main
+from ddbwrap.cli.common import join_dash_values
+from ddbwrap.cli.docs import commands
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SUBCOMMANDS = [
@@ -26,9 +28,21 @@ SUBCOMMANDS = [
     ["schema", "hash"],
     ["schema", "lock"],
     ["schema", "check"],
+    ["schema", "log"],
+    ["schema", "restore"],
     ["schema", "diff"],
+    ["schema", "import"],
     ["lint"],
+    ["migrate", "check"],
+    ["migrate", "scaffold"],
+    ["migrate", "data"],
+    ["ci", "github-workflow"],
 ]
+# Commands that take no MODELS (they read a lock file, live tables or V1 source code), and
+# those without --format json (scaffold writes files).
+WITHOUT_MODELS = {"schema log", "schema restore", "schema import", "migrate check",
+                  "migrate scaffold", "migrate data"}  # fmt: skip
+WITHOUT_JSON = {"migrate scaffold", "ci github-workflow"}
 
 
 @pytest.fixture(autouse=True)
@@ -42,16 +56,47 @@ def test_every_subcommand_has_help_with_the_exit_codes(
 ) -> None:
     assert main([*command, "--help"]) == 0
     out = capsys.readouterr().out
-    assert "MODELS" in out
+    assert ("MODELS" in out) == (" ".join(command) not in WITHOUT_MODELS)
     assert "3  connection or AWS error" in out
 
 
-@pytest.mark.parametrize("command", SUBCOMMANDS, ids=" ".join)
+@pytest.mark.parametrize(
+    "command", [c for c in SUBCOMMANDS if " ".join(c) not in WITHOUT_JSON], ids=" ".join
+)
 def test_every_subcommand_offers_json_output(
     command: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     main([*command, "--help"])
     assert "{text,json" in capsys.readouterr().out
+
+
+def test_the_list_of_subcommands_is_every_command_of_the_parser() -> None:
+    listed, parsed = {" ".join(c) for c in SUBCOMMANDS}, {" ".join(c) for c in commands()}
+    assert (sorted(parsed - listed), sorted(listed - parsed)) == ([], []), (
+        "(commands missing from SUBCOMMANDS, commands the parser no longer has)"
+    )
+
+
+@pytest.mark.parametrize("form", [["--table-suffix", "-dev"], ["--table-suffix=-dev"]])
+def test_a_table_suffix_starting_with_a_dash_is_accepted_with_a_space_too(
+    form: list[str],
+) -> None:
+    args = build_parser().parse_args(
+        join_dash_values(["tables", "describe", "models_sample", *form, "--table-prefix", "-x"])
+    )
+    assert (args.table_suffix, args.table_prefix) == ("-dev", "-x")
+
+
+def test_a_missing_table_suffix_value_stays_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["tables", "describe", "models_sample", "--table-suffix", "--format", "json"]) == 2
+    assert "--table-suffix: expected one argument" in capsys.readouterr().err
+
+
+def test_option_columns_are_the_same_on_every_python(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["schema", "check", "--help"])
+    assert "  -m, --models MODELS   another import path" in capsys.readouterr().out
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:

@@ -198,7 +198,8 @@ def test_value_encodes_to_the_expected_attribute_value(case: Case) -> None:
 
 @pytest.mark.parametrize("case", ENCODINGS.values(), ids=ENCODINGS.keys())
 def test_field_is_stored_as_the_expected_attribute_value(case: Case) -> None:
-    model = holder(case.annotation)
+    # a None field is omitted by default (tests/unit/test_shared_storage.py); NULL on request
+    model = holder(case.annotation, **({"store_none": True} if case.value is None else {}))
     item = ItemCodec(model).encode(model(pk="k", v=case.value))
     assert canonical(item) == {"pk": {"S": "k"}, "v": canonical(case.stored)}
 
@@ -300,9 +301,9 @@ def test_none_gsi_key_is_omitted_for_a_sparse_index() -> None:
     assert "archived" not in item
 
 
-def test_none_outside_keys_is_stored_as_null() -> None:
+def test_none_outside_keys_is_omitted() -> None:
     item = FLAGS.encode(Flag(enabled=True, flag_id="f1"))
-    assert item["note"] == {"NULL": True}
+    assert "note" not in item  # NULL only on request: tests/unit/test_shared_storage.py
 
 
 def test_none_table_key_is_refused() -> None:
@@ -334,7 +335,7 @@ def test_key_of_an_instance() -> None:
 def test_encode_field_gives_key_form_for_index_keys() -> None:
     assert FLAGS.encode_field("archived", True) == {"S": "true"}
     assert FLAGS.encode_field("archived", None) is None
-    assert FLAGS.encode_field("note", None) == {"NULL": True}
+    assert FLAGS.encode_field("note", None) is None  # omitted: an update REMOVEs it
 
 
 class Member(DomainModel):

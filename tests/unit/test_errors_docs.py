@@ -3,8 +3,11 @@ section that exists.
 
 The classes are found the way a user would meet them: every module of the ``ddbwrap`` package
 is imported and every ``DdbwrapError`` subclass defined at module level in it is collected, so
-a class added anywhere (the tooling, the V1 layer...) without a section fails here. Anchors
-are computed by Python-Markdown's ``toc`` extension, as the docs site builds them.
+a class added anywhere (the tooling, the V1 layer...) without a section fails here.
+
+The links point at the docs as GitHub renders them at the release's tag (``DOCS_ROOT``), so an
+anchor must exist under GitHub's heading-id rules; it must also exist in the mkdocs build
+(Python-Markdown's ``toc`` extension), so the same fragment works on a built site.
 """
 
 from __future__ import annotations
@@ -21,11 +24,11 @@ import markdown
 import pytest
 
 import ddbwrap
-from ddbwrap.errors import DOCS_BASE, DdbwrapError
+from ddbwrap.errors import DOCS_BASE, DOCS_ROOT, DdbwrapError
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 ERRORS_PAGE = DOCS / "errors.md"
-SITE_PATH = urlsplit(DOCS_BASE).path.rsplit("/", 2)[0] + "/"  # "/en/latest/"
+REPOSITORY = "https://github.com/ddbwrap/ddbwrap"
 
 
 def error_classes() -> list[type[DdbwrapError]]:
@@ -63,6 +66,33 @@ def anchors(page: Path) -> frozenset[str]:
     return frozenset(ids)
 
 
+def _heading_text(markdown_text: str) -> str:
+    """A heading's text as GitHub renders it: no code backticks, emphasis or link targets."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", markdown_text)
+    return re.sub(r"[`*]", "", text).strip()
+
+
+@cache
+def github_anchors(page: Path) -> frozenset[str]:
+    """The ids GitHub gives the headings of a page: lower case, punctuation but ``-`` and ``_``
+    dropped, each space a ``-`` (not collapsed), ``-1``, ``-2``... for repeats."""
+    ids: set[str] = set()
+    seen: dict[str, int] = {}
+    in_fence = False
+    for line in page.read_text(encoding="utf-8").splitlines():
+        if line.startswith("```"):
+            in_fence = not in_fence
+            continue
+        match = None if in_fence else re.match(r"^#{1,6} (.+?)#*$", line)
+        if match is None:
+            continue
+        slug = re.sub(r"[^\w\- ]", "", _heading_text(match.group(1)).lower()).replace(" ", "-")
+        count = seen.get(slug, 0)
+        seen[slug] = count + 1
+        ids.add(slug if count == 0 else f"{slug}-{count}")
+    return frozenset(ids)
+
+
 def docs_url_of(cls: type[DdbwrapError]) -> str:
     """``docs_url`` of an instance (a property; it does not depend on the constructor's
     arguments, which differ from class to class)."""
@@ -71,12 +101,28 @@ def docs_url_of(cls: type[DdbwrapError]) -> str:
 
 
 def page_and_fragment(url: str) -> tuple[Path, str]:
-    """The docs page a docs URL points at (``.../errors/#x`` -> docs/errors.md) and its
+    """The docs page a docs URL points at (``.../docs/errors.md#x`` -> docs/errors.md) and its
     fragment."""
+    assert url.startswith(DOCS_ROOT), f"not a ddbwrap docs URL: {url}"
     parts = urlsplit(url)
-    assert url.startswith(DOCS_BASE.rsplit("errors/", 1)[0]), f"not a ddbwrap docs URL: {url}"
-    page = parts.path.removeprefix(SITE_PATH).strip("/") or "index"
-    return DOCS / f"{page}.md", parts.fragment
+    return DOCS / parts.path.removeprefix(urlsplit(DOCS_ROOT).path), parts.fragment
+
+
+def test_docs_links_point_at_the_repository_at_this_version() -> None:
+    assert f"{REPOSITORY}/blob/v{ddbwrap.__version__}/docs/" == DOCS_ROOT
+    assert DOCS_BASE == DOCS_ROOT + "errors.md"
+
+
+def test_the_repository_is_the_one_the_project_metadata_names() -> None:
+    pyproject = (DOCS.parent / "pyproject.toml").read_text(encoding="utf-8")
+    assert f'Repository = "{REPOSITORY}"' in pyproject
+    assert f'version = "{ddbwrap.__version__}"' in pyproject
+
+
+def test_github_anchor_rules() -> None:
+    page = DOCS / "tooling.md"
+    assert "ddbwrap-schema-hash--lock--check--log--restore" in github_anchors(page)
+    assert "exit-codes" in github_anchors(page)
 
 
 def test_the_walk_finds_the_errors_of_every_layer() -> None:
@@ -100,7 +146,8 @@ def test_every_error_class_has_a_section_in_errors_md(cls: type[DdbwrapError]) -
 def test_every_docs_url_lands_on_an_existing_section(cls: type[DdbwrapError]) -> None:
     page, fragment = page_and_fragment(docs_url_of(cls))
     assert page.is_file(), f"{cls.__name__}.docs_url names a page that does not exist: {page}"
-    assert fragment in anchors(page), f"{page.name} has no section #{fragment}"
+    assert fragment in github_anchors(page), f"{page.name} has no section #{fragment} on GitHub"
+    assert fragment in anchors(page), f"{page.name} has no section #{fragment} in the site"
 
 
 @pytest.mark.parametrize("cls", [c for c in CLASSES if c.__module__ == "ddbwrap.errors"],

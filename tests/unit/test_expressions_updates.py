@@ -284,10 +284,11 @@ def test_nested_model_value_refuses_an_unknown_key() -> None:
         params(Update().set("settings.limits", {"max_runz": 5}))
 
 
-def test_set_none_stores_null_on_an_optional_field() -> None:
-    assert params(Update().set("note", None))["ExpressionAttributeValues"] == {
-        ":v0": {"NULL": True}
-    }
+def test_set_none_removes_an_optional_field() -> None:
+    # None is omitted by default (a GSI added later never meets NULL); see StoreNull
+    result = params(Update().set("note", None))
+    assert result["UpdateExpression"] == "REMOVE #n0"
+    assert "ExpressionAttributeValues" not in result
 
 
 def test_set_none_on_a_required_field_is_refused() -> None:

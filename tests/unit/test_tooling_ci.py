@@ -129,7 +129,8 @@ def test_every_value_reaches_the_commands_exactly_through_yaml_and_the_shell() -
     assert offline == [
         ["schema", "check", "--lock", "infra/my lock's file.lock", "--fail-on", "breaking",
          "app.models:Goal,Task"],
-        ["contract", "check", "contracts/migrationContract.json", "app.models:Goal,Task"],
+        ["contract", "check", "--allow-extensions", "contracts/migrationContract.json",
+         "app.models:Goal,Task"],
         ["lint", "--fail-on", "high", "app.models:Goal,Task", "src/app", "handlers"],
     ]  # fmt: skip
     [drift] = ddbwrap_commands(workflow, "drift")
@@ -139,6 +140,12 @@ def test_every_value_reaches_the_commands_exactly_through_yaml_and_the_shell() -
     ]  # fmt: skip
     installs = [s["run"] for s in steps(workflow, "offline") if "pip install" in s.get("run", "")]
     assert installs == ["python -m pip install -r requirements.txt"]
+
+
+def test_a_strict_contract_check_leaves_out_the_extensions() -> None:
+    strict = WorkflowSettings("app.models", contract="c.json", strict_contract=True)
+    [_lock, contract, _lint] = ddbwrap_commands(yaml.safe_load(github_workflow(strict)), "offline")
+    assert contract == ["contract", "check", "c.json", "app.models"]
 
 
 def test_every_command_of_the_workflow_parses() -> None:

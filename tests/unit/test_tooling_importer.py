@@ -383,13 +383,20 @@ def test_a_stream_is_declared_in_meta() -> None:
     assert stream["StreamViewType"] == "NEW_IMAGE"
 
 
-def test_a_gsi_with_a_multi_attribute_key_is_left_out_with_a_note() -> None:
-    index = IndexInfo("multi", "GSI", (("a", "HASH"), ("b", "HASH")))
-    module = generate_module([table(types={"id": "S", "a": "S", "b": "S"}, indexes=[index])])
-    assert "gsis" not in module.source
-    assert module.models[0].notes == [
-        "GSI 'multi' has a multi-attribute key (a, b), which GSI(...) cannot declare; it is "
-        "left out of Meta"
+def test_a_gsi_with_a_multi_attribute_key_is_declared_with_tuples() -> None:
+    keys = (("a", "HASH"), ("b", "HASH"), ("c", "RANGE"), ("d", "RANGE"))
+    index = IndexInfo("multi-index", "GSI", keys)
+    types = {"id": "S", "a": "S", "b": "N", "c": "S", "d": "N"}
+    module = generate_module([table(types=types, indexes=[index])])
+    assert 'GSI("multi-index", partition_key=("a", "b"), sort_key=("c", "d"))' in module.source
+    assert module.models[0].notes == []
+    model = load_generated(module.source).Thing
+    gsi = schema_of(model).index("multi-index")
+    assert [k.attribute for k in gsi.partition_keys] == ["a", "b"]
+    assert [(k.attribute, k.type) for k in gsi.sort_keys] == [("c", "S"), ("d", "N")]
+    params = table_specs([model])[0].params
+    assert params["GlobalSecondaryIndexes"][0]["KeySchema"] == [
+        {"AttributeName": n, "KeyType": t} for n, t in keys
     ]
 
 

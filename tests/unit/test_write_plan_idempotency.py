@@ -207,7 +207,7 @@ def test_set_if_missing_is_not_own_when_the_attribute_is_absent() -> None:
 
 def test_a_put_is_own_whatever_created_at_was_kept() -> None:
     plan = put_plan(Doc, Doc(doc_id="d1", title="T", version=3), now=NOW)
-    stored = {**DOC, "title": {"S": "T"}, "note": {"NULL": True}, "views": {"N": "0"}}
+    stored = {**DOC, "title": {"S": "T"}, "views": {"N": "0"}}  # None note: omitted
     stored |= {"price": {"N": "0"}, "steps": {"L": []}, "settings": {"M": {"retries": {"N": "3"}}}}
     stored |= {"version": {"N": "4"}, "updated_at": NOW_AV, "created_at": EARLIER_AV}
     assert plan.is_own_write(stored)

@@ -130,7 +130,11 @@ def test_create_from_dto_sends_one_put_refusing_to_overwrite() -> None:
     plan = create_plan(Pipeline, NewPipeline(pipeline_id="p1", tenant_id="t1", name="B"), now=NOW)
     ((operation, params),) = plan.requests()
     assert operation == "PutItem"
-    assert resolved(params, params["ConditionExpression"]) == "attribute_not_exists(pipeline_id)"
+    # a TTL model: an expired item (TTL at or before now, not yet deleted) counts as gone
+    assert resolved(params, params["ConditionExpression"]) == (
+        "(attribute_not_exists(pipeline_id) OR expires_at <= :v0)"
+    )
+    assert params["ExpressionAttributeValues"][":v0"] == {"N": str(int(NOW.timestamp()))}
 
 
 def test_create_sets_version_one() -> None:
@@ -189,7 +193,7 @@ def test_create_combines_user_condition() -> None:
     plan = create_plan(Pipeline, pipeline(), now=NOW, condition=Attr("runs") < 5)
     params = plan.main.params
     assert resolved(params, params["ConditionExpression"]) == (
-        "attribute_not_exists(pipeline_id) AND (runs < :v0)"
+        "(attribute_not_exists(pipeline_id) OR expires_at <= :v0) AND (runs < :v1)"
     )
 
 
@@ -226,7 +230,8 @@ def test_update_requires_existence_and_the_expected_version() -> None:
         Pipeline, KEY, PipelineEdit(name="X"), now=NOW, expected_version=3
     ).main.params
     assert resolved(params, params["ConditionExpression"]) == (
-        "attribute_exists(pipeline_id) AND version = :v4"
+        "(attribute_exists(pipeline_id) AND (attribute_not_exists(expires_at) OR "
+        "expires_at > :v4)) AND version = :v5"
     )
 
 
@@ -243,7 +248,9 @@ def test_update_of_versioned_model_without_version_is_refused() -> None:
 def test_update_with_any_version_has_no_version_condition() -> None:
     plan = update_plan(Pipeline, KEY, PipelineEdit(name="X"), now=NOW, expected_version=ANY_VERSION)
     params = plan.main.params
-    assert resolved(params, params["ConditionExpression"]) == "attribute_exists(pipeline_id)"
+    assert resolved(params, params["ConditionExpression"]) == (
+        "(attribute_exists(pipeline_id) AND (attribute_not_exists(expires_at) OR expires_at > :v4))"
+    )
 
 
 def test_update_expected_version_zero_accepts_an_unversioned_item() -> None:
@@ -397,7 +404,8 @@ def test_put_is_an_update_item_setting_every_field() -> None:
 
 def test_put_removes_model_attributes_the_instance_leaves_out() -> None:
     params = put_plan(Pipeline, pipeline(expires_at=None), now=NOW).main.params
-    assert "REMOVE expires_at, tags" in resolved(params, params["UpdateExpression"])
+    # note is None: omitted like an empty set, so REMOVEd too
+    assert "REMOVE expires_at, note, tags" in resolved(params, params["UpdateExpression"])
 
 
 def test_put_keeps_a_stored_created_at() -> None:
@@ -417,7 +425,7 @@ def test_put_of_a_never_saved_instance_expects_no_version() -> None:
 def test_replace_requires_existence() -> None:
     params = put_plan(Pipeline, pipeline(version=2), now=NOW, must_exist=True).main.params
     assert resolved(params, params["ConditionExpression"]).startswith(
-        "attribute_exists(pipeline_id)"
+        "(attribute_exists(pipeline_id) AND (attribute_not_exists(expires_at) OR expires_at > "
     )
 
 

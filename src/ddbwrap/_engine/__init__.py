@@ -5,5 +5,7 @@
 - ``drive``: the sync driver (the async one lives in ``ddbwrap.aio``);
 - ``faults``: the failed attempts a transport reports, and whether they may have been applied;
 - ``translate``: botocore errors to ddbwrap errors;
-- ``botocore``: the transport over a boto3 client.
+- ``botocore``: the transport over a boto3 client;
+- ``direct``: the default transport (data-plane calls without botocore), built on ``wire``
+  (requests and answers, pure) and ``sigv4`` (signing).
 """

@@ -10,6 +10,7 @@ the flows' job. The same client used directly by your code keeps botocore's own 
 
 from __future__ import annotations
 
+import sys
 import threading
 import weakref
 import zlib
@@ -150,7 +151,7 @@ def exception(
 ) -> Exception:
     """An exception instead of an answer: never sent (``not_sent``), refused before sending
     (the final error), or sent with no answer (``lost``: maybe applied)."""
-    if isinstance(exc, NEVER_SENT):  # the connection never opened
+    if isinstance(exc, NEVER_SENT) and not _failed_after_connecting(exc):  # never opened
         error = translate_error(exc, operation=operation, table=_tables(params), endpoint=endpoint)
         error.__cause__ = exc
         return AttemptError("not_sent", error)
@@ -165,6 +166,21 @@ def exception(
     )
     failure.__cause__ = exc
     return AttemptError(kind, failure)
+
+
+def _failed_after_connecting(exc: BaseException) -> bool:
+    """Whether a "could not connect" error wraps a failure of an open connection.
+
+    aiobotocore reports every aiohttp ``ClientConnectionError`` as ``EndpointConnectionError``,
+    a connection reset after the request was sent (``ClientOSError``) included: only aiohttp's
+    ``ClientConnectorError`` means the connection never opened."""
+    aiohttp = sys.modules.get("aiohttp")  # not imported: not an aiohttp failure
+    cause = getattr(exc, "kwargs", {}).get("error")
+    return (
+        aiohttp is not None
+        and isinstance(cause, aiohttp.ClientConnectionError)
+        and not isinstance(cause, aiohttp.ClientConnectorError)
+    )
 
 
 def _where(operation: str, params: Mapping[str, Any]) -> str:
@@ -237,10 +253,31 @@ class _AttemptHook:
         status = http.status_code
         if status >= 300:
             raise _StopAttemptsError(status, parsed, None)
-        problem = body_problem(http.content, http.headers)
+        problem = body_problem(http.content, http.headers) or _unparsed(http.content, parsed)
         if problem:
             raise _StopAttemptsError(status, parsed, None, problem)
         return None
+
+
+INVALID_JSON = "body is not valid DynamoDB JSON"
+"""The problem of a 2xx body that looks like a JSON object but does not parse as an answer."""
+
+
+def _unparsed(body: bytes, parsed: Any) -> str:
+    """``INVALID_JSON`` when botocore's parser gave nothing for a body that is not ``{}``.
+
+    botocore's JSON parser reads a body it cannot decode as ``{"message": <body>}``, which the
+    output shape then drops: a truncated answer that happens to end in ``}`` would pass as an
+    empty response. Only such an empty result is checked (a real empty answer is ``{}``)."""
+    if not isinstance(parsed, Mapping) or any(name != "ResponseMetadata" for name in parsed):
+        return ""
+    if body.strip() == b"{}":
+        return ""
+    try:
+        fastpath.loads(body)
+    except ValueError:
+        return INVALID_JSON
+    return ""
 
 
 _HOOKED: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()

@@ -79,7 +79,8 @@ def translate_error(
             "the region and the endpoint"
         )
     if code == "ValidationException":
-        if "item size has exceeded" in message.lower():
+        lowered = message.lower()  # PutItem: "Item size has exceeded ..."; UpdateItem:
+        if "item size" in lowered and "exceeded" in lowered:  # "Item size to update has ..."
             return ItemTooLargeError(
                 f"{where}: {message}; DynamoDB items are limited to 400 KB: store large values "
                 "elsewhere (e.g. S3) and keep a reference"

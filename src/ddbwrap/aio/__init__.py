@@ -23,6 +23,7 @@ is imported only when a gateway makes its client. See ``docs/async.md``.
 
 from __future__ import annotations
 
+from .collection import AsyncCollection
 from .gateway import AsyncTableGateway
 from .read import AsyncReadApi
 from .transact import transact_get
@@ -35,6 +36,7 @@ Transaction = AsyncTransaction
 __all__ = [
     "AiobotocoreTransport",
     "AsyncBatchWriter",
+    "AsyncCollection",
     "AsyncReadApi",
     "AsyncTableGateway",
     "AsyncTransaction",

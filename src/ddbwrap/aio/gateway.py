@@ -1,7 +1,7 @@
 """``AsyncTableGateway``: ``TableGateway``'s async twin, on the same flows.
 
 It drives the flows of ``ddbwrap._engine`` with the async driver (``ddbwrap.aio.drive``) over
-an async transport (``AiobotocoreTransport`` by default). Everything that is not I/O is the sync
+an async transport (``AsyncDirectTransport`` by default). Everything that is not I/O is the sync
 gateway's own code: table names are mapped by a ``TableGateway`` held for that purpose (prefix,
 suffix, the checks on names and requests), the retry policy is the same ``RetryPolicy``, and
 every method builds the same flow its sync twin runs.
@@ -32,7 +32,7 @@ from typing import Any
 from .._engine import flows
 from .._engine.botocore import request_attempts
 from .._engine.steps import Call, Flow, Params, R
-from ..errors import ServiceError, ValidationError
+from ..errors import ServiceError, ValidationError, check_on_corrupt
 from ..gateway import (
     _BATCH_OPERATIONS,
     _GET_ACTIONS,
@@ -40,6 +40,7 @@ from ..gateway import (
     DEFAULT_RETRY_MODE,
     PREFIX_ENV,
     SUFFIX_ENV,
+    OnCorrupt,
     TableGateway,
     _env_int,
     _list_tables,
@@ -53,7 +54,7 @@ from ..gateway import (
 )
 from ..retry import RetryPolicy
 from . import drive
-from .transport import AiobotocoreTransport, AsyncTransport, as_async
+from .transport import AsyncTransport, as_async
 
 __all__ = ["AsyncTableGateway", "require_async_gateway"]
 
@@ -102,16 +103,24 @@ class AsyncTableGateway:
         batch_retry: RetryPolicy | None = None,
         fast_path: bool | None = None,
         redact_values: bool | None = None,
+        on_corrupt: OnCorrupt | None = None,
+        transport: str | AsyncTransport | None = None,
     ) -> None:
         """``client``: an open aiobotocore DynamoDB client, or any transport (async, or sync
-        like ``ddbwrap.testing.ScriptedTransport``). Arguments as ``TableGateway``'s."""
-        transport: AsyncTransport
-        if isinstance(client, _Closed):
-            transport, raw = client, None
+        like ``ddbwrap.testing.ScriptedTransport``). Arguments as ``TableGateway``'s:
+        ``transport`` is ``"direct"`` (the default: ``ddbwrap.aio.direct``), ``"botocore"``
+        (every call through aiobotocore), None (``DDBWRAP_TRANSPORT``), or a transport."""
+        self.on_corrupt: OnCorrupt | None = check_on_corrupt(on_corrupt, "AsyncTableGateway")
+        chosen = transport if isinstance(transport, str) else None
+        sender: AsyncTransport
+        if transport is not None and not isinstance(transport, str):
+            sender, raw = as_async(transport), client
+        elif isinstance(client, _Closed):
+            sender, raw = client, None
         elif hasattr(client, "meta"):
-            transport, raw = AiobotocoreTransport(client, fast_path=fast_path), client
+            sender, raw = _transport_for(client, chosen, fast_path), client
         else:
-            transport = as_async(client)
+            sender = as_async(client)
             raw = getattr(client, "client", None)
         self._names = TableGateway(
             _NoCalls(raw),
@@ -121,9 +130,10 @@ class AsyncTableGateway:
             batch_retry=batch_retry,
             redact_values=redact_values,
         )
-        self._transport = transport
+        self._transport = sender
         self._client = raw
         self._fast_path_setting = fast_path
+        self._transport_setting = chosen
         self._open: Callable[[], Any] | None = None
         self._stack: AsyncExitStack | None = None
         self._set_policy(self._names.retry)
@@ -146,6 +156,7 @@ class AsyncTableGateway:
         max_attempts: int | None = None,
         fast_path: bool | None = None,
         redact_values: bool | None = None,
+        transport: str | None = None,
         **client_kwargs: Any,
     ) -> AsyncTableGateway:
         """A gateway over a new aiobotocore client configured from the environment, as
@@ -181,6 +192,7 @@ class AsyncTableGateway:
             configured = request_attempts(_Configured(config)) or total
             gateway._set_policy(dataclasses.replace(gateway.retry, request_attempts=configured))
         gateway._fast_path_setting = fast_path
+        gateway._transport_setting = transport
         gateway._open = lambda: _create_client(kwargs)
         return gateway
 
@@ -188,7 +200,7 @@ class AsyncTableGateway:
     def from_gateway(cls, gateway: TableGateway) -> AsyncTableGateway:
         """The async twin of a sync gateway: the same endpoint, region, client config, static
         credentials (others are resolved by aiobotocore's own chain), table prefix and suffix,
-        retry policy, fast-path and redaction settings. Opened by ``async with``, like
+        retry policy, transport, fast-path and redaction settings. Opened by ``async with``, like
         ``from_environment``.
 
         Handy where both APIs meet: a test suite's ``ddb_gateway`` fixture, a service that
@@ -222,6 +234,7 @@ class AsyncTableGateway:
             redact_values=gateway.redact_values,
         )
         twin._fast_path_setting = gateway.fast_path
+        twin._transport_setting = _transport_name(gateway.transport)
         twin._open = lambda: _create_client(kwargs)
         return twin
 
@@ -233,7 +246,7 @@ class AsyncTableGateway:
         stack = AsyncExitStack()
         client = await _entered(stack, self._open())
         try:
-            transport = AiobotocoreTransport(client, fast_path=self._fast_path_setting)
+            transport = _transport_for(client, self._transport_setting, self._fast_path_setting)
         except BaseException:
             await stack.aclose()
             raise
@@ -506,6 +519,22 @@ class AsyncTableGateway:
 
 
 # -- helpers -----------------------------------------------------------------------------------
+
+
+def _transport_for(client: Any, transport: str | None, fast_path: bool | None) -> AsyncTransport:
+    """The transport over an aiobotocore client (imported here: aiohttp comes with it)."""
+    from .direct import async_transport_for
+
+    return async_transport_for(client, transport, fast_path=fast_path)
+
+
+def _transport_name(transport: object) -> str | None:
+    """``"direct"`` or ``"botocore"`` for a sync gateway's transport (None for another)."""
+    from ..transport import BotocoreTransport, DirectTransport
+
+    if isinstance(transport, DirectTransport):
+        return "direct"
+    return "botocore" if isinstance(transport, BotocoreTransport) else None
 
 
 def _sleeper(policy: RetryPolicy) -> Callable[[float], Awaitable[None]]:

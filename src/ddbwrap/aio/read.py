@@ -26,9 +26,10 @@ from ..expressions import Condition, SortCondition
 from ..keys import KeyLike
 from ..model import DomainModel
 from ..read.api import BaseReadApi
+from ..read.core import Clock, utc_now
 from ..read.page import BatchResult, MaxAge, Page, Secret
 from ..read.requests import OnCorrupt, ReadPlan
-from ..read.view import View
+from ..read.view import View, ViewOf
 from .gateway import AsyncTableGateway, require_async_gateway
 
 __all__ = ["AsyncReadApi"]
@@ -43,7 +44,9 @@ class AsyncReadApi(BaseReadApi[M]):
     """Typed async reads of one DomainModel: the methods of ``ReadApi``, awaited.
 
     ``cursor_secret`` signs pagination cursors (see ``ReadApi``); cursors of the two APIs are
-    interchangeable when they share the secret.
+    interchangeable when they share the secret. ``on_corrupt``: as ``ReadApi``'s (this API's
+    default, else the gateway's, else ``"raise"``). ``clock`` and every read's
+    ``include_expired=``: as ``ReadApi``'s (expired TTL items hidden, by the same core).
     """
 
     _api_name = "AsyncReadApi"
@@ -55,8 +58,16 @@ class AsyncReadApi(BaseReadApi[M]):
         *,
         cursor_secret: Secret | Sequence[Secret] | None = None,
         cursor_max_age: MaxAge | None = None,
+        on_corrupt: OnCorrupt | None = None,
+        clock: Clock = utc_now,
     ) -> None:
-        super().__init__(gateway, cursor_secret=cursor_secret, cursor_max_age=cursor_max_age)
+        super().__init__(
+            gateway,
+            cursor_secret=cursor_secret,
+            cursor_max_age=cursor_max_age,
+            on_corrupt=on_corrupt,
+            clock=clock,
+        )
 
     def _checked_gateway(self, gateway: object) -> AsyncTableGateway:
         return require_async_gateway(gateway, type(self).__name__)
@@ -75,6 +86,7 @@ class AsyncReadApi(BaseReadApi[M]):
         *,
         view: None = None,
         consistent: bool = False,
+        include_expired: bool = False,
         **key_values: object,
     ) -> M | None: ...
 
@@ -84,8 +96,9 @@ class AsyncReadApi(BaseReadApi[M]):
         key: KeyLike | None = None,
         /,
         *,
-        view: type[V],
+        view: ViewOf[M, V],
         consistent: bool = False,
+        include_expired: bool = False,
         **key_values: object,
     ) -> V | None: ...
 
@@ -94,8 +107,9 @@ class AsyncReadApi(BaseReadApi[M]):
         key: KeyLike | None = None,
         /,
         *,
-        view: type[View[Any]] | None = None,
+        view: Any = None,  # a ViewOf[M, V] or None (the overloads)
         consistent: bool = False,
+        include_expired: bool = False,
         **key_values: object,
     ) -> Any:
         """The item with this key (as the model, or as ``view``), or None when there is none.
@@ -103,7 +117,9 @@ class AsyncReadApi(BaseReadApi[M]):
         Pass the key fields as keyword arguments (``get(pipeline_id="p1")``; for a
         ``KeyTemplate`` key, the fields it names), or one mapping or model instance.
         """
-        return await self._run(self._get_flow(key, key_values, view, consistent))
+        return await self._run(
+            self._get_flow(key, key_values, view, consistent, include_expired=include_expired)
+        )
 
     @overload
     async def require(
@@ -113,6 +129,7 @@ class AsyncReadApi(BaseReadApi[M]):
         *,
         view: None = None,
         consistent: bool = False,
+        include_expired: bool = False,
         **key_values: object,
     ) -> M: ...
 
@@ -122,8 +139,9 @@ class AsyncReadApi(BaseReadApi[M]):
         key: KeyLike | None = None,
         /,
         *,
-        view: type[V],
+        view: ViewOf[M, V],
         consistent: bool = False,
+        include_expired: bool = False,
         **key_values: object,
     ) -> V: ...
 
@@ -132,12 +150,17 @@ class AsyncReadApi(BaseReadApi[M]):
         key: KeyLike | None = None,
         /,
         *,
-        view: type[View[Any]] | None = None,
+        view: Any = None,  # a ViewOf[M, V] or None (the overloads)
         consistent: bool = False,
+        include_expired: bool = False,
         **key_values: object,
     ) -> Any:
         """Like :meth:`get`, but a missing item raises ``ItemNotFoundError`` (table and key)."""
-        return await self._run(self._get_flow(key, key_values, view, consistent, required=True))
+        return await self._run(
+            self._get_flow(
+                key, key_values, view, consistent, required=True, include_expired=include_expired
+            )
+        )
 
     # -- batch and transactional get ---------------------------------------------------------
 
@@ -148,7 +171,8 @@ class AsyncReadApi(BaseReadApi[M]):
         *,
         view: None = None,
         consistent: bool = False,
-        on_corrupt: OnCorrupt = "raise",
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
     ) -> BatchResult[M]: ...
 
     @overload
@@ -156,49 +180,64 @@ class AsyncReadApi(BaseReadApi[M]):
         self,
         keys: Iterable[KeyLike],
         *,
-        view: type[V],
+        view: ViewOf[M, V],
         consistent: bool = False,
-        on_corrupt: OnCorrupt = "raise",
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
     ) -> BatchResult[V]: ...
 
     async def batch_get(
         self,
         keys: Iterable[KeyLike],
         *,
-        view: type[View[Any]] | None = None,
+        view: Any = None,  # a ViewOf[M, V] or None (the overloads)
         consistent: bool = False,
-        on_corrupt: OnCorrupt = "raise",
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
     ) -> Any:
         """Read any number of items by key (BatchGetItem, 100 keys per request, retried).
 
         Duplicate keys are read once; the result follows the order of ``keys`` and reports
         the missing ones. Unread leftovers after the retries raise ``UnprocessedItemsError``.
         """
-        return await self._run(self._batch_get_flow(keys, view, consistent, on_corrupt))
+        return await self._run(
+            self._batch_get_flow(keys, view, consistent, on_corrupt, include_expired)
+        )
 
     @overload
     async def transact_get(
-        self, keys: Iterable[KeyLike], *, view: None = None, on_corrupt: OnCorrupt = "raise"
+        self,
+        keys: Iterable[KeyLike],
+        *,
+        view: None = None,
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
     ) -> BatchResult[M]: ...
 
     @overload
     async def transact_get(
-        self, keys: Iterable[KeyLike], *, view: type[V], on_corrupt: OnCorrupt = "raise"
+        self,
+        keys: Iterable[KeyLike],
+        *,
+        view: ViewOf[M, V],
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
     ) -> BatchResult[V]: ...
 
     async def transact_get(
         self,
         keys: Iterable[KeyLike],
         *,
-        view: type[View[Any]] | None = None,
-        on_corrupt: OnCorrupt = "raise",
+        view: Any = None,  # a ViewOf[M, V] or None (the overloads)
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
     ) -> Any:
         """Read up to 100 items as one consistent snapshot (TransactGetItems).
 
         More than 100 distinct keys is an error before sending; for several models at once
         use :func:`ddbwrap.read.transact_get`.
         """
-        return await self._run(self._transact_get_flow(keys, view, on_corrupt))
+        return await self._run(self._transact_get_flow(keys, view, on_corrupt, include_expired))
 
     # -- query -------------------------------------------------------------------------------
 
@@ -219,7 +258,8 @@ class AsyncReadApi(BaseReadApi[M]):
         page_size: int | None = None,
         fetch_full: bool = False,
         capacity: bool = False,
-        on_corrupt: OnCorrupt = "raise",
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
         **key_values: object,
     ) -> Page[M]: ...
 
@@ -232,7 +272,7 @@ class AsyncReadApi(BaseReadApi[M]):
         index: str | None = None,
         sort: SortCondition | object | None = None,
         filter: Condition | None = None,
-        view: type[V],
+        view: ViewOf[M, V],
         descending: bool = False,
         consistent: bool = False,
         limit: int | None = None,
@@ -240,7 +280,8 @@ class AsyncReadApi(BaseReadApi[M]):
         page_size: int | None = None,
         fetch_full: bool = False,
         capacity: bool = False,
-        on_corrupt: OnCorrupt = "raise",
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
         **key_values: object,
     ) -> Page[V]: ...
 
@@ -252,7 +293,7 @@ class AsyncReadApi(BaseReadApi[M]):
         index: str | None = None,
         sort: SortCondition | object | None = None,
         filter: Condition | None = None,
-        view: type[View[Any]] | None = None,
+        view: Any = None,  # a ViewOf[M, V] or None (the overloads)
         descending: bool = False,
         consistent: bool = False,
         limit: int | None = None,
@@ -260,7 +301,8 @@ class AsyncReadApi(BaseReadApi[M]):
         page_size: int | None = None,
         fetch_full: bool = False,
         capacity: bool = False,
-        on_corrupt: OnCorrupt = "raise",
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
         **key_values: object,
     ) -> Any:
         """One page of a Query on the table or on the declared index ``index``.
@@ -275,6 +317,7 @@ class AsyncReadApi(BaseReadApi[M]):
         plan = self._query_plan(
             partition,
             key_values,
+            include_expired=include_expired,
             index=index,
             sort=sort,
             filter=filter,
@@ -300,7 +343,8 @@ class AsyncReadApi(BaseReadApi[M]):
         consistent: bool = False,
         page_size: int | None = None,
         fetch_full: bool = False,
-        on_corrupt: OnCorrupt = "raise",
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
         **key_values: object,
     ) -> AsyncIterator[M]: ...
 
@@ -313,12 +357,13 @@ class AsyncReadApi(BaseReadApi[M]):
         index: str | None = None,
         sort: SortCondition | object | None = None,
         filter: Condition | None = None,
-        view: type[V],
+        view: ViewOf[M, V],
         descending: bool = False,
         consistent: bool = False,
         page_size: int | None = None,
         fetch_full: bool = False,
-        on_corrupt: OnCorrupt = "raise",
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
         **key_values: object,
     ) -> AsyncIterator[V]: ...
 
@@ -330,12 +375,13 @@ class AsyncReadApi(BaseReadApi[M]):
         index: str | None = None,
         sort: SortCondition | object | None = None,
         filter: Condition | None = None,
-        view: type[View[Any]] | None = None,
+        view: Any = None,  # a ViewOf[M, V] or None (the overloads)
         descending: bool = False,
         consistent: bool = False,
         page_size: int | None = None,
         fetch_full: bool = False,
-        on_corrupt: OnCorrupt = "raise",
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
         **key_values: object,
     ) -> AsyncIterator[Any]:
         """Every item of a query, lazily: one page in memory at a time.
@@ -345,6 +391,7 @@ class AsyncReadApi(BaseReadApi[M]):
         plan = self._query_plan(
             partition,
             key_values,
+            include_expired=include_expired,
             index=index,
             sort=sort,
             filter=filter,
@@ -364,12 +411,14 @@ class AsyncReadApi(BaseReadApi[M]):
         sort: SortCondition | object | None = None,
         filter: Condition | None = None,
         consistent: bool = False,
+        include_expired: bool = False,
         **key_values: object,
     ) -> int:
         """How many items a query matches (Select=COUNT over every page; no items sent)."""
         plan = self._query_plan(
             partition,
             key_values,
+            include_expired=include_expired,
             index=index,
             sort=sort,
             filter=filter,
@@ -393,7 +442,8 @@ class AsyncReadApi(BaseReadApi[M]):
         page_size: int | None = None,
         segment: tuple[int, int] | None = None,
         capacity: bool = False,
-        on_corrupt: OnCorrupt = "raise",
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
     ) -> Page[M]: ...
 
     @overload
@@ -402,14 +452,15 @@ class AsyncReadApi(BaseReadApi[M]):
         *,
         index: str | None = None,
         filter: Condition | None = None,
-        view: type[V],
+        view: ViewOf[M, V],
         consistent: bool = False,
         limit: int | None = None,
         cursor: str | None = None,
         page_size: int | None = None,
         segment: tuple[int, int] | None = None,
         capacity: bool = False,
-        on_corrupt: OnCorrupt = "raise",
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
     ) -> Page[V]: ...
 
     async def scan(
@@ -417,21 +468,22 @@ class AsyncReadApi(BaseReadApi[M]):
         *,
         index: str | None = None,
         filter: Condition | None = None,
-        view: type[View[Any]] | None = None,
+        view: Any = None,  # a ViewOf[M, V] or None (the overloads)
         consistent: bool = False,
         limit: int | None = None,
         cursor: str | None = None,
         page_size: int | None = None,
         segment: tuple[int, int] | None = None,
         capacity: bool = False,
-        on_corrupt: OnCorrupt = "raise",
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
     ) -> Any:
         """One page of a Scan of the whole table (or index): explicit, never a fallback.
 
         ``segment=(i, n)`` scans segment ``i`` of ``n`` (one worker of a parallel scan).
         ``limit`` and ``cursor`` work as in :meth:`query`.
         """
-        plan = self._scan_plan(index, filter, view, consistent, capacity, segment)
+        plan = self._scan_plan(index, filter, view, consistent, capacity, segment, include_expired)
         return await self._run(self._page_flow(plan, view, limit, cursor, page_size, on_corrupt))
 
     @overload
@@ -444,7 +496,8 @@ class AsyncReadApi(BaseReadApi[M]):
         consistent: bool = False,
         segments: int = 1,
         page_size: int | None = None,
-        on_corrupt: OnCorrupt = "raise",
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
     ) -> AsyncIterator[M]: ...
 
     @overload
@@ -453,11 +506,12 @@ class AsyncReadApi(BaseReadApi[M]):
         *,
         index: str | None = None,
         filter: Condition | None = None,
-        view: type[V],
+        view: ViewOf[M, V],
         consistent: bool = False,
         segments: int = 1,
         page_size: int | None = None,
-        on_corrupt: OnCorrupt = "raise",
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
     ) -> AsyncIterator[V]: ...
 
     def scan_all(
@@ -465,15 +519,18 @@ class AsyncReadApi(BaseReadApi[M]):
         *,
         index: str | None = None,
         filter: Condition | None = None,
-        view: type[View[Any]] | None = None,
+        view: Any = None,  # a ViewOf[M, V] or None (the overloads)
         consistent: bool = False,
         segments: int = 1,
         page_size: int | None = None,
-        on_corrupt: OnCorrupt = "raise",
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
     ) -> AsyncIterator[Any]:
         """Every item of a Scan, streamed. ``segments=N`` runs N parallel segment scans as
         tasks; items arrive in no particular order, a bounded number of pages in memory."""
-        plans = self._segment_plans(segments, index, filter, view, consistent)
+        plans = self._segment_plans(
+            segments, index, filter, view, consistent, include_expired=include_expired
+        )
         if len(plans) == 1:
             return self._stream(plans[0], view, page_size, on_corrupt)
         return self._parallel(plans, view, page_size, on_corrupt)
@@ -485,9 +542,12 @@ class AsyncReadApi(BaseReadApi[M]):
         filter: Condition | None = None,
         consistent: bool = False,
         segments: int = 1,
+        include_expired: bool = False,
     ) -> int:
         """How many items a scan matches (Select=COUNT), with ``segments`` parallel tasks."""
-        plans = self._segment_plans(segments, index, filter, None, consistent, count=True)
+        plans = self._segment_plans(
+            segments, index, filter, None, consistent, count=True, include_expired=include_expired
+        )
         if len(plans) == 1:
             return await self._count(plans[0])
         return sum(await asyncio.gather(*(self._count(plan) for plan in plans)))
@@ -506,13 +566,13 @@ class AsyncReadApi(BaseReadApi[M]):
         plan: ReadPlan,
         view: type[View[Any]] | None,
         page_size: int | None,
-        on_corrupt: OnCorrupt,
+        on_corrupt: OnCorrupt | None,
     ) -> AsyncIterator[Any]:
         flow = self._pages_flow(plan, view, page_size)  # checked now, sent when iterated
         return self._items(self._gateway.iterate(flow), view, on_corrupt)
 
     async def _items(
-        self, pages: AsyncIterator[Any], view: type[View[Any]] | None, on_corrupt: OnCorrupt
+        self, pages: AsyncIterator[Any], view: type[View[Any]] | None, on_corrupt: OnCorrupt | None
     ) -> AsyncIterator[Any]:
         try:
             async for raw_items in pages:
@@ -529,14 +589,14 @@ class AsyncReadApi(BaseReadApi[M]):
         plans: list[ReadPlan],
         view: type[View[Any]] | None,
         page_size: int | None,
-        on_corrupt: OnCorrupt,
+        on_corrupt: OnCorrupt | None,
     ) -> AsyncIterator[Any]:
         """Scan every segment in its own task; hand pages over a bounded queue."""
         flows = [self._pages_flow(plan, view, page_size) for plan in plans]  # checked now
         return self._segments(flows, view, on_corrupt)
 
     async def _segments(
-        self, flows: list[Flow[None]], view: type[View[Any]] | None, on_corrupt: OnCorrupt
+        self, flows: list[Flow[None]], view: type[View[Any]] | None, on_corrupt: OnCorrupt | None
     ) -> AsyncIterator[Any]:
         pages: asyncio.Queue[Any] = asyncio.Queue(maxsize=2 * len(flows))
 

@@ -13,6 +13,7 @@ from typing import Any
 from .._engine.steps import Params
 from ..errors import ValidationError
 from ..gateway import TableGateway
+from ..read.core import Clock, utc_now
 from ..read.transact import Get, Snapshot, transact_get_request
 from ..read.transact import transact_get as _sync_transact_get
 from .gateway import AsyncTableGateway, require_async_gateway
@@ -30,8 +31,15 @@ class _Answered:
         return self._response
 
 
-async def transact_get(gateway: AsyncTableGateway, gets: Sequence[Get[Any]]) -> Snapshot:
-    """Read up to 100 items of any models in one transaction (a consistent snapshot)."""
+async def transact_get(
+    gateway: AsyncTableGateway,
+    gets: Sequence[Get[Any]],
+    *,
+    include_expired: bool = False,
+    clock: Clock = utc_now,
+) -> Snapshot:
+    """Read up to 100 items of any models in one transaction (a consistent snapshot); expired
+    items are missing unless ``include_expired`` (as the sync ``transact_get``)."""
     require_async_gateway(gateway, "transact_get")
     if isinstance(gets, Get) or not gets:
         raise ValidationError("transact_get takes a non-empty list of Get(...) reads")
@@ -39,4 +47,4 @@ async def transact_get(gateway: AsyncTableGateway, gets: Sequence[Get[Any]]) -> 
     names = TableGateway(
         _Answered(response), table_prefix=gateway.table_prefix, table_suffix=gateway.table_suffix
     )
-    return _sync_transact_get(names, gets)
+    return _sync_transact_get(names, gets, include_expired=include_expired, clock=clock)

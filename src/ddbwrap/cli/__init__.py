@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from ddbwrap.errors import DdbwrapError
 
 from . import ci, contract, export, lint, migrate, schema, tables
-from .common import EXIT_CODES, EXIT_USAGE, CommandError
+from .common import EXIT_CODES, EXIT_USAGE, CommandError, HelpFormatter, join_dash_values
 
 __all__ = ["build_parser", "main"]
 
@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
             88,
         ),
         epilog=EXIT_CODES + "\n\nRun `ddbwrap COMMAND --help` for the options of a command.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"ddbwrap {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -42,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(join_dash_values(sys.argv[1:] if argv is None else argv))
     except SystemExit as exc:  # --help, --version, or a usage error (argparse says which)
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:

@@ -27,6 +27,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--lock", default="ddbwrap.lock", metavar="FILE", help="lock file path")
     parser.add_argument("--contract", metavar="FILE", help="a migration contract to check")
     parser.add_argument(
+        "--strict-contract",
+        action="store_true",
+        help="check the contract against seed 003 alone (default: accept ddbwrap's extensions)",
+    )
+    parser.add_argument(
         "--watch",
         action="append",
         default=[],
@@ -60,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         models=args.models,
         lock=args.lock,
         contract=args.contract,
+        strict_contract=args.strict_contract,
         watch=tuple(args.watch),
         lint_paths=tuple(args.lint_path),
         install=args.install,

@@ -35,6 +35,47 @@ MODELS_HELP = (
 )
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Raw descriptions, and the same option column on every Python: ``-m, --models MODELS``
+    (Python 3.13's form; older versions repeat the metavar), so the ``--help`` texts in the docs
+    are the same whichever Python generated them."""
+
+    def _format_action_invocation(self, action: argparse.Action) -> str:
+        if not action.option_strings or action.nargs == 0:
+            return super()._format_action_invocation(action)
+        default = self._get_default_metavar_for_optional(action)
+        args_string = self._format_args(action, default)
+        return ", ".join(action.option_strings) + " " + args_string
+
+
+DASH_VALUE_OPTIONS = ("--table-prefix", "--table-suffix")
+"""Options whose value may start with ``-`` (``--table-suffix -dev``)."""
+
+
+def join_dash_values(argv: Sequence[str]) -> list[str]:
+    """``--table-suffix -dev`` -> ``--table-suffix=-dev``: argparse takes a separate value that
+    starts with ``-`` for an option, so the space form of such values is joined before parsing.
+    A following ``--option`` is left alone (a missing value stays a usage error)."""
+    out: list[str] = []
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        following = argv[index + 1] if index + 1 < len(argv) else None
+        if (
+            arg in DASH_VALUE_OPTIONS
+            and following is not None
+            and following.startswith("-")
+            and not following.startswith("--")
+            and following not in ("-h", "-m", "-o")
+        ):
+            out.append(f"{arg}={following}")
+            index += 2
+            continue
+        out.append(arg)
+        index += 1
+    return out
+
+
 class CommandError(Exception):
     """Stop the command with ``message`` on stderr and exit code ``exit_code``."""
 
@@ -54,7 +95,7 @@ def subcommand(
         help=help_text,
         description=text,
         epilog=EXIT_CODES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     return parser
 
@@ -150,8 +191,7 @@ def add_connection(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--table-suffix",
-        help="appended to every table name; write --table-suffix=-dev when it starts with '-' "
-        "(default: $DDBWRAP_TABLE_SUFFIX)",
+        help="appended to every table name, e.g. -dev (default: $DDBWRAP_TABLE_SUFFIX)",
     )
 
 

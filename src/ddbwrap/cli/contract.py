@@ -24,11 +24,20 @@ def register(subparsers: Any) -> None:
         actions,
         "check",
         "compare a migrationContract.json with the models",
-        "Compare a migration contract (seed 003) with the models: tables, keys, GSIs and "
-        "attribute types. Source columns, access patterns and sizes are not compared. "
-        "To write one: ddbwrap export contract MODELS -o migrationContract.json",
+        "Check a migration contract's structure strictly against seed 003 (source_table "
+        "never null, a denormalized attribute with its justification and join, types S/N/B, "
+        "numbers where numbers are due; each finding names its JSON path), then compare it "
+        "with the models: tables, keys, GSIs and attribute types. Source columns, access "
+        "patterns and sizes are not compared. To write one: ddbwrap export contract MODELS "
+        "-o migrationContract.json",
     )
     parser.add_argument("file", metavar="FILE", help="the migrationContract.json to check")
+    parser.add_argument(
+        "--allow-extensions",
+        action="store_true",
+        help="accept ddbwrap's extensions of seed 003: DynamoDB types besides S/N/B (BOOL, "
+        "NULL, L, M, SS, NS, BS, A|B unions, * for any), multi-attribute key lists, extra keys",
+    )
     add_models(parser)
     add_fail_on(parser, "low")
     add_format(parser, "markdown")
@@ -38,5 +47,5 @@ def register(subparsers: Any) -> None:
 def run_check(args: argparse.Namespace) -> int:
     models = load_models(args)
     contract = load_contract(args.file)
-    findings = check_contract(contract, models)
+    findings = check_contract(contract, models, allow_extensions=args.allow_extensions)
     return report(args, findings, f"ddbwrap contract check of {args.file}", contract=args.file)

@@ -5,6 +5,8 @@
   ``--exit-zero``), so CI can keep the count at zero once it gets there.
 - ``ddbwrap migrate scaffold MODULE:Repository [-o FILE] [--force]``: write the V2 model, a
   view, DTOs and Read/Write APIs of a V1 repository as source code to start from.
+- ``ddbwrap migrate data MODULE:Model [...]``: a resumable, rate-limited backfill of the
+  model's table (``cli/migrate_data.py``, ``ddbwrap.tooling.migrate``).
 
 The V1 scanner and scaffold generator are imported only when these commands run.
 """
@@ -33,9 +35,12 @@ def register(subparsers: Any) -> None:
     commands = command_group(
         subparsers,
         "migrate",
-        "move from the V1 repository API (ddbwrap.v1) to V2",
+        "move V1 code to V2; backfill a table's data",
         "Move from the V1 repository API (ddbwrap.v1) to V2: find what is left to migrate "
-        "(check), and generate V2 models to start from (scaffold). See docs/migration.md.",
+        "(check), and generate V2 models to start from (scaffold). See docs/migration.md.\n\n"
+        "Migrate a table's data: upcast and stamp old items, rename an attribute, add a new "
+        "index's keys, or any transform, resumable and within a capacity budget (data). See "
+        "docs/tooling.md, Data migrations.",
         dest="migrate_command",
         metavar="COMMAND",
     )
@@ -80,6 +85,10 @@ def register(subparsers: Any) -> None:
     scaffold.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)")
     scaffold.add_argument("--force", action="store_true", help="overwrite FILE when it exists")
     scaffold.set_defaults(handler=run_scaffold)
+
+    from .migrate_data import register as register_data  # ``migrate data``: backfills
+
+    register_data(commands)
 
 
 def run_check(args: argparse.Namespace) -> int:

@@ -28,13 +28,16 @@ from .common import (
     progress_from,
     subcommand,
 )
+from .lint import warn_cross_service
 
 DESCRIPTIONS = {
     "create": "Create the models' tables (GSIs, LSIs, billing mode, TTL, unique guard tables). "
     "A table that exists is left alone and reported (exit 1); see `ensure`.",
     "ensure": "Create the tables that are missing, add missing GSIs, enable TTL where it is "
     "off, and report every other difference (exit 1 at or above --fail-on). Never drops "
-    "anything; safe to run again and again.",
+    "anything; safe to run again and again. It waits while DynamoDB builds (backfills) a new "
+    "GSI, showing each index's state, for at most --timeout seconds (then exit 1, naming "
+    "what is still building); --no-wait returns once the build is requested.",
     "describe": "Show the live state of the models' tables and how they differ from the "
     "models (exit 1 when a table is missing).",
     "delete": "Delete the models' tables, guard tables included. Needs --yes. Tables that "
@@ -52,6 +55,21 @@ def register(subparsers: Any) -> None:
         add_progress(parser)
         if action == "ensure":
             add_fail_on(parser, "high")
+            parser.add_argument(
+                "--timeout",
+                type=_seconds,
+                default=ops.DEFAULT_TIMEOUT,
+                metavar="SECONDS",
+                help="how long to wait for tables and index builds (default: "
+                f"{ops.DEFAULT_TIMEOUT:g}); the build goes on after it",
+            )
+            parser.add_argument(
+                "--no-wait",
+                action="store_true",
+                help="request missing tables and GSIs and return without waiting for their "
+                "builds (DynamoDB builds one GSI of a table at a time: run ensure again for "
+                "the next)",
+            )
         if action == "delete":
             parser.add_argument(
                 "--yes", action="store_true", help="really delete the tables and their items"
@@ -67,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     models = load_models(args)
+    if args.action in ("create", "ensure"):
+        warn_cross_service(models, changing_tables=True)
     gateway = gateway_from(args)
     operation = {
         "create": ops.create_tables,
@@ -75,7 +95,16 @@ def run(args: argparse.Namespace) -> int:
         "delete": ops.delete_tables,
     }[args.action]
     with aws_errors():
-        results = operation(gateway, models, progress_from(args))
+        if args.action == "ensure":
+            results = ops.ensure_tables(
+                gateway,
+                models,
+                progress_from(args),
+                wait=not args.no_wait,
+                timeout=args.timeout,
+            )
+        else:
+            results = operation(gateway, models, progress_from(args))
     code = _exit_code(args, results)
     if args.format == "json":
         print_json(
@@ -98,8 +127,19 @@ def _exit_code(args: argparse.Namespace, results: Sequence[TableResult]) -> int:
         return EXIT_FINDINGS
     if args.action == "ensure":
         findings = [f for r in results for f in r.findings]
-        return EXIT_FINDINGS if fails(findings, args.fail_on) else EXIT_OK
+        timed_out = not args.no_wait and any(r.action == "building" for r in results)
+        return EXIT_FINDINGS if timed_out or fails(findings, args.fail_on) else EXIT_OK
     return EXIT_OK
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 or more)")
+    return value
 
 
 def render(results: Sequence[TableResult], action: str) -> str:
@@ -130,6 +170,8 @@ def _live_lines(live: dict[str, Any]) -> list[str]:
     ]
     for kind in ("gsis", "lsis"):
         for index in live[kind]:
-            ikeys = ", ".join(f"{t} {n}" for t, n in index["keys"].items())
+            ikeys = ", ".join(  # a multi-attribute key lists its parts: HASH a+b
+                f"{t} {n if isinstance(n, str) else '+'.join(n)}" for t, n in index["keys"].items()
+            )
             out.append(f"{kind[:-1].upper()} {index['name']} ({ikeys}) {index['projection']}")
     return out

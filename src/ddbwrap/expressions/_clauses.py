@@ -157,7 +157,18 @@ def render_updates(actions: Iterable[UpdateAction], placeholders: Placeholders) 
 
 # --- conditions -----------------------------------------------------------------------------
 
-Test = Literal["exists", "not_exists", "equals", "missing_or_equals", "missing_or_null"]
+Test = Literal[
+    "exists",
+    "not_exists",
+    "equals",
+    "missing_or_equals",
+    "missing_or_null",
+    "not_exists_or_expired",
+    "exists_and_live",
+]
+"""``not_exists_or_expired`` / ``exists_and_live``: the existence test of a model with a TTL
+attribute (``ttl``), where an item whose TTL is at or before ``value`` (now, epoch seconds
+``{"N": ...}``) counts as gone (see ``ddbwrap.write.requests.expiry_checks``)."""
 
 _NULL_TYPE: AttributeValue = {"S": "NULL"}
 
@@ -168,10 +179,20 @@ class AttributeCheck(NamedTuple):
     test: Test
     attribute: str
     value: AttributeValue | None = None
+    ttl: str | None = None
+    """The TTL attribute of an ``*_expired`` / ``*_live`` test."""
 
     def render(self, placeholders: Placeholders) -> str:
         name = placeholders.name(self.attribute)
         test = self.test
+        if self.ttl is not None and self.value is not None:
+            ttl, now = placeholders.name(self.ttl), placeholders.value(self.value)
+            if test == "not_exists_or_expired":
+                return f"(attribute_not_exists({name}) OR {ttl} <= {now})"
+            if test == "exists_and_live":
+                return (
+                    f"(attribute_exists({name}) AND (attribute_not_exists({ttl}) OR {ttl} > {now}))"
+                )
         if test == "exists":
             return f"attribute_exists({name})"
         if test == "not_exists":
@@ -188,11 +209,11 @@ class AttributeCheck(NamedTuple):
     def holds_on(self, stored: AttributeValue | None) -> bool:
         """Whether it holds on an item whose attribute is ``stored`` (None: missing)."""
         test = self.test
-        if test == "exists":
+        if test in ("exists", "exists_and_live"):
             return stored is not None
         if stored is None:
             return test != "equals"
-        if test == "not_exists":
+        if test in ("not_exists", "not_exists_or_expired"):
             return False
         if test == "missing_or_null":
             return "NULL" in stored

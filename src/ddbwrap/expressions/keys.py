@@ -1,6 +1,12 @@
 """Key conditions for queries: the partition key equals a value, the sort key matches a
 ``SortCondition`` (``eq``, ``lt``, ``le``, ``gt``, ``ge``, ``between``, ``begins_with``).
 
+A GSI with a native multi-attribute key (``GSI(..., partition_key=("tenant_id", "region"),
+sort_key=("status", "created_at"))``) takes an equality on every partition attribute, and
+conditions on its sort attributes left to right: equalities on a prefix of them, the last one
+given may be any sort condition (DynamoDB's rule; anything else is refused here, before
+sending).
+
 Values are encoded in key form (``encode_key_value``: booleans as ``"true"``/``"false"``,
 datetimes as sortable UTC strings) and checked against the key's declared type before anything
 is sent, so a query on a numeric sort key with a string bound fails here, not at DynamoDB.
@@ -8,6 +14,7 @@ is sent, so a query on a numeric sort key with a string bound fails here, not at
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -105,35 +112,133 @@ def build_key_condition(
     (``{"tenant_id": "t1"}``; for ``begins_with``, its first fields), which is rendered and
     checked (``KeyValueError`` for a value containing a separator), or the rendered string,
     which must be a key the template renders (for ``begins_with``: the beginning of one).
+
+    For a multi-attribute partition key, ``partition_value`` maps every partition field to its
+    value. For a sort key of plain fields (one, or several), ``sort`` may also map sort fields
+    to a value or a ``SortCondition`` (``{"status": "open", "created_at": gt(t)}``): a prefix of
+    the sort fields in order, all but the last an equality; a bare condition applies to the
+    first sort field. Anything else raises ``ValidationError`` naming the field and the fix.
     """
     if isinstance(index, str):
         index = schema.index(index)
     owner = f"index {index.name!r}" if index else f"table {schema.table_name!r}"
-    pk = index.partition_key if index else schema.partition_key
-    sk = index.sort_key if index else schema.sort_key
+    pks = index.partition_keys if index else (schema.partition_key,)
+    sks = index.sort_keys if index else (schema.sort_key,) if schema.sort_key else ()
     if partition_value is None:
         raise ValidationError(
-            f"a query on {owner} needs a value for its partition key {_key_name(pk)!r}",
+            f"a query on {owner} needs a value for its partition key "
+            f"{', '.join(_key_name(k) for k in pks)!r}",
             model=schema.model_name,
         )
-    parts = [_render(schema, owner, "partition", pk, "eq", (partition_value,), placeholders)]
+    if len(pks) > 1:
+        parts = [
+            _render(schema, owner, "partition", key, "eq", (value,), placeholders)
+            for key, value in partition_values(schema, owner, pks, partition_value)
+        ]
+    else:
+        parts = [
+            _render(schema, owner, "partition", pks[0], "eq", (partition_value,), placeholders)
+        ]
     if sort is not None:
-        condition = sort if isinstance(sort, SortCondition) else eq(sort)
-        if sk is None:
+        if not sks:
             raise ValidationError(
                 f"{owner} has no sort key, so a query on it takes no sort condition",
                 model=schema.model_name,
             )
-        if condition.op == "begins_with" and sk.type == "N":
-            raise ValidationError(
-                f"begins_with cannot be used on the numeric sort key {_key_name(sk)!r} of "
-                f"{owner}; use between() or a comparison",
-                model=schema.model_name,
+        for key, condition in sort_conditions(schema, owner, sks, sort):
+            if condition.op == "begins_with" and key.type == "N":
+                raise ValidationError(
+                    f"begins_with cannot be used on the numeric sort key {_key_name(key)!r} of "
+                    f"{owner}; use between() or a comparison",
+                    model=schema.model_name,
+                    field=key.field,
+                )
+            parts.append(
+                _render(schema, owner, "sort", key, condition.op, condition.values, placeholders)
             )
-        parts.append(
-            _render(schema, owner, "sort", sk, condition.op, condition.values, placeholders)
-        )
     return " AND ".join(parts)
+
+
+def partition_values(
+    schema: TableSchema, owner: str, keys: tuple[KeyAttribute, ...], given: Any
+) -> list[tuple[KeyAttribute, Any]]:
+    """Each attribute of a multi-attribute partition key with its value from ``given`` (a
+    mapping of field names); every attribute is required, no other name is allowed."""
+    fields = ", ".join(_key_name(k) for k in keys)
+    if not isinstance(given, Mapping):
+        raise ValidationError(
+            f"the partition key of {owner} is made of several attributes ({fields}); pass a "
+            "mapping of each field to its value",
+            model=schema.model_name,
+        )
+    known = {_key_name(k) for k in keys}
+    for name in given:
+        if name not in known:
+            raise ValidationError(
+                f"is not part of the partition key of {owner} ({fields})",
+                model=schema.model_name,
+                field=str(name),
+            )
+    out = []
+    for key in keys:
+        value = given.get(_key_name(key))
+        if value is None:
+            raise ValidationError(
+                f"is missing: {owner} has a multi-attribute partition key ({fields}) and a "
+                "query needs an equality on every one of its attributes; pass "
+                f"{_key_name(key)}=..., or query an index whose key you have",
+                model=schema.model_name,
+                field=_key_name(key),
+            )
+        out.append((key, value))
+    return out
+
+
+def sort_conditions(
+    schema: TableSchema, owner: str, keys: tuple[KeyAttribute, ...], sort: Any
+) -> list[tuple[KeyAttribute, SortCondition]]:
+    """The sort key conditions of a query, each with its attribute, checked against DynamoDB's
+    rule for (multi-attribute) sort keys: a prefix of the sort attributes in order, every one
+    but the last an equality."""
+    if not (isinstance(sort, Mapping) and (len(keys) > 1 or keys[0].template is None)):
+        return [(keys[0], sort if isinstance(sort, SortCondition) else eq(sort))]
+    fields = ", ".join(_key_name(k) for k in keys)
+    known = {_key_name(k): k for k in keys}
+    for name in sort:
+        if name not in known:
+            raise ValidationError(
+                f"is not part of the sort key of {owner} ({fields}); sort conditions name "
+                "sort key fields",
+                model=schema.model_name,
+                field=str(name),
+            )
+    out: list[tuple[KeyAttribute, SortCondition]] = []
+    for key in keys:
+        if _key_name(key) not in sort:
+            break
+        value = sort[_key_name(key)]
+        out.append((key, value if isinstance(value, SortCondition) else eq(value)))
+    if len(out) < len(sort):
+        skipped = _key_name(keys[len(out)])
+        later = next(_key_name(k) for k in keys[len(out) :] if _key_name(k) in sort)
+        raise ValidationError(
+            f"has a condition but {skipped!r} before it has none: the sort key of {owner} is "
+            f"({fields}) and conditions apply left to right; add an equality on {skipped!r} "
+            f"or drop the condition on {later!r}",
+            model=schema.model_name,
+            field=later,
+        )
+    for (key, condition), (after, _) in itertools.pairwise(out):
+        if condition.op != "eq":
+            raise ValidationError(
+                f"has a {condition.op} condition, but {_key_name(after)!r} comes after it: on "
+                f"the sort key of {owner} ({fields}) only the last condition given may be a "
+                f"range (lt, le, gt, ge, between, begins_with); make {_key_name(key)!r} an "
+                f"equality or drop the condition on {_key_name(after)!r}",
+                model=schema.model_name,
+                field=_key_name(key),
+            )
+    return out
 
 
 def _render(

@@ -18,9 +18,10 @@ Rules, and why:
   ADD. Use ``add()`` when you want ``ADD`` itself.
 - ``append``/``prepend`` compile to ``list_append`` around ``if_not_exists(#p, :empty)``, so
   appending to a missing list creates it.
-- ``set(path, None)`` stores NULL, like the codec does for a None field; but on an index key
-  attribute, and for an empty set (which DynamoDB cannot store), it becomes ``REMOVE`` — again
-  what the codec does when writing a whole item (the attribute is omitted).
+- ``set(path, None)`` on a top-level field becomes ``REMOVE``, like the codec omits a None
+  field, unless the field stores None as NULL (``Meta.store_none``, ``StoreNull()``, a default
+  that is not None); inside a list, map or nested model it stores NULL. An index key attribute
+  and an empty set (which DynamoDB cannot store) are always REMOVEd.
 - The table's key attributes, and the fields a table key template is built from, cannot be
   updated (DynamoDB refuses to change a primary key; delete and re-create the item).
 """
@@ -36,6 +37,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from .._redact import shown
+from ..codec import codec_for
 from ..errors import ValidationError
 from ._clauses import CLAUSES, FORMS, Clause, Form, UpdateAction, render_updates
 from ._context import Context
@@ -100,7 +102,10 @@ class _Action:
             value = target.validate_whole(value, f"{self.op} value")
         elif operator.value == "field":
             value = target.validate(value, f"{self.op} value")
-        omitted = value is None and target.key is not None
+        omitted = value is None and (target.key is not None or _omits_none(ctx, target))
+        field = ctx.schema.attribute_fields.get(str(target.stored[0]))
+        if field is not None and value is not None:  # an empty set inside a dict[str, Any]
+            codec_for(ctx.model).check_empty_sets(field, value, nested=len(target.stored) > 1)
         encoded = None if omitted else ctx.encode(value, target, f"{self.op} value")
         if encoded is None:
             if self.op == "set":
@@ -110,6 +115,14 @@ class _Action:
                 "None); use remove() instead"
             )
         return UpdateAction(operator.form, target.stored, encoded)
+
+
+def _omits_none(ctx: Context, target: ResolvedPath) -> bool:
+    """True for a top-level field whose None is omitted (the default; not ``null_fields``)."""
+    if len(target.stored) != 1:
+        return False  # inside a list, map or nested model None stays NULL
+    field = ctx.schema.attribute_fields.get(str(target.stored[0]))
+    return field is not None and field not in codec_for(ctx.model).null_fields
 
 
 def _check_target(ctx: Context, target: ResolvedPath, op: str, operator: _UpdateOperator) -> None:
@@ -149,7 +162,8 @@ class Update:
         return Update((*self._actions, action))
 
     def set(self, path: str | Path, value: Any) -> Update:
-        """``SET path = value`` (None stores NULL; see the module notes for keys and sets)."""
+        """``SET path = value`` (None REMOVEs a top-level field unless it stores NULL; see the
+        module notes)."""
         return self._with("set", path, value)
 
     def set_if_not_exists(self, path: str | Path, value: Any) -> Update:

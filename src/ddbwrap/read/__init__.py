@@ -8,6 +8,7 @@ Public names: ``ReadApi``, ``View``, ``Page``, ``BatchResult``, ``Get``, ``Snaps
 from ..expressions import SortCondition, begins_with, between, eq, ge, gt, le, lt
 from ..keys import KeyLike
 from .api import ReadApi
+from .collection import Collection
 from .explain import Explain
 from .page import BatchResult, CursorCodec, Page
 from .requests import OnCorrupt
@@ -16,6 +17,7 @@ from .view import View
 
 __all__ = [
     "BatchResult",
+    "Collection",
     "CursorCodec",
     "Explain",
     "Get",

@@ -33,12 +33,12 @@ from typing import (
 
 from .._engine.steps import Flow, R
 from ..codec import codec_for
-from ..errors import ItemNotFoundError, ModelDefinitionError
+from ..errors import ItemNotFoundError, ModelDefinitionError, check_on_corrupt
 from ..expressions import Condition, SortCondition
 from ..gateway import TableGateway, require_gateway
 from ..keys import KeyLike
 from ..model import DomainModel
-from .core import ReadCore, check_positive
+from .core import Clock, ReadCore, check_positive, utc_now
 from .explain import Explain
 from .page import BatchResult, CursorCodec, MaxAge, Page, Secret
 from .requests import (
@@ -51,7 +51,7 @@ from .requests import (
     scan_plan,
     segment_bounds,
 )
-from .view import View
+from .view import View, ViewOf
 
 logger = logging.getLogger("ddbwrap.read")
 
@@ -123,6 +123,8 @@ class BaseReadApi(Generic[M]):
         *,
         cursor_secret: Secret | Sequence[Secret] | None = None,
         cursor_max_age: MaxAge | None = None,
+        on_corrupt: OnCorrupt | None = None,
+        clock: Clock = utc_now,
     ) -> None:
         model = type(self).__ddb_model__
         if model is None:
@@ -139,8 +141,26 @@ class BaseReadApi(Generic[M]):
             self._model,
             self._gateway.physical_table_name(self._schema.table_name),
             CursorCodec(cursor_secret, max_age=cursor_max_age),
+            clock=clock,
         )
         self._policy = self._gateway.retry
+        self._on_corrupt = check_on_corrupt(on_corrupt, type(self).__name__)
+
+    @property
+    def on_corrupt(self) -> OnCorrupt:
+        """What a query, scan or batch read does with an item that does not validate, unless
+        the call says (``on_corrupt=``): this API's ``on_corrupt``, else its gateway's, else
+        ``"raise"``."""
+        if self._on_corrupt is not None:
+            return self._on_corrupt
+        gateway_default: OnCorrupt | None = getattr(self._gateway, "on_corrupt", None)
+        return gateway_default if gateway_default is not None else "raise"
+
+    def _corrupt_policy(self, on_corrupt: OnCorrupt | None) -> OnCorrupt:
+        if on_corrupt is None:
+            return self.on_corrupt
+        check_on_corrupt(on_corrupt, type(self).__name__)
+        return on_corrupt
 
     def _checked_gateway(self, gateway: object) -> Any:
         """``gateway`` when it is the kind of gateway this facade drives (else an error)."""
@@ -174,10 +194,13 @@ class BaseReadApi(Generic[M]):
         consistent: bool,
         *,
         required: bool = False,
+        include_expired: bool = False,
     ) -> Flow[Any]:
-        """GetItem of one key; ``required``: a missing item raises ``ItemNotFoundError``."""
+        """GetItem of one key; ``required``: a missing item raises ``ItemNotFoundError``
+        (an expired one too, unless ``include_expired``)."""
         params, values = self._core.get_request(key, key_values, view, consistent)
-        flow = self._core.get(self._policy, params, values, view)
+        now = self._core.now(include_expired)
+        flow = self._core.get(self._policy, params, values, view, now)
         return self._required(flow, values) if required else flow
 
     def _required(self, flow: Flow[Any], values: dict[str, Any]) -> Flow[Any]:
@@ -191,18 +214,27 @@ class BaseReadApi(Generic[M]):
         keys: Iterable[KeyLike],
         view: type[View[Any]] | None,
         consistent: bool,
-        on_corrupt: OnCorrupt,
+        on_corrupt: OnCorrupt | None,
+        include_expired: bool = False,
     ) -> Flow[BatchResult[Any]]:
         check_view(self._model, view)
         requested = self._core.keys(keys)
-        return self._core.batch_get(self._policy, requested, view, consistent, on_corrupt)
+        policy = self._corrupt_policy(on_corrupt)
+        now = self._core.now(include_expired)
+        return self._core.batch_get(self._policy, requested, view, consistent, policy, now)
 
     def _transact_get_flow(
-        self, keys: Iterable[KeyLike], view: type[View[Any]] | None, on_corrupt: OnCorrupt
+        self,
+        keys: Iterable[KeyLike],
+        view: type[View[Any]] | None,
+        on_corrupt: OnCorrupt | None,
+        include_expired: bool = False,
     ) -> Flow[BatchResult[Any]]:
         check_view(self._model, view)
         requested = self._core.keys(keys)
-        return self._core.transact_get(self._policy, requested, view, on_corrupt)
+        policy = self._corrupt_policy(on_corrupt)
+        now = self._core.now(include_expired)
+        return self._core.transact_get(self._policy, requested, view, policy, now)
 
     def _query_plan(
         self,
@@ -218,6 +250,7 @@ class BaseReadApi(Generic[M]):
         capacity: bool = False,
         fetch_full: bool = False,
         count: bool = False,
+        include_expired: bool = False,
     ) -> ReadPlan:
         return query_plan(
             self._model,
@@ -231,6 +264,7 @@ class BaseReadApi(Generic[M]):
             capacity=capacity,
             fetch_full=fetch_full,
             count=count,
+            expiry=self._core.expiry(include_expired),
         )
 
     def _scan_plan(
@@ -241,6 +275,7 @@ class BaseReadApi(Generic[M]):
         consistent: bool,
         capacity: bool,
         segment: tuple[int, int] | None,
+        include_expired: bool = False,
     ) -> ReadPlan:
         bounds = segment_bounds(segment)
         return scan_plan(
@@ -252,6 +287,7 @@ class BaseReadApi(Generic[M]):
             capacity=capacity,
             segment=bounds[0],
             segments=bounds[1],
+            expiry=self._core.expiry(include_expired),
         )
 
     def _segment_plans(
@@ -263,9 +299,12 @@ class BaseReadApi(Generic[M]):
         consistent: bool,
         *,
         count: bool = False,
+        include_expired: bool = False,
     ) -> list[ReadPlan]:
-        """One scan plan per segment of a parallel scan; a single plan for ``segments=1``."""
+        """One scan plan per segment of a parallel scan; a single plan for ``segments=1``
+        (one clock reading for all of them)."""
         parallel = segments != 1
+        expiry = self._core.expiry(include_expired)
         return [
             scan_plan(
                 self._model,
@@ -276,6 +315,7 @@ class BaseReadApi(Generic[M]):
                 count=count,
                 segment=i if parallel else None,
                 segments=segments if parallel else None,
+                expiry=expiry,
             )
             for i in range(segments if isinstance(segments, int) and segments > 1 else 1)
         ]
@@ -287,11 +327,12 @@ class BaseReadApi(Generic[M]):
         limit: int | None,
         cursor: str | None,
         page_size: int | None,
-        on_corrupt: OnCorrupt,
+        on_corrupt: OnCorrupt | None,
     ) -> Flow[Page[Any]]:
         """One page of a query or scan (``limit``, ``cursor`` and ``page_size`` checked now)."""
         params = self._core.first_request(plan, limit, cursor, page_size)
-        return self._core.page(self._policy, plan, params, view, limit, on_corrupt, page_size)
+        policy = self._corrupt_policy(on_corrupt)
+        return self._core.page(self._policy, plan, params, view, limit, policy, page_size)
 
     def _pages_flow(
         self, plan: ReadPlan, view: type[View[Any]] | None, page_size: int | None
@@ -302,12 +343,13 @@ class BaseReadApi(Generic[M]):
         return self._core.raw_pages(self._policy, plan, page_request(plan, page_size), view)
 
     def _page_items(
-        self, raw_items: Any, view: type[View[Any]] | None, on_corrupt: OnCorrupt
+        self, raw_items: Any, view: type[View[Any]] | None, on_corrupt: OnCorrupt | None
     ) -> list[Any]:
         """One streamed page decoded (in the consumer's frame, outside the driver): error
         messages follow the gateway's ``redact_values`` here too."""
+        policy = self._corrupt_policy(on_corrupt)
         with self._gateway.redaction():
-            return list(self._core.decoded(raw_items, view, on_corrupt))
+            return list(self._core.decoded(raw_items, view, policy))
 
     def _count_flow(self, plan: ReadPlan) -> Flow[int]:
         return self._core.count(self._policy, plan)
@@ -318,6 +360,13 @@ class ReadApi(BaseReadApi[M]):
 
     ``cursor_secret`` signs pagination cursors; without it cursors are signed with a random
     per-process key and only work in the process that issued them (see ``docs/reading.md``).
+    ``on_corrupt`` is what queries, scans and batch reads do with an item that does not
+    validate when the call does not say: ``"raise"``, ``"skip"`` (reported on the page) or a
+    callable that takes the ``CorruptItemError``; unset, the gateway's ``on_corrupt`` applies
+    (``"raise"`` by default). ``clock``: "now" for hiding expired items (a model with
+    ``Meta.ttl_attribute``: an item whose TTL has passed is not returned, counted or found
+    unless the call passes ``include_expired=True``); injectable for tests, as
+    ``WriteApi(clock=...)``.
     """
 
     _gateway: TableGateway
@@ -328,8 +377,16 @@ class ReadApi(BaseReadApi[M]):
         *,
         cursor_secret: Secret | Sequence[Secret] | None = None,
         cursor_max_age: MaxAge | None = None,
+        on_corrupt: OnCorrupt | None = None,
+        clock: Clock = utc_now,
     ) -> None:
-        super().__init__(gateway, cursor_secret=cursor_secret, cursor_max_age=cursor_max_age)
+        super().__init__(
+            gateway,
+            cursor_secret=cursor_secret,
+            cursor_max_age=cursor_max_age,
+            on_corrupt=on_corrupt,
+            clock=clock,
+        )
 
     def _checked_gateway(self, gateway: object) -> TableGateway:
         return require_gateway(gateway, type(self).__name__)
@@ -348,6 +405,7 @@ class ReadApi(BaseReadApi[M]):
         *,
         view: None = None,
         consistent: bool = False,
+        include_expired: bool = False,
         **key_values: object,
     ) -> M | None: ...
 
@@ -357,8 +415,9 @@ class ReadApi(BaseReadApi[M]):
         key: KeyLike | None = None,
         /,
         *,
-        view: type[V],
+        view: ViewOf[M, V],
         consistent: bool = False,
+        include_expired: bool = False,
         **key_values: object,
     ) -> V | None: ...
 
@@ -367,8 +426,9 @@ class ReadApi(BaseReadApi[M]):
         key: KeyLike | None = None,
         /,
         *,
-        view: type[View[Any]] | None = None,
+        view: Any = None,  # a ViewOf[M, V] or None (the overloads)
         consistent: bool = False,
+        include_expired: bool = False,
         **key_values: object,
     ) -> Any:
         """The item with this key (as the model, or as ``view``), or None when there is none.
@@ -376,7 +436,9 @@ class ReadApi(BaseReadApi[M]):
         Pass the key fields as keyword arguments (``get(pipeline_id="p1")``; for a
         ``KeyTemplate`` key, the fields it names), or one mapping or model instance.
         """
-        return self._run(self._get_flow(key, key_values, view, consistent))
+        return self._run(
+            self._get_flow(key, key_values, view, consistent, include_expired=include_expired)
+        )
 
     @overload
     def require(
@@ -386,6 +448,7 @@ class ReadApi(BaseReadApi[M]):
         *,
         view: None = None,
         consistent: bool = False,
+        include_expired: bool = False,
         **key_values: object,
     ) -> M: ...
 
@@ -395,8 +458,9 @@ class ReadApi(BaseReadApi[M]):
         key: KeyLike | None = None,
         /,
         *,
-        view: type[V],
+        view: ViewOf[M, V],
         consistent: bool = False,
+        include_expired: bool = False,
         **key_values: object,
     ) -> V: ...
 
@@ -405,12 +469,17 @@ class ReadApi(BaseReadApi[M]):
         key: KeyLike | None = None,
         /,
         *,
-        view: type[View[Any]] | None = None,
+        view: Any = None,  # a ViewOf[M, V] or None (the overloads)
         consistent: bool = False,
+        include_expired: bool = False,
         **key_values: object,
     ) -> Any:
         """Like :meth:`get`, but a missing item raises ``ItemNotFoundError`` (table and key)."""
-        return self._run(self._get_flow(key, key_values, view, consistent, required=True))
+        return self._run(
+            self._get_flow(
+                key, key_values, view, consistent, required=True, include_expired=include_expired
+            )
+        )
 
     # -- batch and transactional get ---------------------------------------------------------
 
@@ -421,7 +490,8 @@ class ReadApi(BaseReadApi[M]):
         *,
         view: None = None,
         consistent: bool = False,
-        on_corrupt: OnCorrupt = "raise",
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
     ) -> BatchResult[M]: ...
 
     @overload
@@ -429,49 +499,62 @@ class ReadApi(BaseReadApi[M]):
         self,
         keys: Iterable[KeyLike],
         *,
-        view: type[V],
+        view: ViewOf[M, V],
         consistent: bool = False,
-        on_corrupt: OnCorrupt = "raise",
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
     ) -> BatchResult[V]: ...
 
     def batch_get(
         self,
         keys: Iterable[KeyLike],
         *,
-        view: type[View[Any]] | None = None,
+        view: Any = None,  # a ViewOf[M, V] or None (the overloads)
         consistent: bool = False,
-        on_corrupt: OnCorrupt = "raise",
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
     ) -> Any:
         """Read any number of items by key (BatchGetItem, 100 keys per request, retried).
 
         Duplicate keys are read once; the result follows the order of ``keys`` and reports
         the missing ones. Unread leftovers after the retries raise ``UnprocessedItemsError``.
         """
-        return self._run(self._batch_get_flow(keys, view, consistent, on_corrupt))
+        return self._run(self._batch_get_flow(keys, view, consistent, on_corrupt, include_expired))
 
     @overload
     def transact_get(
-        self, keys: Iterable[KeyLike], *, view: None = None, on_corrupt: OnCorrupt = "raise"
+        self,
+        keys: Iterable[KeyLike],
+        *,
+        view: None = None,
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
     ) -> BatchResult[M]: ...
 
     @overload
     def transact_get(
-        self, keys: Iterable[KeyLike], *, view: type[V], on_corrupt: OnCorrupt = "raise"
+        self,
+        keys: Iterable[KeyLike],
+        *,
+        view: ViewOf[M, V],
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
     ) -> BatchResult[V]: ...
 
     def transact_get(
         self,
         keys: Iterable[KeyLike],
         *,
-        view: type[View[Any]] | None = None,
-        on_corrupt: OnCorrupt = "raise",
+        view: Any = None,  # a ViewOf[M, V] or None (the overloads)
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
     ) -> Any:
         """Read up to 100 items as one consistent snapshot (TransactGetItems).
 
         More than 100 distinct keys is an error before sending; for several models at once
         use :func:`ddbwrap.read.transact_get`.
         """
-        return self._run(self._transact_get_flow(keys, view, on_corrupt))
+        return self._run(self._transact_get_flow(keys, view, on_corrupt, include_expired))
 
     # -- query -------------------------------------------------------------------------------
 
@@ -492,7 +575,8 @@ class ReadApi(BaseReadApi[M]):
         page_size: int | None = None,
         fetch_full: bool = False,
         capacity: bool = False,
-        on_corrupt: OnCorrupt = "raise",
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
         **key_values: object,
     ) -> Page[M]: ...
 
@@ -505,7 +589,7 @@ class ReadApi(BaseReadApi[M]):
         index: str | None = None,
         sort: SortCondition | object | None = None,
         filter: Condition | None = None,
-        view: type[V],
+        view: ViewOf[M, V],
         descending: bool = False,
         consistent: bool = False,
         limit: int | None = None,
@@ -513,7 +597,8 @@ class ReadApi(BaseReadApi[M]):
         page_size: int | None = None,
         fetch_full: bool = False,
         capacity: bool = False,
-        on_corrupt: OnCorrupt = "raise",
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
         **key_values: object,
     ) -> Page[V]: ...
 
@@ -525,7 +610,7 @@ class ReadApi(BaseReadApi[M]):
         index: str | None = None,
         sort: SortCondition | object | None = None,
         filter: Condition | None = None,
-        view: type[View[Any]] | None = None,
+        view: Any = None,  # a ViewOf[M, V] or None (the overloads)
         descending: bool = False,
         consistent: bool = False,
         limit: int | None = None,
@@ -533,7 +618,8 @@ class ReadApi(BaseReadApi[M]):
         page_size: int | None = None,
         fetch_full: bool = False,
         capacity: bool = False,
-        on_corrupt: OnCorrupt = "raise",
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
         **key_values: object,
     ) -> Any:
         """One page of a Query on the table or on the declared index ``index``.
@@ -548,6 +634,7 @@ class ReadApi(BaseReadApi[M]):
         plan = self._query_plan(
             partition,
             key_values,
+            include_expired=include_expired,
             index=index,
             sort=sort,
             filter=filter,
@@ -573,7 +660,8 @@ class ReadApi(BaseReadApi[M]):
         consistent: bool = False,
         page_size: int | None = None,
         fetch_full: bool = False,
-        on_corrupt: OnCorrupt = "raise",
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
         **key_values: object,
     ) -> Iterator[M]: ...
 
@@ -586,12 +674,13 @@ class ReadApi(BaseReadApi[M]):
         index: str | None = None,
         sort: SortCondition | object | None = None,
         filter: Condition | None = None,
-        view: type[V],
+        view: ViewOf[M, V],
         descending: bool = False,
         consistent: bool = False,
         page_size: int | None = None,
         fetch_full: bool = False,
-        on_corrupt: OnCorrupt = "raise",
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
         **key_values: object,
     ) -> Iterator[V]: ...
 
@@ -603,12 +692,13 @@ class ReadApi(BaseReadApi[M]):
         index: str | None = None,
         sort: SortCondition | object | None = None,
         filter: Condition | None = None,
-        view: type[View[Any]] | None = None,
+        view: Any = None,  # a ViewOf[M, V] or None (the overloads)
         descending: bool = False,
         consistent: bool = False,
         page_size: int | None = None,
         fetch_full: bool = False,
-        on_corrupt: OnCorrupt = "raise",
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
         **key_values: object,
     ) -> Iterator[Any]:
         """Every item of a query, lazily: one page in memory at a time.
@@ -618,6 +708,7 @@ class ReadApi(BaseReadApi[M]):
         plan = self._query_plan(
             partition,
             key_values,
+            include_expired=include_expired,
             index=index,
             sort=sort,
             filter=filter,
@@ -637,12 +728,14 @@ class ReadApi(BaseReadApi[M]):
         sort: SortCondition | object | None = None,
         filter: Condition | None = None,
         consistent: bool = False,
+        include_expired: bool = False,
         **key_values: object,
     ) -> int:
         """How many items a query matches (Select=COUNT over every page; no items sent)."""
         plan = self._query_plan(
             partition,
             key_values,
+            include_expired=include_expired,
             index=index,
             sort=sort,
             filter=filter,
@@ -666,7 +759,8 @@ class ReadApi(BaseReadApi[M]):
         page_size: int | None = None,
         segment: tuple[int, int] | None = None,
         capacity: bool = False,
-        on_corrupt: OnCorrupt = "raise",
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
     ) -> Page[M]: ...
 
     @overload
@@ -675,14 +769,15 @@ class ReadApi(BaseReadApi[M]):
         *,
         index: str | None = None,
         filter: Condition | None = None,
-        view: type[V],
+        view: ViewOf[M, V],
         consistent: bool = False,
         limit: int | None = None,
         cursor: str | None = None,
         page_size: int | None = None,
         segment: tuple[int, int] | None = None,
         capacity: bool = False,
-        on_corrupt: OnCorrupt = "raise",
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
     ) -> Page[V]: ...
 
     def scan(
@@ -690,21 +785,22 @@ class ReadApi(BaseReadApi[M]):
         *,
         index: str | None = None,
         filter: Condition | None = None,
-        view: type[View[Any]] | None = None,
+        view: Any = None,  # a ViewOf[M, V] or None (the overloads)
         consistent: bool = False,
         limit: int | None = None,
         cursor: str | None = None,
         page_size: int | None = None,
         segment: tuple[int, int] | None = None,
         capacity: bool = False,
-        on_corrupt: OnCorrupt = "raise",
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
     ) -> Any:
         """One page of a Scan of the whole table (or index): explicit, never a fallback.
 
         ``segment=(i, n)`` scans segment ``i`` of ``n`` (one worker of a parallel scan).
         ``limit`` and ``cursor`` work as in :meth:`query`.
         """
-        plan = self._scan_plan(index, filter, view, consistent, capacity, segment)
+        plan = self._scan_plan(index, filter, view, consistent, capacity, segment, include_expired)
         return self._run(self._page_flow(plan, view, limit, cursor, page_size, on_corrupt))
 
     @overload
@@ -717,7 +813,8 @@ class ReadApi(BaseReadApi[M]):
         consistent: bool = False,
         segments: int = 1,
         page_size: int | None = None,
-        on_corrupt: OnCorrupt = "raise",
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
     ) -> Iterator[M]: ...
 
     @overload
@@ -726,11 +823,12 @@ class ReadApi(BaseReadApi[M]):
         *,
         index: str | None = None,
         filter: Condition | None = None,
-        view: type[V],
+        view: ViewOf[M, V],
         consistent: bool = False,
         segments: int = 1,
         page_size: int | None = None,
-        on_corrupt: OnCorrupt = "raise",
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
     ) -> Iterator[V]: ...
 
     def scan_all(
@@ -738,15 +836,18 @@ class ReadApi(BaseReadApi[M]):
         *,
         index: str | None = None,
         filter: Condition | None = None,
-        view: type[View[Any]] | None = None,
+        view: Any = None,  # a ViewOf[M, V] or None (the overloads)
         consistent: bool = False,
         segments: int = 1,
         page_size: int | None = None,
-        on_corrupt: OnCorrupt = "raise",
+        on_corrupt: OnCorrupt | None = None,
+        include_expired: bool = False,
     ) -> Iterator[Any]:
         """Every item of a Scan, streamed. ``segments=N`` runs N parallel segment scans in
         threads; items arrive in no particular order, a bounded number of pages in memory."""
-        plans = self._segment_plans(segments, index, filter, view, consistent)
+        plans = self._segment_plans(
+            segments, index, filter, view, consistent, include_expired=include_expired
+        )
         if len(plans) == 1:
             return self._stream(plans[0], view, page_size, on_corrupt)
         return self._parallel(plans, view, page_size, on_corrupt)
@@ -758,9 +859,12 @@ class ReadApi(BaseReadApi[M]):
         filter: Condition | None = None,
         consistent: bool = False,
         segments: int = 1,
+        include_expired: bool = False,
     ) -> int:
         """How many items a scan matches (Select=COUNT), with ``segments`` parallel workers."""
-        plans = self._segment_plans(segments, index, filter, None, consistent, count=True)
+        plans = self._segment_plans(
+            segments, index, filter, None, consistent, count=True, include_expired=include_expired
+        )
         if len(plans) == 1:
             return self._count(plans[0])
         with ThreadPoolExecutor(max_workers=len(plans)) as pool:
@@ -777,13 +881,13 @@ class ReadApi(BaseReadApi[M]):
         plan: ReadPlan,
         view: type[View[Any]] | None,
         page_size: int | None,
-        on_corrupt: OnCorrupt,
+        on_corrupt: OnCorrupt | None,
     ) -> Iterator[Any]:
         flow = self._pages_flow(plan, view, page_size)
         return self._items(self._gateway.iterate(flow), view, on_corrupt)
 
     def _items(
-        self, pages: Iterator[Any], view: type[View[Any]] | None, on_corrupt: OnCorrupt
+        self, pages: Iterator[Any], view: type[View[Any]] | None, on_corrupt: OnCorrupt | None
     ) -> Iterator[Any]:
         for raw_items in pages:
             items = self._page_items(raw_items, view, on_corrupt)
@@ -796,7 +900,7 @@ class ReadApi(BaseReadApi[M]):
         plans: list[ReadPlan],
         view: type[View[Any]] | None,
         page_size: int | None,
-        on_corrupt: OnCorrupt,
+        on_corrupt: OnCorrupt | None,
     ) -> Iterator[Any]:
         """Scan every segment in its own thread; hand pages over a bounded queue."""
         check_positive("page_size", page_size, self._schema.model_name)

@@ -7,13 +7,22 @@ request it would send. Paging with ``limit``, ``fetch_full`` and counting live h
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 from .._engine import flows
 from .._engine.steps import Flow, Params
 from ..codec import Item, codec_for
+from ..entities import (
+    GUARD_OWNER_ATTRIBUTE,
+    GUARD_OWNER_TABLE_ATTRIBUTE,
+    is_guard,
+    matcher_of,
+    may_hold_guards,
+    resolver,
+)
 from ..errors import CorruptItemError, InvalidCursorError, ValidationError
 from ..keys import KeyLike, check_returned_key, key_fields, key_identity
 from ..model import DomainModel
@@ -21,13 +30,14 @@ from ..retry import RetryPolicy
 from .page import BatchResult, CursorCodec, Page
 from .requests import (
     MAX_TRANSACT_GET,
+    Expiry,
     OnCorrupt,
     ReadPlan,
     batch_get_request,
     check_view,
-    decode,
     decoder,
     get_request,
+    is_expired,
     page_request,
     position_of,
     transact_get_action,
@@ -43,10 +53,41 @@ Requested = list[tuple[dict[str, Any], Item]]
 """Keys asked for: their validated field values and their wire form, in the caller's order."""
 
 
-class ReadCore(Generic[M]):
-    """The reads of one model on one physical table: pure builders and the flows to run."""
+_OWNER, _OWNER_TABLE = GUARD_OWNER_ATTRIBUTE, GUARD_OWNER_TABLE_ATTRIBUTE
+_FOREIGN: Any = object()
+"""What an item decoder returns for an item of none of the models read (another entity)."""
+_GUARD: Any = object()
+"""What an item decoder returns for a unique-constraint guard item (never data)."""
 
-    def __init__(self, model: type[M], table: str, cursors: CursorCodec) -> None:
+Clock = Callable[[], dt.datetime]
+"""Returns "now" as an aware datetime (the reads' TTL check); injectable so tests can
+freeze time, like ``WriteApi(clock=...)``."""
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+Skipped = list[dict[str, Any]]
+"""Table keys of the items left out as items of another entity (``Page.skipped_keys``)."""
+
+
+class ReadCore(Generic[M]):
+    """The reads of one model on one physical table: pure builders and the flows to run.
+
+    ``models``: for a collection read, the models whose items it returns (each item decoded as
+    the model it belongs to, see :mod:`ddbwrap.entities`); ``model`` builds the requests.
+    Items of none of them (and guard items) are left out, and reported on the page.
+    """
+
+    def __init__(
+        self,
+        model: type[M],
+        table: str,
+        cursors: CursorCodec,
+        models: Sequence[type[DomainModel]] = (),
+        clock: Clock = utc_now,
+    ) -> None:
         self.model = model
         self.codec = codec_for(model)
         self.schema = self.codec.schema
@@ -54,6 +95,78 @@ class ReadCore(Generic[M]):
         self.cursors = cursors
         self._key_fields = self.schema.key_fields
         self._key_attributes = tuple(k.attribute for k in self.schema.key_attributes)
+        self.models: tuple[type[DomainModel], ...] = tuple(models) or (model,)
+        schemas = [codec_for(m).schema for m in self.models]
+        self._matcher = matcher_of(self.schema)
+        self._which = resolver(schemas)
+        self._guards = may_hold_guards(schemas)
+        self._trivial = len(self.models) == 1 and self._matcher.trivial
+        """One model whose items nothing but guard items can be mistaken for."""
+        self._decoders: dict[Any, Callable[[Mapping[str, Any]], Any]] = {}
+        self.clock = clock
+        self._ttls = tuple(s.ttl_attribute for s in schemas)
+        """Each model's TTL attribute (None: it has none), in the order of ``models``."""
+        shared = set(self._ttls)
+        self._shared_ttl = self._ttls[0] if len(shared) == 1 else None
+        """The TTL attribute every model read declares (a filter can hide expired items)."""
+
+    # -- TTL: expired items are hidden unless include_expired=True ---------------------------
+
+    def now(self, include_expired: bool) -> int | None:
+        """Epoch seconds of the clock, for hiding expired items; None when nothing is hidden
+        (``include_expired``, or no model read declares a TTL attribute)."""
+        if include_expired or not any(self._ttls):
+            return None
+        now = self.clock()
+        if not isinstance(now, dt.datetime) or now.utcoffset() is None:
+            raise ValidationError(
+                f"the read clock must return an aware datetime, got {now!r}; "
+                "use e.g. lambda: datetime.now(timezone.utc)",
+                model=self.schema.model_name,
+            )
+        return int(now.timestamp())
+
+    def expiry(self, include_expired: bool) -> Expiry | None:
+        """What a query or scan hides: see ``requests.Expiry`` (None: nothing)."""
+        now = self.now(include_expired)
+        return None if now is None else Expiry(now, self._shared_ttl)
+
+    def live(
+        self, plan: ReadPlan
+    ) -> Callable[[Sequence[Mapping[str, Any]]], Sequence[Mapping[str, Any]]]:
+        """The post-read TTL check of a query or scan plan, as a function of a page's raw
+        items: those not expired (the items themselves when the plan needs no check: its
+        filter hides expired items, see ``requests.hide_expired``)."""
+        if plan.live_at is None:
+            return _same
+        expired = self.expired(plan.live_at)
+
+        def live(raws: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+            return [raw for raw in raws if not expired(raw)]
+
+        return live
+
+    def expired(self, now: int) -> Callable[[Mapping[str, Any]], bool]:
+        """The post-read check: a function of a raw item, True when it has expired at
+        ``now`` by its own model's TTL attribute (a collection's models may differ)."""
+        shared = self._shared_ttl
+        if shared is not None or len(self.models) == 1:
+            attribute = self._ttls[0]
+            if attribute is None:
+                return _never
+
+            def one(raw: Mapping[str, Any]) -> bool:
+                return is_expired(raw.get(attribute), now)
+
+            return one
+        which, ttls = self._which, self._ttls
+
+        def per_model(raw: Mapping[str, Any]) -> bool:
+            position = which(raw)
+            attribute = ttls[position] if position >= 0 else None
+            return attribute is not None and is_expired(raw.get(attribute), now)
+
+        return per_model
 
     # -- pure builders (also what ``reads.explain`` returns) ------------------------------------
 
@@ -101,9 +214,9 @@ class ReadCore(Generic[M]):
         key = self.cursors.decode(cursor, plan.fingerprint, table=self.physical_table)
         if set(key) != set(plan.position):
             raise InvalidCursorError("cursor position does not fit this table or index")
-        if plan.partition is not None:
-            name, value = plan.partition
-            if key_identity(key, (name,)) != key_identity({name: value}, (name,)):
+        if plan.partition is not None:  # every partition attribute (several: multi-attribute)
+            names = tuple(plan.partition)
+            if key_identity(key, names) != key_identity(plan.partition, names):
                 raise InvalidCursorError("cursor belongs to another partition")
         return key
 
@@ -119,16 +232,26 @@ class ReadCore(Generic[M]):
     # -- flows -------------------------------------------------------------------------------
 
     def get(
-        self, policy: RetryPolicy, params: Params, values: Mapping[str, Any], view: Any
+        self,
+        policy: RetryPolicy,
+        params: Params,
+        values: Mapping[str, Any],
+        view: Any,
+        now: int | None = None,
     ) -> Flow[Any]:
-        """GetItem, the item checked to be the one asked for, decoded (None when missing)."""
+        """GetItem, the item checked to be the one asked for, decoded (None when missing,
+        and when expired at ``now``: a post-read check, GetItem has no filter)."""
         response = yield from flows.call(policy, "GetItem", params)
         item = response.get("Item")
         logger.debug("get table=%s found=%s", self.schema.table_name, item is not None)
         if item is None:
             return None
         check_returned_key(self.model, params["Key"], item)
-        return decode(self.model, view, item)
+        if now is not None and self.expired(now)(item):
+            logger.debug("get table=%s: the item has expired (hidden)", self.schema.table_name)
+            return None
+        value = self.item_decoder(view)(item)
+        return None if value is _FOREIGN or value is _GUARD else value
 
     def batch_get(
         self,
@@ -137,8 +260,10 @@ class ReadCore(Generic[M]):
         view: type[View[Any]] | None,
         consistent: bool,
         on_corrupt: OnCorrupt,
+        now: int | None = None,
     ) -> Flow[BatchResult[Any]]:
-        """BatchGetItem of the distinct keys, assembled in the order asked."""
+        """BatchGetItem of the distinct keys, assembled in the order asked (an item expired
+        at ``now`` is missing)."""
         distinct = self.distinct(requested)
         found: dict[tuple[Any, ...], Mapping[str, Any]] = {}
         if distinct:
@@ -155,7 +280,7 @@ class ReadCore(Generic[M]):
             len(distinct),
             len(found),
         )
-        return self.assemble(requested, found, view, on_corrupt)
+        return self.assemble(requested, found, view, on_corrupt, now)
 
     def transact_get(
         self,
@@ -163,8 +288,10 @@ class ReadCore(Generic[M]):
         requested: Requested,
         view: type[View[Any]] | None,
         on_corrupt: OnCorrupt,
+        now: int | None = None,
     ) -> Flow[BatchResult[Any]]:
-        """TransactGetItems of up to 100 distinct keys, assembled in the order asked."""
+        """TransactGetItems of up to 100 distinct keys, assembled in the order asked (an item
+        expired at ``now`` is missing)."""
         distinct = self.distinct(requested)
         if len(distinct) > MAX_TRANSACT_GET:
             raise ValidationError(
@@ -183,7 +310,7 @@ class ReadCore(Generic[M]):
                 if item is not None:
                     check_returned_key(self.model, wire, item)
                     found[identity] = item
-        return self.assemble(requested, found, view, on_corrupt)
+        return self.assemble(requested, found, view, on_corrupt, now)
 
     def page(
         self,
@@ -200,27 +327,31 @@ class ReadCore(Generic[M]):
         items: list[Any] = []
         raws: list[Mapping[str, Any]] = []
         corrupt: list[CorruptItemError] = []
+        skipped: Skipped = []
         capacity: list[Mapping[str, Any]] = []
         scanned = requests = 0
         next_key: Mapping[str, Any] | None = None
+        live = self.live(plan)
         while True:
             response = yield from flows.call(policy, plan.operation, params)
             requests += 1
             scanned += int(response.get("ScannedCount", 0))
             if "ConsumedCapacity" in response:
                 capacity.append(response["ConsumedCapacity"])
-            page_items = response.get("Items", [])
+            page_items = live(response.get("Items", []))
             last = response.get("LastEvaluatedKey")
             stopped = False
             if limit is None and not plan.fetch_full:  # the whole page: one tight loop
-                items.extend(self.decode_all(page_items, view, on_corrupt, corrupt))
+                items.extend(self.decode_all(page_items, view, on_corrupt, corrupt, skipped))
             else:
                 for position, raw in enumerate(page_items):
                     if plan.fetch_full:
+                        if not self.entry_is_mine(raw, skipped):
+                            continue
                         raws.append(raw)
                         count = len(raws)
                     else:
-                        value = self.decode_one(raw, view, on_corrupt, corrupt)
+                        value = self.decode_one(raw, view, on_corrupt, corrupt, skipped)
                         if value is not None:
                             items.append(value)
                         count = len(items)
@@ -235,18 +366,19 @@ class ReadCore(Generic[M]):
             wanted = limit - len(raws if plan.fetch_full else items)
             params = page_request(plan, page_size, start=last, wanted=wanted)
         if plan.fetch_full:
-            full = yield from self.fetch_full(policy, raws, view)
+            full = live((yield from self.fetch_full(policy, raws, view)))
             items = [
                 value
                 for raw in full
-                if (value := self.decode_one(raw, view, on_corrupt, corrupt)) is not None
+                if (value := self.decode_one(raw, view, on_corrupt, corrupt, skipped)) is not None
             ]
         logger.debug(
-            "%s table=%s index=%s items=%d scanned=%d requests=%d more=%s",
+            "%s table=%s index=%s items=%d skipped=%d scanned=%d requests=%d more=%s",
             plan.operation.lower(),
             self.schema.table_name,
             plan.index.name if plan.index else None,
             len(items),
+            len(skipped),
             scanned,
             requests,
             next_key is not None,
@@ -261,6 +393,7 @@ class ReadCore(Generic[M]):
             scanned_count=scanned,
             requests=requests,
             consumed_capacity=tuple(capacity),
+            skipped_keys=tuple(skipped),
         )
 
     def raw_pages(
@@ -268,25 +401,67 @@ class ReadCore(Generic[M]):
     ) -> Flow[None]:
         """Every page's raw items (full items for ``fetch_full``), emitted one page at a time."""
 
+        live = self.live(plan)
+
         def page_items(page: Params) -> Flow[Sequence[Mapping[str, Any]]]:
             raw_items: Sequence[Mapping[str, Any]] = page.get("Items", [])
             if plan.fetch_full:
                 raw_items = yield from self.fetch_full(policy, raw_items, view)
-            return raw_items
+            return live(raw_items)
 
         return flows.pages(policy, plan.operation, params, emit=page_items)
 
     def count(self, policy: RetryPolicy, plan: ReadPlan) -> Flow[int]:
-        """How many items every page of a Select=COUNT plan holds."""
+        """How many items every page of a Select=COUNT plan holds.
+
+        For a model that declares ``Meta.entity`` (a shared table), DynamoDB's count would
+        include the other entities' items: the plan reads the identifying attributes instead
+        (the keys, and the discriminator where the index has it: the same read capacity as
+        Select=COUNT, more bytes) and counts the items that are the model's."""
         total = 0
-        params = dict(plan.params)
+        params, identify = self.count_request(plan)
         while True:
             response = yield from flows.call(policy, plan.operation, params)
-            total += int(response.get("Count", 0))
+            if identify is None:
+                total += int(response.get("Count", 0))
+            else:
+                total += sum(1 for raw in response.get("Items", ()) if identify(raw))
             last = response.get("LastEvaluatedKey")
             if not last:
                 return total
             params = {**params, "ExclusiveStartKey": last}
+
+    def count_request(
+        self, plan: ReadPlan
+    ) -> tuple[Params, Callable[[Mapping[str, Any]], bool] | None]:
+        """The first request of a count, and the test an item read must pass to be counted
+        (None: DynamoDB's Count is the answer)."""
+        params = dict(plan.params)
+        if self.schema.entity is None or params.get("Select") != "COUNT":
+            return params, None
+        attributes = list(self._key_attributes)
+        matcher = self._matcher
+        check: Callable[[Mapping[str, Any]], bool] = matcher.matches
+        if matcher.discriminator is not None:
+            if plan.index is None or plan.index.can_supply(frozenset((matcher.discriminator,))):
+                attributes.append(matcher.discriminator)
+            else:
+                check = matcher.keys_match  # the index cannot tell more
+        del params["Select"]
+        names = dict(params.get("ExpressionAttributeNames", {}))
+        projected = []
+        for position, attribute in enumerate(dict.fromkeys(attributes)):
+            placeholder = f"#entity{position}"
+            names[placeholder] = attribute
+            projected.append(placeholder)
+        params["ExpressionAttributeNames"] = names
+        params["ProjectionExpression"] = ", ".join(projected)
+        guards = self._guards
+
+        def mine(raw: Mapping[str, Any]) -> bool:
+            return check(raw) and not (guards and is_guard(raw))
+
+        return params, mine
 
     def fetch_full(
         self,
@@ -314,8 +489,11 @@ class ReadCore(Generic[M]):
         found: Mapping[tuple[Any, ...], Mapping[str, Any]],
         view: type[View[Any]] | None,
         on_corrupt: OnCorrupt,
+        now: int | None = None,
     ) -> BatchResult[Any]:
-        """A batch read's result in the order asked: items, per-key results, missing, corrupt."""
+        """A batch read's result in the order asked: items, per-key results, missing, corrupt
+        (an item expired at ``now`` is missing)."""
+        expired = self.expired(now) if now is not None else None
         decoded: dict[tuple[Any, ...], Any] = {}
         items: list[Any] = []
         missing: list[dict[str, Any]] = []
@@ -326,15 +504,85 @@ class ReadCore(Generic[M]):
             if identity not in decoded:
                 raw = found.get(identity)
                 value = None
+                if raw is not None and expired is not None and expired(raw):
+                    raw = None
                 if raw is None:
                     missing.append(values)
                 else:
-                    value = self.decode_one(raw, view, on_corrupt, corrupt)
+                    skipped: Skipped = []
+                    value = self.decode_one(raw, view, on_corrupt, corrupt, skipped)
                     if value is not None:
                         items.append(value)
+                    elif skipped or (self._guards and is_guard(raw)):  # not this model's item
+                        missing.append(values)
                 decoded[identity] = value
             results.append(decoded[identity])
         return BatchResult(tuple(items), tuple(results), tuple(missing), tuple(corrupt))
+
+    def item_decoder(self, view: type[View[Any]] | None) -> Callable[[Mapping[str, Any]], Any]:
+        """A function of a raw item: the item decoded as its model (or ``view``), or the
+        sentinel ``_GUARD`` / ``_FOREIGN`` for a guard item / an item of none of the models
+        read; ``CorruptItemError`` for an item of the model that does not validate."""
+        cached = self._decoders.get(view)
+        if cached is not None:
+            return cached
+        if len(self.models) == 1:
+            decode_item = decoder(self.model, view)
+            matches = self._matcher.matches
+            one: Callable[[Mapping[str, Any]], Any]
+            if self._matcher.trivial and not self._guards:
+                one = decode_item
+            elif self._matcher.trivial:
+
+                def one(raw: Mapping[str, Any]) -> Any:
+                    if _OWNER_TABLE in raw and _OWNER in raw:
+                        return _GUARD
+                    return decode_item(raw)
+
+            elif not self._guards:
+
+                def one(raw: Mapping[str, Any]) -> Any:
+                    return decode_item(raw) if matches(raw) else _FOREIGN
+
+            else:
+
+                def one(raw: Mapping[str, Any]) -> Any:
+                    if matches(raw):
+                        return decode_item(raw)
+                    return _GUARD if _OWNER_TABLE in raw and _OWNER in raw else _FOREIGN
+
+            self._decoders[view] = one
+            return one
+        decoders = [decoder(model, None) for model in self.models]
+        which = self._which
+
+        def many(raw: Mapping[str, Any]) -> Any:
+            position = which(raw)
+            if position < 0:
+                return _GUARD if position == -1 else _FOREIGN
+            return decoders[position](raw)
+
+        self._decoders[view] = many
+        return many
+
+    def entry_is_mine(self, raw: Mapping[str, Any], skipped: Skipped) -> bool:
+        """For an index entry read to be fetched in full: False (and reported) when its keys
+        say it is another entity's item, or a guard item."""
+        if self._guards and is_guard(raw):
+            return False
+        if self._matcher.keys_match(raw):
+            return True
+        skipped.append(self.skipped_key(raw))
+        return False
+
+    def skipped_key(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """The table key of a skipped item, as attribute name -> value (never other values)."""
+        key: dict[str, Any] = {}
+        for attribute in self._key_attributes:
+            av = raw.get(attribute)
+            if isinstance(av, Mapping) and len(av) == 1:
+                key[attribute] = next(iter(av.values()))
+        return key
 
     def decode_one(
         self,
@@ -342,11 +590,19 @@ class ReadCore(Generic[M]):
         view: type[View[Any]] | None,
         on_corrupt: OnCorrupt,
         corrupt: list[CorruptItemError],
+        skipped: Skipped | None = None,
     ) -> Any:
+        """One item decoded, or None when it is left out: corrupt (reported as ``on_corrupt``
+        says), another entity's (its key added to ``skipped``) or a guard item."""
         try:
-            return decode(self.model, view, raw)
+            value = self.item_decoder(view)(raw)
         except CorruptItemError as exc:
             return self.corrupt(exc, on_corrupt, corrupt)
+        if value is _FOREIGN:
+            if skipped is not None:
+                skipped.append(self.skipped_key(raw))
+            return None
+        return None if value is _GUARD else value
 
     def decode_all(
         self,
@@ -354,37 +610,52 @@ class ReadCore(Generic[M]):
         view: type[View[Any]] | None,
         on_corrupt: OnCorrupt,
         corrupt: list[CorruptItemError],
+        skipped: Skipped | None = None,
     ) -> list[Any]:
-        """``decode_one`` over the items of a page, corrupt ones left out (or raised)."""
-        decode_item = decoder(self.model, view)
-        if on_corrupt == "raise":
-            return [decode_item(raw) for raw in raws]
+        """``decode_one`` over the items of a page, corrupt and foreign ones left out (corrupt
+        ones raised, as ``on_corrupt`` says)."""
+        if on_corrupt == "raise" and self._trivial:  # the hot path: one comprehension
+            decode_plain = decoder(self.model, view)
+            if not self._guards:
+                return [decode_plain(raw) for raw in raws]
+            return [
+                decode_plain(raw) for raw in raws if not (_OWNER_TABLE in raw and _OWNER in raw)
+            ]
+        decode_item = self.item_decoder(view)
         out = []
+        if on_corrupt == "raise":  # the common case, without a try per item
+            for raw in raws:
+                value = decode_item(raw)
+                if value is _FOREIGN:
+                    if skipped is not None:
+                        skipped.append(self.skipped_key(raw))
+                elif value is not _GUARD:
+                    out.append(value)
+            return out
         for raw in raws:
-            try:
-                out.append(decode_item(raw))
-            except CorruptItemError as exc:
-                self.corrupt(exc, on_corrupt, corrupt)
+            value = self.decode_one(raw, view, on_corrupt, corrupt, skipped)
+            if value is not None:
+                out.append(value)
         return out
 
     def decoded(
         self, raws: Iterable[Mapping[str, Any]], view: type[View[Any]] | None, on_corrupt: OnCorrupt
     ) -> Iterable[Any]:
         """The items of one streamed page, decoded lazily; corrupt ones raise or are skipped
-        as ``on_corrupt`` says (a stream keeps no list of them)."""
-        decode_item = decoder(self.model, view)
+        as ``on_corrupt`` says, other entities' items and guard items are left out (a stream
+        keeps no list of them)."""
+        decode_item = self.item_decoder(view)
         if on_corrupt == "raise":  # the common case, without a try per item
             for raw in raws:
-                yield decode_item(raw)
+                value = decode_item(raw)
+                if value is not _FOREIGN and value is not _GUARD:
+                    yield value
             return
         corrupt: list[CorruptItemError] = []
         for raw in raws:
-            try:
-                value = decode_item(raw)
-            except CorruptItemError as exc:
-                self.corrupt(exc, on_corrupt, corrupt)
-                continue
-            yield value
+            value = self.decode_one(raw, view, on_corrupt, corrupt)
+            if value is not None:
+                yield value
 
     def corrupt(
         self, exc: CorruptItemError, on_corrupt: OnCorrupt, corrupt: list[CorruptItemError]
@@ -406,6 +677,14 @@ class ReadCore(Generic[M]):
             exc.model,
             ", ".join(sorted({".".join(map(str, e.get("loc", ()))) for e in exc.errors})),
         )
+
+
+def _never(raw: Mapping[str, Any]) -> bool:
+    return False
+
+
+def _same(raws: Sequence[Mapping[str, Any]]) -> Sequence[Mapping[str, Any]]:
+    return raws
 
 
 def check_positive(name: str, value: int | None, model: str) -> None:

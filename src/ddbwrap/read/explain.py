@@ -43,9 +43,11 @@ class Explain:
         *,
         view: type[View[Any]] | None = None,
         consistent: bool = False,
+        include_expired: bool = False,
         **key_values: object,
     ) -> Params:
-        """GetItem parameters of ``reads.get(...)``."""
+        """GetItem parameters of ``reads.get(...)`` (GetItem has no filter: an expired item is
+        hidden after it is read; a view's projection includes the TTL attribute for that)."""
         params, _ = self._core.get_request(key, key_values, view, consistent)
         return params
 
@@ -55,6 +57,7 @@ class Explain:
         *,
         view: type[View[Any]] | None = None,
         consistent: bool = False,
+        include_expired: bool = False,
     ) -> dict[str, Params]:
         """BatchGetItem ``RequestItems`` (before the gateway splits them into 100s)."""
         check_view(self._model, view)
@@ -79,9 +82,11 @@ class Explain:
         page_size: int | None = None,
         fetch_full: bool = False,
         capacity: bool = False,
+        include_expired: bool = False,
         **key_values: object,
     ) -> Params:
-        """Parameters of the first Query request of ``reads.query(...)``."""
+        """Parameters of the first Query request of ``reads.query(...)`` (with the TTL filter
+        that hides expired items, unless ``include_expired``)."""
         plan = query_plan(
             self._model,
             merge_partition(partition, key_values, self._model.__name__),
@@ -93,6 +98,7 @@ class Explain:
             consistent=consistent,
             capacity=capacity,
             fetch_full=fetch_full,
+            expiry=self._core.expiry(include_expired),
         )
         return self._core.first_request(plan, limit, cursor, page_size)
 
@@ -108,8 +114,10 @@ class Explain:
         page_size: int | None = None,
         segment: tuple[int, int] | None = None,
         capacity: bool = False,
+        include_expired: bool = False,
     ) -> Params:
-        """Parameters of the first Scan request of ``reads.scan(...)``."""
+        """Parameters of the first Scan request of ``reads.scan(...)`` (with the TTL filter,
+        unless ``include_expired``)."""
         plan = scan_plan(
             self._model,
             index=index,
@@ -119,5 +127,6 @@ class Explain:
             capacity=capacity,
             segment=segment_bounds(segment)[0],
             segments=segment_bounds(segment)[1],
+            expiry=self._core.expiry(include_expired),
         )
         return self._core.first_request(plan, limit, cursor, page_size)

@@ -92,6 +92,11 @@ class Page(Generic[T_co]):
     ``scanned_count`` is how many items DynamoDB evaluated (before the filter) and
     ``consumed_capacity`` the raw ConsumedCapacity entries, when the read asked for them
     (``capacity=True``). ``corrupt`` lists the items skipped with ``on_corrupt="skip"``.
+
+    ``skipped_keys`` holds the table keys (attribute name -> value, no other attribute) of
+    the items left out because they are not items of the model read (another entity of a
+    shared table, or an item of unknown shape), and ``skipped`` their number; unique-constraint
+    guard items are left out without being reported (their keys hold the unique values).
     """
 
     items: tuple[T_co, ...]
@@ -100,6 +105,12 @@ class Page(Generic[T_co]):
     scanned_count: int = 0
     requests: int = 0
     consumed_capacity: tuple[Mapping[str, Any], ...] = ()
+    skipped_keys: tuple[Mapping[str, Any], ...] = ()
+
+    @property
+    def skipped(self) -> int:
+        """How many items were left out as items of another entity (or of unknown shape)."""
+        return len(self.skipped_keys)
 
     @property
     def has_more(self) -> bool:

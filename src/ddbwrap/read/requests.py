@@ -10,11 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Literal
 
 from ..codec import Item, codec_for
 from ..errors import CorruptItemError, ValidationError
-from ..expressions import Condition, Placeholders, SortCondition, build_key_condition
+from ..expressions import (
+    Condition,
+    Placeholders,
+    SortCondition,
+    begins_with,
+    build_key_condition,
+)
 from ..keys import key_fields
 from ..model import DomainModel
 from ..schema import IndexSchema, KeyAttribute, TableSchema
@@ -59,14 +66,80 @@ def target_attributes(schema: TableSchema, view: type[View[Any]] | None) -> froz
     """Stored attributes a read needs to build its result: the view's, or every field's."""
     if view is None:
         return frozenset(schema.field_attributes.values())
-    return frozenset(view_attributes(view).values())
+    return frozenset(view_attributes(view).values()) | entity_attributes(schema)
+
+
+def ttl_attributes(schema: TableSchema) -> frozenset[str]:
+    """The TTL attribute, which a view read by key also projects (never exposed): the
+    post-read check that hides expired items needs it (GetItem has no filter)."""
+    return frozenset((schema.ttl_attribute,)) if schema.ttl_attribute else frozenset()
+
+
+@dataclass(frozen=True)
+class Expiry:
+    """Hide items whose TTL has passed (DynamoDB deletes them within days, not at once).
+
+    ``now``: epoch seconds; an item is expired when its TTL (a Number) is at or before it.
+    ``attribute``: the TTL attribute of every model read (a FilterExpression
+    ``attribute_not_exists(#ttl) OR #ttl > :now`` is added to the query or scan); None when
+    the models read (a collection) name different ones: each item is checked after it is read.
+    """
+
+    now: int
+    attribute: str | None
+
+
+def hide_expired(
+    expiry: Expiry | None,
+    index: IndexSchema | None,
+    placeholders: Placeholders,
+    params: Params,
+) -> int | None:
+    """Add the TTL filter of ``expiry`` to a query or scan (ANDed with the caller's filter).
+    Returns the ``now`` of a post-read check instead when a filter cannot do it: the models
+    read name different TTL attributes, or the index does not project the TTL attribute
+    (then only ``fetch_full`` items can be checked; index entries have no TTL to test)."""
+    if expiry is None:
+        return None
+    attribute = expiry.attribute
+    if attribute is None or (index is not None and not index.can_supply(frozenset((attribute,)))):
+        return expiry.now
+    name = placeholders.name(attribute)
+    now = placeholders.value({"N": str(expiry.now)})
+    clause = f"(attribute_not_exists({name}) OR {name} > {now})"
+    user = params.get("FilterExpression")
+    params["FilterExpression"] = f"({user}) AND {clause}" if user else clause
+    return None
+
+
+def is_expired(stored: Any, now: int) -> bool:
+    """Whether a stored TTL value (a raw AttributeValue, or None) is at or before ``now``.
+    Only a Number expires, as in DynamoDB (another type is never deleted by TTL)."""
+    if not isinstance(stored, Mapping):
+        return False
+    number = stored.get("N")
+    if not isinstance(number, str):
+        return False
+    try:
+        return int(number) <= now
+    except ValueError:
+        try:
+            return Decimal(number) <= now
+        except ArithmeticError:
+            return False
+
+
+def entity_attributes(schema: TableSchema) -> frozenset[str]:
+    """Attributes a view read also projects to tell the model's items from other entities'
+    (its ``Meta.entity`` discriminator; see :mod:`ddbwrap.entities`)."""
+    return frozenset((schema.discriminator[0],)) if schema.discriminator else frozenset()
 
 
 def position_attributes(schema: TableSchema, index: IndexSchema | None) -> tuple[str, ...]:
     """Attributes of a query/scan position (LastEvaluatedKey): table key plus index key."""
     keys: list[KeyAttribute] = list(schema.key_attributes)
     if index is not None:
-        keys += [k for k in (index.partition_key, index.sort_key) if k is not None]
+        keys += index.key_attributes
     return tuple(dict.fromkeys(k.attribute for k in keys))
 
 
@@ -117,7 +190,8 @@ def get_request(
         params["ConsistentRead"] = True
     if view is not None:
         placeholders = Placeholders()
-        attributes = set(view_attributes(view).values()) | set(key)
+        attributes = set(view_attributes(view).values()) | set(key) | entity_attributes(schema)
+        attributes |= ttl_attributes(schema)
         params.update(projection_params(attributes, placeholders))
         params.update(placeholders.params())
     _capacity(params, capacity)
@@ -138,8 +212,8 @@ def batch_get_request(
         spec["ConsistentRead"] = True
     if view is not None:
         placeholders = Placeholders()
-        attributes = set(view_attributes(view).values())
-        attributes |= {k.attribute for k in schema.key_attributes}
+        attributes = set(view_attributes(view).values()) | entity_attributes(schema)
+        attributes |= {k.attribute for k in schema.key_attributes} | ttl_attributes(schema)
         spec.update(projection_params(attributes, placeholders))
         spec.update(placeholders.params())
     return {schema.table_name: spec}
@@ -161,8 +235,12 @@ class ReadPlan:
     """A query or scan, built: the request without its position, and how to page it.
 
     ``fingerprint`` identifies the query for cursors; ``position`` names the attributes of a
-    LastEvaluatedKey; ``partition`` is the partition key attribute and value of a query;
-    ``filtered`` says whether DynamoDB may return fewer items than it evaluates.
+    LastEvaluatedKey; ``partition`` is the partition key of a query in wire form (every
+    attribute of it: several for a multi-attribute key);
+    ``filtered`` says whether the caller's filter may make DynamoDB return fewer items than
+    it evaluates (the TTL filter is not counted: expired items are few, so ``Limit`` stays
+    the number of items wanted and a short page is simply read on);
+    ``live_at``: the ``now`` of a post-read TTL check (``hide_expired``), None for none.
     """
 
     operation: Literal["Query", "Scan"]
@@ -170,9 +248,10 @@ class ReadPlan:
     fingerprint: str
     position: tuple[str, ...]
     index: IndexSchema | None
-    partition: tuple[str, Mapping[str, Any]] | None
+    partition: Mapping[str, Mapping[str, Any]] | None
     filtered: bool
     fetch_full: bool = False
+    live_at: int | None = None
 
 
 def _resolve_index(schema: TableSchema, index: str | None) -> IndexSchema | None:
@@ -185,8 +264,9 @@ def _resolve_index(schema: TableSchema, index: str | None) -> IndexSchema | None
     return schema.index(index)
 
 
-def _partition_value(model: type[DomainModel], key: KeyAttribute, values: Mapping[str, Any]) -> Any:
-    if key.template is not None:
+def _partition_value(keys: tuple[KeyAttribute, ...], values: Mapping[str, Any]) -> Any:
+    key = keys[0]
+    if key.template is not None or len(keys) > 1:
         return dict(values)
     assert key.field is not None
     return values[key.field]
@@ -194,11 +274,15 @@ def _partition_value(model: type[DomainModel], key: KeyAttribute, values: Mappin
 
 def _sort_from_keywords(
     schema: TableSchema,
-    sk: KeyAttribute | None,
+    sks: tuple[KeyAttribute, ...],
     partition: Mapping[str, object],
     sort: SortCondition | object | None,
 ) -> tuple[Mapping[str, object], SortCondition | object | None]:
-    """Let ``tenant_id="t1", is_active=True`` mean an equality on the sort key."""
+    """Let ``tenant_id="t1", is_active=True`` mean an equality on the sort key (on a
+    multi-attribute sort key: on each sort field given as a keyword)."""
+    if len(sks) > 1:
+        return _multi_sort_from_keywords(schema, sks, partition, sort)
+    sk = sks[0] if sks else None
     if sk is None or not any(name in partition for name in sk.fields):
         return partition, sort
     if sort is not None:
@@ -214,6 +298,75 @@ def _sort_from_keywords(
     return rest, given[sk.fields[0]]
 
 
+def entity_prefix(schema: TableSchema) -> SortCondition | None:
+    """``begins_with(<literal prefix>)`` of the sort key template of a model that declares
+    ``Meta.entity`` (``ORDER#`` of ``ORDER#{order_id}``): the part of a partition its items
+    can be in. None when the model declares nothing or its sort key has no such prefix."""
+    sk = schema.sort_key
+    if schema.entity is None or sk is None or sk.template is None:
+        return None
+    prefix = sk.template.literals[0]
+    return begins_with(prefix) if prefix else None
+
+
+def _partition_fields_first(
+    schema: TableSchema,
+    pks: tuple[KeyAttribute, ...],
+    sks: tuple[KeyAttribute, ...],
+    partition: Mapping[str, object],
+    sort: SortCondition | object | None,
+) -> tuple[Mapping[str, object], SortCondition | object | None]:
+    """``_sort_from_keywords`` where a keyword naming a partition key field is the partition
+    key's, even when the sort key template uses that field too (single-table designs:
+    ``pk = CUSTOMER#{customer_id}``, ``sk = PROFILE#{customer_id}``: ``customer_id="c1"``
+    queries the partition); a sort key equality given by keywords gets those fields too."""
+    shared = {f for key in pks for f in key.fields} & {f for key in sks for f in key.fields}
+    if not shared:
+        return _sort_from_keywords(schema, sks, partition, sort)
+    own = {k: v for k, v in partition.items() if k in shared}
+    rest, derived = _sort_from_keywords(
+        schema, sks, {k: v for k, v in partition.items() if k not in shared}, sort
+    )
+    if sort is None and isinstance(derived, Mapping):
+        derived = {**own, **derived}
+    return {**rest, **own}, derived
+
+
+def _multi_sort_from_keywords(
+    schema: TableSchema,
+    sks: tuple[KeyAttribute, ...],
+    partition: Mapping[str, object],
+    sort: SortCondition | object | None,
+) -> tuple[Mapping[str, object], SortCondition | object | None]:
+    """Sort fields given as keywords are equalities; ``sort=`` adds to them: a mapping of
+    sort fields, or one condition on the first sort field not given as a keyword."""
+    names = [f for k in sks for f in k.fields]
+    given = {k: v for k, v in partition.items() if k in names}
+    if not given:
+        return partition, sort
+    rest = {k: v for k, v in partition.items() if k not in names}
+    if sort is None:
+        return rest, given
+    if isinstance(sort, Mapping):
+        twice = [name for name in sort if name in given]
+        if twice:
+            raise ValidationError(
+                "is given both as a keyword and in sort=; pass it once",
+                model=schema.model_name,
+                field=str(twice[0]),
+            )
+        return rest, {**given, **sort}
+    after = [name for name in names if name not in given]
+    if not after:
+        raise ValidationError(
+            f"every sort key field ({', '.join(names)}) is given as a keyword, so sort= has no "
+            "field left to apply to; drop it, or pass the last field's condition as sort=",
+            model=schema.model_name,
+            field=names[-1],
+        )
+    return rest, {**given, after[0]: sort}
+
+
 def query_plan(
     model: type[DomainModel],
     partition: Mapping[str, object],
@@ -227,16 +380,32 @@ def query_plan(
     capacity: bool = False,
     fetch_full: bool = False,
     count: bool = False,
+    narrow: bool = True,
+    expiry: Expiry | None = None,
 ) -> ReadPlan:
-    """Build a Query: key condition, filter, projection, direction; checked before sending."""
+    """Build a Query: key condition, filter, projection, direction; checked before sending.
+
+    ``narrow``: a table query of a model sharing its table (``Meta.entity``) whose sort key
+    template starts with literal text reads only the sort keys that start with it (a
+    ``begins_with`` key condition) when no sort condition is given; a collection read, which
+    wants every entity of the partition, passes False. ``expiry``: hide expired items (the
+    TTL filter, added after the cursor fingerprint is taken: cursors outlive ``now``)."""
     schema = codec_for(model).schema
     check_view(model, view)
     target = _resolve_index(schema, index)
-    pk = target.partition_key if target is not None else schema.partition_key
-    sk = target.sort_key if target is not None else schema.sort_key
+    pks = target.partition_keys if target is not None else (schema.partition_key,)
+    if target is not None:
+        sks = target.sort_keys
+    else:
+        sks = (schema.sort_key,) if schema.sort_key is not None else ()
     what = f"partition key of index {target.name!r}" if target else "partition key"
-    partition, sort = _sort_from_keywords(schema, sk, partition, sort)
-    values = key_fields(model, pk.fields, None, partition, what)
+    partition, sort = _partition_fields_first(schema, pks, sks, partition, sort)
+    if narrow and sort is None and target is None:
+        sort = entity_prefix(schema)
+    needed = tuple(dict.fromkeys(f for key in pks for f in key.fields))
+    if len(pks) > 1:
+        _check_partition_given(schema, target, needed, partition)
+    values = key_fields(model, needed, None, partition, what)
     _check_consistent(schema, target, consistent)
     if fetch_full and target is None:
         raise ValidationError(
@@ -245,7 +414,7 @@ def query_plan(
         )
     placeholders = Placeholders()
     condition = build_key_condition(
-        schema, target, _partition_value(model, pk, values), sort, placeholders
+        schema, target, _partition_value(pks, values), sort, placeholders
     )
     params: Params = {"TableName": schema.table_name, "KeyConditionExpression": condition}
     if target is not None:
@@ -256,20 +425,40 @@ def query_plan(
     fingerprint = _fingerprint(
         "Query", schema, target, placeholders, key=condition, filter=filter_text, desc=descending
     )
+    live_at = hide_expired(expiry, target, placeholders, params)
     position = _finish(
         schema, target, view, placeholders, params, count, fetch_full, consistent, capacity
     )
-    pk_value = codec_for(model).index_key(values, (pk,))[pk.attribute]
     return ReadPlan(
         "Query",
         params,
         fingerprint,
         position,
         target,
-        (pk.attribute, pk_value),
+        codec_for(model).index_key(values, pks),
         filter is not None,
         fetch_full,
+        live_at,
     )
+
+
+def _check_partition_given(
+    schema: TableSchema,
+    index: IndexSchema | None,
+    needed: tuple[str, ...],
+    partition: Mapping[str, object],
+) -> None:
+    """A multi-attribute partition key needs every one of its fields: name the missing one."""
+    for name in needed:
+        if partition.get(name) is None:
+            where = f"index {index.name!r}" if index else "the table"
+            raise ValidationError(
+                f"is missing: {where} has a multi-attribute partition key "
+                f"({', '.join(needed)}) and a query needs an equality on every one of its "
+                f"attributes; pass {name}=..., or query an index whose key you have",
+                model=schema.model_name,
+                field=name,
+            )
 
 
 def scan_plan(
@@ -283,6 +472,7 @@ def scan_plan(
     segment: int | None = None,
     segments: int | None = None,
     count: bool = False,
+    expiry: Expiry | None = None,
 ) -> ReadPlan:
     """Build a Scan of the table or an index, optionally one segment of a parallel scan."""
     schema = codec_for(model).schema
@@ -316,6 +506,7 @@ def scan_plan(
         filter=filter_text,
         segment=[params.get("Segment"), params.get("TotalSegments")],
     )
+    live_at = hide_expired(expiry, target, placeholders, params)
     position = _finish(
         schema, target, view, placeholders, params, count, False, consistent, capacity
     )
@@ -327,6 +518,7 @@ def scan_plan(
         target,
         None,
         filter is not None,
+        live_at=live_at,
     )
 
 
@@ -460,7 +652,7 @@ def _finish(
         if index is not None:
             check_index_supplies(schema, index, view)
         if view is not None:
-            attributes = set(view_attributes(view).values()) | set(position)
+            attributes = set(target_attributes(schema, view)) | set(position)
             params.update(projection_params(attributes, placeholders))
     params.update(placeholders.params())
     if consistent:

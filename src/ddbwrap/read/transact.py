@@ -16,17 +16,21 @@ from typing import Any, Generic, TypeVar, overload
 
 from .._redact import shown_mapping
 from ..codec import Item, codec_for
+from ..entities import belongs_to
 from ..errors import ItemNotFoundError, ValidationError
 from ..expressions import Placeholders
 from ..gateway import TableGateway, require_gateway
 from ..keys import KeyLike, check_returned_key, key_fields, key_identity
 from ..model import DomainModel
+from .core import Clock, utc_now
 from .requests import (
     MAX_TRANSACT_GET,
     Params,
     check_view,
     decode,
+    is_expired,
     projection_params,
+    ttl_attributes,
     wire_key,
 )
 from .view import View, view_attributes
@@ -128,7 +132,7 @@ def transact_get_request(gets: Sequence[Get[Any]]) -> list[Params]:
         first = members[0]
         params: Params = {"TableName": first.table, "Key": first.key}
         if all(g.view is not None for g in members):
-            attributes = set(first.key)
+            attributes = set(first.key) | ttl_attributes(codec_for(first.model).schema)
             for g in members:
                 assert g.view is not None
                 attributes |= set(view_attributes(g.view).values())
@@ -139,20 +143,39 @@ def transact_get_request(gets: Sequence[Get[Any]]) -> list[Params]:
     return actions
 
 
-def transact_get(gateway: TableGateway, gets: Sequence[Get[Any]]) -> Snapshot:
-    """Read up to 100 items of any models in one transaction (a consistent snapshot)."""
+def transact_get(
+    gateway: TableGateway,
+    gets: Sequence[Get[Any]],
+    *,
+    include_expired: bool = False,
+    clock: Clock = utc_now,
+) -> Snapshot:
+    """Read up to 100 items of any models in one transaction (a consistent snapshot).
+
+    An item of a model with ``Meta.ttl_attribute`` whose TTL is at or before ``clock()`` is
+    read as missing (a post-read check), unless ``include_expired``."""
     require_gateway(gateway, "transact_get")
     if isinstance(gets, Get) or not gets:
         raise ValidationError("transact_get takes a non-empty list of Get(...) reads")
     actions = transact_get_request(gets)
     response = gateway.transact_get(actions)
     groups = _group(gets)
+    now = None if include_expired else int(clock().timestamp())
     results: dict[int, Any] = {}
     for members, entry in zip(groups.values(), response.get("Responses", ()), strict=False):
         item = entry.get("Item")
         if item is not None:
             first = members[0]
             check_returned_key(first.model, first.values, item)
+            schema = codec_for(first.model).schema
+            if not belongs_to(schema, item):
+                item = None  # another entity's item (or a guard item) at this key
+            elif (
+                now is not None
+                and schema.ttl_attribute is not None
+                and is_expired(item.get(schema.ttl_attribute), now)
+            ):
+                item = None  # expired: DynamoDB has not deleted it yet
         for g in members:
             results[id(g)] = None if item is None else decode(g.model, g.view, item)
     return Snapshot(results)

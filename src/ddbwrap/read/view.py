@@ -8,7 +8,7 @@ less data crosses the wire. The subset is checked once, when the view class is d
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.fields import FieldInfo
@@ -18,6 +18,8 @@ from ..model import DomainModel
 from ..subset import check_subset, domain_model_of
 
 M = TypeVar("M", bound=DomainModel)
+MT = TypeVar("MT", bound=DomainModel)
+VT_co = TypeVar("VT_co", covariant=True)
 
 
 class View(BaseModel, Generic[M]):
@@ -28,6 +30,12 @@ class View(BaseModel, Generic[M]):
     """
 
     model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True)
+
+    if TYPE_CHECKING:
+        # For the type checker only: ties a view class to its domain model, so that the reads
+        # of ReadApi[M] accept views of M only (see ``ViewOf``).
+        @classmethod
+        def __ddb_view_of__(cls, model: M, /) -> M: ...
 
     __ddb_domain__: ClassVar[type[DomainModel] | None] = None
     __ddb_attributes__: ClassVar[Mapping[str, str]] = {}
@@ -60,6 +68,17 @@ class View(BaseModel, Generic[M]):
             for name, info in cls.model_fields.items()
             if info.is_required() and not domain.model_fields[name].is_required()
         }
+
+
+class ViewOf(Protocol[MT, VT_co]):
+    """For the type checker: a view class of the domain model ``MT`` whose instances are
+    ``VT_co`` (``type[Summary]`` for ``class Summary(View[Pipeline])`` is a
+    ``ViewOf[Pipeline, Summary]``). The reads of ``ReadApi[M]`` take ``view: ViewOf[M, V]``
+    and return ``V``, so that mypy refuses a view of another model."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> VT_co: ...
+
+    def __ddb_view_of__(self, model: MT, /) -> MT: ...
 
 
 def view_domain(view: type[View[Any]]) -> type[DomainModel]:

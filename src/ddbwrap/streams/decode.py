@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from ..codec import ItemCodec, codec_for, decode_value
+from ..entities import check_distinguishable, resolver
 from ..errors import CorruptItemError, DdbwrapError, ModelDefinitionError, ValidationError
 from ..gateway import TableGateway
 from ..keys import domain_field_validator
@@ -120,6 +121,36 @@ class _Table:
         self.targets: dict[type[BaseModel], _Target] = {}
         """Domain model -> its target."""
         self.discriminator: Discriminator | None = None
+        self.by_entity: tuple[int, Callable[[Image], _Target | None] | None] = (0, None)
+        """The default discriminator of models that declare ``Meta.entity`` (cached per
+        number of targets): see :func:`_entity_target`."""
+
+
+def _entity_target(table: _Table) -> Callable[[Image], _Target | None] | None:
+    """When every model registered for ``table`` declares ``Meta.entity`` and they can be told
+    apart (``ddbwrap.entities``), a function picking a record's target from its image (None for
+    an item of none of them); else None (the table needs an explicit discriminator)."""
+    count, chosen = table.by_entity
+    if count == len(table.targets):
+        return chosen
+    targets = list(table.targets.values())
+    schemas = [t.schema for t in targets]
+    chosen = None
+    if all(schema.entity is not None for schema in schemas):
+        try:
+            check_distinguishable(schemas)
+        except ModelDefinitionError:
+            pass
+        else:
+            which = resolver(schemas)
+
+            def pick(image: Image) -> _Target | None:
+                position = which(image)
+                return targets[position] if position >= 0 else None
+
+            chosen = pick
+    table.by_entity = (len(table.targets), chosen)
+    return chosen
 
 
 class StreamDecoder:
@@ -294,6 +325,9 @@ class StreamDecoder:
         if table.discriminator is None:
             if len(targets) == 1:
                 return next(iter(targets.values()))
+            by_entity = _entity_target(table)
+            if by_entity is not None:
+                return by_entity(raw.new_image or raw.old_image or raw.keys)
             names = ", ".join(t.registered.__name__ for t in targets.values())
             raise ValidationError(
                 f"table {table.name!r} holds several registered models ({names}); give it a "

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..errors import DOCS_BASE, DdbwrapError
+from ..errors import DOCS_ROOT, DdbwrapError
 
-STREAMS_DOCS = DOCS_BASE.rsplit("errors/", 1)[0] + "streams/"
+STREAMS_DOCS = DOCS_ROOT + "streams.md"
 
 
 class StreamRecordError(DdbwrapError):

@@ -130,7 +130,9 @@ class Outbox(Generic[R]):
         return self.model(
             event_id=key or str(uuid.uuid4()),
             event_type=event.event_type,
-            payload=event.model_dump(by_alias=True),
+            # empty sets as empty lists: a dict[str, Any] field cannot hold an empty set (it
+            # would read back as a list), and the event type turns them back into sets on read
+            payload=_lists_for_empty_sets(event.model_dump(by_alias=True)),
             occurred_at=now,
             expires_at=now + self.retention if self.retention is not None else None,
         )
@@ -202,3 +204,14 @@ class Outbox(Generic[R]):
                 errors=errors,
             ) from None
         return OutboxMessage(event, item.event_id, item.occurred_at, change.sequence_number)
+
+
+def _lists_for_empty_sets(value: Any) -> Any:
+    """``value`` with every empty set in it (dicts and lists) replaced by an empty list."""
+    if isinstance(value, (set, frozenset)):
+        return value if value else []
+    if isinstance(value, dict):
+        return {k: _lists_for_empty_sets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_lists_for_empty_sets(v) for v in value]
+    return value

@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import botocore.session
@@ -69,6 +69,9 @@ on 2 cores: start 1.0-1.4 s instead of 1.2-2.4 s, and faster for test-sized work
 all when two xdist workers start and use their servers at once (600 requests: 2.2 s vs 6-7 s)."""
 
 DEFAULT_START_TIMEOUT = 60.0
+ENDPOINT_PROBE_TIMEOUT = 5.0
+"""How long an endpoint given in ``$DDBWRAP_TEST_ENDPOINT`` may take to answer before the tests
+fail: it is already running (or not), so there is nothing to wait for as with a start."""
 NPM_INSTALL_TIMEOUT = 600.0
 _JAR = "DynamoDBLocal.jar"
 _NATIVE_LIB_DIR = "DynamoDBLocal_lib"
@@ -296,9 +299,7 @@ class DynamoDBLocal:
                 return self
             external = env_endpoint() if self.use_env_endpoint else None
             if external is not None:
-                _wait_until_ready(external, self.start_timeout, process=None, log=None)
-                self.external = True
-                self._endpoint_url = external
+                self._adopt(external)
                 return self
             java = find_java()
             self.distribution = install(self.cache_dir)
@@ -310,6 +311,20 @@ class DynamoDBLocal:
                 atexit.unregister(self.stop)
                 raise
             return self
+
+    def adopt(self, endpoint_url: str) -> DynamoDBLocal:
+        """Use an endpoint that already runs instead of starting one, once it answers
+        ListTables (within ``ENDPOINT_PROBE_TIMEOUT`` seconds: it runs or it does not)."""
+        with self._lock:
+            if self._endpoint_url is None:
+                self._adopt(endpoint_url)
+            return self
+
+    def _adopt(self, endpoint_url: str) -> None:
+        timeout = min(self.start_timeout, ENDPOINT_PROBE_TIMEOUT)
+        _wait_until_ready(endpoint_url, timeout, process=None, log=None)
+        self.external = True
+        self._endpoint_url = endpoint_url
 
     def stop(self) -> None:
         """Stop the server if this object started it; safe to call more than once."""
@@ -494,9 +509,15 @@ def _wait_until_ready(
                 return
             last_error = f"port {port} answered, but not from the process started here"
         except ClientError as exc:
-            last_error = f"{type(exc).__name__}: {exc}"
-            if process is None:  # something answered, but not as DynamoDB: waiting won't help
-                break
+            last_error = answer_summary(exc)
+            if process is None:  # something answered, with an error: waiting won't help
+                headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+                if "amz-json" in str(headers.get("content-type", "")):  # DynamoDB, refusing
+                    raise DynamoDBLocalError(f"{what} refused ListTables ({last_error})") from None
+                raise DynamoDBLocalError(
+                    f"{what} answered ListTables, but not as DynamoDB does ({last_error}): is it "
+                    "the URL of a DynamoDB endpoint?"
+                ) from None
         except BotoCoreError as exc:
             last_error = f"{type(exc).__name__}: {exc}"
         if time.monotonic() >= deadline:
@@ -509,6 +530,34 @@ def _wait_until_ready(
         f"{what} did not answer ListTables on {endpoint} within {timeout:.0f} s "
         f"(last error: {last_error}).{_output_section(log)}"
     )
+
+
+_SUMMARY_LENGTH = 120
+
+
+def answer_summary(exc: ClientError) -> str:
+    """A one-line account of an error answer: its HTTP status, content type and the first line
+    of its message (an HTML page's title), never the whole body."""
+    response: dict[str, Any] = dict(exc.response)
+    metadata = response.get("ResponseMetadata", {})
+    headers = metadata.get("HTTPHeaders", {})
+    error = response.get("Error", {})
+    message = str(error.get("Message") or "")
+    title = re.search(r"<title>(.*?)</title>", message, re.IGNORECASE | re.DOTALL)
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    first = " ".join(title.group(1).split()) if title else (lines[0] if lines else "")
+    if len(first) > _SUMMARY_LENGTH:
+        first = first[: _SUMMARY_LENGTH - 3] + "..."
+    parts = [f"HTTP {metadata.get('HTTPStatusCode', '?')}"]
+    if headers.get("content-type"):
+        parts.append(str(headers["content-type"]))
+    code = error.get("Code")
+    if code and not str(code).isdigit():
+        parts.append(f"error code {code}")
+    if first:
+        parts.append(repr(first))
+    more = len(lines) > 1
+    return ", ".join(parts) + (f" (+{len(message)} characters of body)" if more else "")
 
 
 def _listening_ports(pid: int) -> set[int] | None:

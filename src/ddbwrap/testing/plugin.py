@@ -1,10 +1,20 @@
-"""pytest plugin: DynamoDB Local fixtures for ddbwrap's suite and for its users' suites.
+"""pytest plugin: DynamoDB fixtures for ddbwrap's suite and for its users' suites.
 
-Loaded automatically (entry point ``pytest11``) wherever ddbwrap is installed. Fixtures:
+Loaded automatically (entry point ``pytest11``) wherever ddbwrap is installed. The backend is
+chosen with ``--ddb-backend`` (or ``$DDBWRAP_TEST_BACKEND``):
 
-- ``ddb_endpoint`` (session): the URL of a DynamoDB Local started for the session, or of
-  ``$DDBWRAP_TEST_ENDPOINT``. When it cannot be had, the tests that need it are skipped, or,
-  when ``$CI`` is set, fail: integration tests must never silently skip in CI.
+- ``local`` (the default): AWS's DynamoDB Local, started for the session (needs Java);
+- ``moto``: moto's in-process DynamoDB (``pip install 'ddbwrap[demo]'``): no Java, no server,
+  fast, but not the real service's behaviour in every case (docs/testing.md lists where);
+- ``endpoint``: an endpoint you run, ``--ddb-endpoint URL`` or ``$DDBWRAP_TEST_ENDPOINT``
+  (setting the variable alone also selects it).
+
+Fixtures:
+
+- ``ddb_backend`` (session): which backend the session uses (``DdbBackend``).
+- ``ddb_endpoint`` (session): the URL of that backend. When it cannot be had, the tests that
+  need it are skipped, or, when ``$CI`` is set, fail: integration tests must never silently
+  skip in CI. Under moto it is the AWS URL of the region, answered in-process by moto.
 - ``ddb_client`` (session): a boto3 client for it, with dummy credentials (or, when
   ``$DDBWRAP_TEST_ENDPOINT`` is an ``*.amazonaws.com`` endpoint, the normal credential chain).
 - ``ddb_gateway``: a ``TableGateway`` whose table prefix is unique to the test, so tests (and
@@ -31,6 +41,7 @@ import pytest
 
 from ddbwrap.testing.local import (
     ENDPOINT_ENV,
+    LOCAL_REGION,
     NPM_PACKAGE,
     NPM_PACKAGE_VERSION,
     DynamoDBLocal,
@@ -38,6 +49,7 @@ from ddbwrap.testing.local import (
     client_for,
     default_cache_dir,
     env_endpoint,
+    local_client,
 )
 
 if TYPE_CHECKING:
@@ -47,7 +59,13 @@ if TYPE_CHECKING:
     from ddbwrap import TableGateway
 
 INTEGRATION_MARK = "integration"
+NOT_ON_MOTO_MARK = "not_on_moto"
 ENDPOINT_FIXTURE = "ddb_endpoint"
+BACKEND_ENV = "DDBWRAP_TEST_BACKEND"
+"""``local``, ``moto`` or ``endpoint``: the default of ``--ddb-backend``."""
+BACKENDS = ("local", "moto", "endpoint")
+MOTO_ENDPOINT = f"https://dynamodb.{LOCAL_REGION}.amazonaws.com"
+"""The URL ``ddb_endpoint`` gives under moto: moto answers it in-process, nothing is sent."""
 _WORKER_OUTPUT_KEY = "ddbwrap_servers"
 
 
@@ -61,6 +79,50 @@ class _Server:
     endpoint: str
     version: str | None
     external: bool
+    backend: str = "local"
+
+
+@dataclass(frozen=True)
+class DdbBackend:
+    """The backend of the session: ``name`` is ``local``, ``moto`` or ``endpoint``;
+    ``endpoint`` the URL given for ``endpoint`` (None otherwise)."""
+
+    name: str
+    endpoint: str | None = None
+
+    @property
+    def is_moto(self) -> bool:
+        return self.name == "moto"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("ddbwrap", "ddbwrap DynamoDB fixtures")
+    group.addoption(
+        "--ddb-backend",
+        choices=BACKENDS,
+        default=None,
+        help="what the ddb_* fixtures talk to: local (DynamoDB Local, needs Java; the "
+        "default), moto (in-process, needs moto), endpoint (--ddb-endpoint or "
+        f"${ENDPOINT_ENV}); default ${BACKEND_ENV}",
+    )
+    group.addoption(
+        "--ddb-endpoint",
+        default=None,
+        metavar="URL",
+        help=f"endpoint of the `endpoint` backend (default ${ENDPOINT_ENV})",
+    )
+
+
+def backend_of(config: pytest.Config) -> DdbBackend:
+    """The session's backend: ``--ddb-backend``, else ``$DDBWRAP_TEST_BACKEND``, else
+    ``endpoint`` when an endpoint is given, else ``local``."""
+    endpoint = config.getoption("--ddb-endpoint", None) or env_endpoint()
+    name = config.getoption("--ddb-backend", None) or os.environ.get(BACKEND_ENV, "").strip()
+    if not name:
+        name = "endpoint" if endpoint else "local"
+    if name not in BACKENDS:
+        raise pytest.UsageError(f"${BACKEND_ENV}={name!r}: expected one of {', '.join(BACKENDS)}")
+    return DdbBackend(name, endpoint if name == "endpoint" else None)
 
 
 @dataclass(eq=False)  # registered as a plugin: must stay hashable
@@ -140,7 +202,11 @@ _TRACKER = pytest.StashKey[_Tracker]()
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", f"{INTEGRATION_MARK}: talks to a real DynamoDB Local endpoint (ddbwrap)"
+        "markers", f"{INTEGRATION_MARK}: talks to a DynamoDB backend (ddbwrap's fixtures)"
+    )
+    config.addinivalue_line(
+        "markers",
+        f"{NOT_ON_MOTO_MARK}(reason): skipped under --ddb-backend=moto (moto differs here)",
     )
     tracker = _Tracker()
     config.stash[_TRACKER] = tracker
@@ -148,20 +214,28 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    endpoint = env_endpoint()
-    if endpoint is not None:
-        return f"ddbwrap: integration tests use {ENDPOINT_ENV}={endpoint}"
+    backend = backend_of(config)
+    if backend.is_moto:
+        return "ddbwrap: integration tests use moto (in-process, --ddb-backend=moto)"
+    if backend.name == "endpoint":
+        return f"ddbwrap: integration tests use the endpoint {backend.endpoint}"
     return (
         f"ddbwrap: integration tests use DynamoDB Local from {NPM_PACKAGE}@{NPM_PACKAGE_VERSION} "
         f"(cache {default_cache_dir()})"
     )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that needs ``ddb_endpoint`` (directly or not) as ``integration``."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test that needs ``ddb_endpoint`` (directly or not) as ``integration``; under
+    moto, skip the tests marked ``not_on_moto``."""
+    moto = backend_of(config).is_moto
     for item in items:
         if ENDPOINT_FIXTURE in getattr(item, "fixturenames", ()):
             item.add_marker(INTEGRATION_MARK)
+        marker = item.get_closest_marker(NOT_ON_MOTO_MARK) if moto else None
+        if marker is not None:
+            reason = marker.args[0] if marker.args else marker.kwargs.get("reason", "")
+            item.add_marker(pytest.mark.skip(reason=f"not on moto: {reason}".rstrip(": ")))
 
 
 def summary_line(tracker: _Tracker) -> str:
@@ -176,8 +250,12 @@ def summary_line(tracker: _Tracker) -> str:
     if not tracker.servers:
         return f"ddbwrap: {tests}, no DynamoDB Local was reached ({counts})"
     servers = tracker.servers
+    if all(server.backend == "moto" for server in servers):
+        moto = "/".join(sorted({server.version or "?" for server in servers}))
+        return f"ddbwrap: {tests} ran against moto {moto} (in-process) ({counts})"
     if all(server.external for server in servers):
-        where = f"{ENDPOINT_ENV}={servers[0].endpoint}"
+        url = servers[0].endpoint
+        where = f"{ENDPOINT_ENV}={url}" if env_endpoint() == url else f"the endpoint {url}"
     else:
         versions = sorted({server.version or "?" for server in servers})
         urls = ", ".join(sorted({server.endpoint for server in servers}))
@@ -186,25 +264,65 @@ def summary_line(tracker: _Tracker) -> str:
 
 
 @pytest.fixture(scope="session")
-def ddb_endpoint(request: pytest.FixtureRequest) -> Iterator[str]:
-    """The endpoint URL: ``$DDBWRAP_TEST_ENDPOINT``, else a DynamoDB Local for this session."""
-    server = DynamoDBLocal()
+def ddb_backend(request: pytest.FixtureRequest) -> DdbBackend:
+    """The session's backend (``--ddb-backend``): ``local``, ``moto`` or ``endpoint``."""
+    return backend_of(request.config)
+
+
+@pytest.fixture(scope="session")
+def ddb_endpoint(ddb_backend: DdbBackend, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The endpoint URL of the session's backend: a DynamoDB Local started for the session,
+    the endpoint given, or (moto) the AWS URL moto answers in-process."""
+    servers = request.config.stash[_TRACKER].servers
+    if ddb_backend.is_moto:
+        with moto_in_process() as version:
+            servers.append(_Server(MOTO_ENDPOINT, version, external=False, backend="moto"))
+            yield MOTO_ENDPOINT
+        return
+    if ddb_backend.name == "endpoint" and ddb_backend.endpoint is None:
+        _unavailable(
+            f"--ddb-backend=endpoint needs an endpoint: --ddb-endpoint URL or ${ENDPOINT_ENV}",
+            hint="",
+        )
+    server = DynamoDBLocal(use_env_endpoint=False)
     try:
-        server.start()
+        if ddb_backend.endpoint is not None:
+            server.adopt(ddb_backend.endpoint)
+        else:
+            server.start()
     except DynamoDBLocalError as exc:
-        _unavailable(f"DynamoDB Local is not available: {exc}")
-    request.config.stash[_TRACKER].servers.append(
-        _Server(server.endpoint_url, server.version, server.external)
-    )
+        what = "the endpoint" if ddb_backend.endpoint else "DynamoDB Local"
+        _unavailable(f"{what} is not available: {exc}")
+    servers.append(_Server(server.endpoint_url, server.version, server.external))
     try:
         yield server.endpoint_url
     finally:
         server.stop()
 
 
+@contextlib.contextmanager
+def moto_in_process() -> Iterator[str]:
+    """moto's DynamoDB for every boto3 client of the process (``mock_aws``), with dummy
+    credentials; yields moto's version."""
+    try:
+        import moto
+        from moto import mock_aws
+    except ImportError:
+        _unavailable(
+            "--ddb-backend=moto needs moto, which is not installed: pip install 'ddbwrap[demo]' "
+            "(or 'moto[dynamodb]')",
+            hint="",
+        )
+    version = str(getattr(moto, "__version__", "?"))
+    with mock_aws():
+        yield version
+
+
 @pytest.fixture(scope="session")
-def ddb_client(ddb_endpoint: str) -> DynamoDBClient:
+def ddb_client(ddb_endpoint: str, ddb_backend: DdbBackend) -> DynamoDBClient:
     """A boto3 client for ``ddb_endpoint``: dummy credentials, or your own for AWS itself."""
+    if ddb_backend.is_moto:
+        return local_client(ddb_endpoint)
     return client_for(ddb_endpoint)
 
 
@@ -252,10 +370,12 @@ def unique_table_prefix(test_name: str) -> str:
     return f"{slug}-{uuid.uuid4().hex[:8]}-"
 
 
-def _unavailable(reason: str) -> NoReturn:
+def _unavailable(reason: str, hint: str | None = None) -> NoReturn:
     if in_ci():
         pytest.fail(f"{reason}\n(CI is set, so this fails instead of skipping)", pytrace=False)
-    pytest.skip(f"{reason} (set {ENDPOINT_ENV} to use your own endpoint)")
+    if hint is None:
+        hint = f"set {ENDPOINT_ENV} to use your own endpoint, or --ddb-backend=moto"
+    pytest.skip(f"{reason} ({hint})" if hint else reason)
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

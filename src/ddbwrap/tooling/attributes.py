@@ -83,6 +83,8 @@ def stored_attributes(model: type[BaseModel]) -> list[StoredAttribute]:
                     key=True,
                 )
             )
+    if schema.versioning is not None:  # Meta.schema_version_attribute (ddbwrap.upcast)
+        out.append(StoredAttribute(name=schema.versioning.attribute, types=("N",), required=False))
     return out
 
 

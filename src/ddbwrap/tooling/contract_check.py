@@ -1,7 +1,10 @@
 """The reverse of the contract export: does a given migration contract match the models?
 
-Compared: tables, their keys and GSIs, and each attribute's DynamoDB type. Not compared: the
-overridable parts (source tables and columns, ``satisfies``, item sizes), which Meta cannot know.
+First the structure is checked strictly against seed 003 (``contract_structure_findings``:
+null source tables, incomplete denormalizations, types beyond S/N/B unless extensions are
+allowed, numbers that are not numbers; each finding names its JSON path). Then compared:
+tables, their keys and GSIs, and each attribute's DynamoDB type. Not compared: the overridable
+parts (source tables and columns, ``satisfies``, item sizes), which Meta cannot know.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pydantic import BaseModel
 
 from ddbwrap.errors import ContractFormatError
 
-from .contract import migration_contract
+from .contract import contract_structure_findings, migration_contract
 from .findings import Finding, Severity
 
 _REQUIRED = ("table", "type", "source_table", "pk", "attributes")
@@ -37,24 +40,20 @@ def load_contract(path: str | Path) -> list[Any]:
     return document
 
 
-def check_contract(contract: Sequence[Any], models: Sequence[type[BaseModel]]) -> list[Finding]:
-    """Findings for every way ``contract`` and ``models`` disagree."""
-    findings: list[Finding] = []
+def check_contract(
+    contract: Sequence[Any],
+    models: Sequence[type[BaseModel]],
+    *,
+    allow_extensions: bool = False,
+) -> list[Finding]:
+    """Findings for every way ``contract`` departs from seed 003's structure (strictly, unless
+    ``allow_extensions``: see ``contract_structure_findings``) and disagrees with ``models``."""
+    findings = contract_structure_findings(contract, allow_extensions=allow_extensions)
     entries: dict[str, Mapping[str, Any]] = {}
     gsi_entries: dict[str, Mapping[str, Any]] = {}
-    for number, entry in enumerate(contract):
-        problem = _shape_problem(entry)
-        if problem:
-            findings.append(
-                Finding(
-                    Severity.HIGH,
-                    "DDB401",
-                    f"entry {number} is malformed: {problem}",
-                    "fix the entry to the structure of seed 003 (ddbwrap export contract)",
-                    subject=f"[{number}]",
-                )
-            )
-            continue
+    for entry in contract:
+        if _shape_problem(entry):
+            continue  # reported by the structure check; nothing to compare
         (gsi_entries if entry["type"] == "GSI" else entries)[entry["table"]] = entry
     expected = migration_contract(models)
     declared = {e["table"]: e for e in expected}
@@ -87,6 +86,7 @@ def check_contract(contract: Sequence[Any], models: Sequence[type[BaseModel]]) -
 
 
 def _shape_problem(entry: Any) -> str:
+    """Why an entry cannot be compared with the models ("" when it can)."""
     if not isinstance(entry, Mapping):
         return "not an object"
     missing = [k for k in _REQUIRED if k not in entry]
@@ -98,6 +98,8 @@ def _shape_problem(entry: Any) -> str:
         return "attributes is not an object"
     if not isinstance(entry.get("gsis", []), list):
         return "gsis is not an array"
+    if not isinstance(entry["table"], str):
+        return "table is not a string"
     return ""
 
 

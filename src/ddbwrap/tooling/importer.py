@@ -871,9 +871,9 @@ class _Generator:
     def declarable(info: TableInfo, index: IndexInfo, notes: list[str]) -> bool:
         """Whether ddbwrap's GSI/LSI can declare ``index`` (else a note says why not)."""
         why = ""
-        if len(index.partition_keys) != 1 or len(index.sort_keys) > 1:
+        if index.kind == "LSI" and (len(index.partition_keys) != 1 or len(index.sort_keys) > 1):
             keys = ", ".join(a for a, _ in index.keys)
-            why = f"has a multi-attribute key ({keys}), which GSI(...) cannot declare"
+            why = f"has a multi-attribute key ({keys}), which LSI(...) cannot declare"
         elif index.kind == "GSI" and list(index.keys) == list(info.key):
             why = "has the table's own key"
         elif index.kind == "LSI" and (not index.sort_keys or index.sort_keys[0] == info.sort_key):
@@ -1078,9 +1078,9 @@ class _Generator:
         kind = self.use("ddbwrap", index.kind)
         args = [_py_str(index.name)]
         if index.kind == "GSI":
-            args.append(f"partition_key={_py_str(fields[index.partition_keys[0]])}")
+            args.append(f"partition_key={_key_arg(index.partition_keys, fields)}")
         if index.sort_keys:
-            args.append(f"sort_key={_py_str(fields[index.sort_keys[0]])}")
+            args.append(f"sort_key={_key_arg(index.sort_keys, fields)}")
         if index.projection == "KEYS_ONLY":
             args.append(f"projection={self.use('ddbwrap', 'KEYS_ONLY')}")
         elif index.projection == "INCLUDE":
@@ -1088,6 +1088,13 @@ class _Generator:
             names = ", ".join(_py_str(fields[a]) for a in index.non_key_attributes)
             args.append(f"projection={include}({names})")
         return [kind, *args]
+
+
+def _key_arg(names: Sequence[str], fields: Mapping[str, str]) -> str:
+    """One field name, or a tuple of them for a native multi-attribute GSI key."""
+    if len(names) == 1:
+        return _py_str(fields[names[0]])
+    return "(" + ", ".join(_py_str(fields[n]) for n in names) + ")"
 
 
 def _field_line(

@@ -103,9 +103,11 @@ def stored_json_schema(
         _apply_keys(schema, cls, table)
         if cls is source:
             _add_templates(schema, source, table)
-            _apply_ttl(schema, source, table)
         else:
             _rename_to_stored(schema, cls, table)
+        _apply_ttl(schema, source, table)
+        if not table.store_none:
+            _none_is_omitted(schema)
         schema["x-ddbwrap"] = {
             "model": source.__name__,
             "table": table.table_name,
@@ -243,18 +245,47 @@ def _add_templates(schema: JsonSchemaValue, model: type[BaseModel], table: Table
 
 
 def _apply_ttl(schema: JsonSchemaValue, model: type[BaseModel], table: TableSchema) -> None:
-    """A datetime TTL field the codec stores as epoch seconds is a number, not a string."""
+    """A datetime TTL field is stored as epoch seconds (``N``): an integer, not an ISO string.
+
+    Applies to the table model and to its views and DTOs (their properties carry the stored
+    names by then). A TTL of None is never stored (the attribute is omitted, even with
+    ``Meta.store_none``), so the property is not nullable and not required when it may be None.
+    """
     if table.ttl_field is None:
         return
     attribute = table.field_attributes[table.ttl_field]
     stored = next(a for a in stored_attributes(model) if a.name == attribute)
-    prop = schema.get("properties", {}).get(attribute)
-    if prop is None or "S" in stored.types or prop.get("type") != "string":
+    if "S" in stored.types:
         return
-    schema["properties"][attribute] = {
+    properties = schema.get("properties", {})
+    prop = properties.get(attribute)
+    if prop is None:
+        return
+    branches = prop.get("anyOf", [prop])
+    if not any(b.get("type") == "string" for b in branches):
+        return  # an int TTL: already a number
+    nullable = any(b.get("type") == "null" for b in branches)
+    notes = {k: prop[k] for k in ("title",) if k in prop}
+    properties[attribute] = {
         "type": "integer",
         "description": "expiry time in epoch seconds (DynamoDB TTL)",
+        **notes,
     }
+    required = schema.get("required")
+    if nullable and required and attribute in required:
+        required.remove(attribute)
+
+
+def _none_is_omitted(schema: JsonSchemaValue) -> None:
+    """Without ``Meta.store_none`` the codec omits a top-level attribute whose value is None, so
+    a nullable property is never required (a view's ``x: str | None`` included)."""
+    required = schema.get("required")
+    if not required:
+        return
+    properties = schema.get("properties", {})
+    schema["required"] = [n for n in required if not _nullable(properties.get(n, {}))]
+    if not schema["required"]:
+        del schema["required"]
 
 
 def _template_pattern(template: KeyTemplate) -> str:

@@ -129,11 +129,13 @@ def _record(canonical: Mapping[str, Any]) -> dict[str, Any]:
     types = {d["AttributeName"]: d["AttributeType"] for d in params["AttributeDefinitions"]}
 
     def keys(schema: Sequence[Mapping[str, str]]) -> dict[str, Any]:
-        roles = {k["KeyType"]: k["AttributeName"] for k in schema}
-        return {
-            role: {"name": roles[kind], "type": types.get(roles[kind])} if kind in roles else None
-            for role, kind in (("partition", "HASH"), ("sort", "RANGE"))
-        }
+        """partition/sort: {name, type}; a list of them for a native multi-attribute key."""
+        out: dict[str, Any] = {}
+        for role, kind in (("partition", "HASH"), ("sort", "RANGE")):
+            names = [k["AttributeName"] for k in schema if k["KeyType"] == kind]
+            parts = [{"name": n, "type": types.get(n)} for n in names]
+            out[role] = (parts[0] if len(parts) == 1 else parts) if parts else None
+        return out
 
     indexes: dict[str, Any] = {}
     for group, kind in (("GlobalSecondaryIndexes", "GSI"), ("LocalSecondaryIndexes", "LSI")):
@@ -168,8 +170,8 @@ def _derive(record: dict[str, Any]) -> None:
     memberships: dict[str, dict[str, str]] = {}
     for name, index in record["indexes"].items():
         for role in ("partition", "sort"):
-            if index.get(role):
-                memberships.setdefault(index[role]["name"], {})[name] = role
+            for part in _key_parts(index.get(role)):
+                memberships.setdefault(part["name"], {})[name] = role
         for attribute in index.get("attributes", ()):
             memberships.setdefault(attribute, {}).setdefault(name, "projected")
     for name, attribute in record["attributes"].items():
@@ -670,11 +672,18 @@ def _setting_changes(
 
 def _show_key(record: Mapping[str, Any]) -> str:
     parts = [
-        f"{record[role]['name']} {record[role].get('type') or '?'}"
+        f"{part['name']} {part.get('type') or '?'}"
         for role in ("partition", "sort")
-        if record.get(role)
+        for part in _key_parts(record.get(role))
     ]
     return "(" + ", ".join(parts) + ")"
+
+
+def _key_parts(key: Any) -> list[Mapping[str, Any]]:
+    """The attributes of a recorded key: none, one, or several (multi-attribute)."""
+    if not key:
+        return []
+    return list(key) if isinstance(key, list) else [key]
 
 
 def _show_projection(index: Mapping[str, Any]) -> str:

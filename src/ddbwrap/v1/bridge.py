@@ -170,11 +170,17 @@ def derive_domain_model(
 ) -> type[DomainModel]:
     """A V2 DomainModel with ``model_class``'s fields (types, defaults, aliases) and a Meta.
 
-    ``naive_datetime_zone`` is the zone of naive datetimes (V1 took them as UTC). Validators
+    ``naive_datetime_zone`` is the zone of naive datetimes (V1 took them as UTC). None fields
+    are stored as NULL, as V1 stored them (``Meta.store_none = True``). Validators
     and constraints of the V1 model are not copied: the V1 model still checks its values.
     """
     specs = field_specs(model_class)
-    meta_options: dict[str, Any] = {"table_name": table_name, "partition_key": hash_key}
+    # V1 stored None as NULL; its derived models keep doing so (V2 models omit None by default)
+    meta_options: dict[str, Any] = {
+        "table_name": table_name,
+        "partition_key": hash_key,
+        "store_none": True,
+    }
     if range_key is not None:
         meta_options["sort_key"] = range_key
     gsis = [i for i in indexes if isinstance(i, GSI)]

@@ -30,7 +30,7 @@ import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from ..errors import CorruptItemError
+from ..errors import DOCS_ROOT, CorruptItemError
 from ..gateway import TableGateway
 from ..model import DomainModel, schema_of
 from ..read import ReadApi
@@ -49,7 +49,7 @@ __all__ = ["MIGRATION_GUIDE", "BaseRepository"]
 
 T = TypeVar("T")
 
-MIGRATION_GUIDE = "https://ddbwrap.readthedocs.io/en/latest/migration/ (docs/migration.md)"
+MIGRATION_GUIDE = DOCS_ROOT + "migration.md"
 
 _WARNED: set[type] = set()
 

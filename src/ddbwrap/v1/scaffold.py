@@ -34,7 +34,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from ..errors import DdbwrapError
+from ..errors import DOCS_ROOT, DdbwrapError
 from ..meta import ALL, Projection
 from ..model import DomainModel, schema_of
 from ..schema import IndexSchema, KeyAttribute, TableSchema
@@ -42,7 +42,7 @@ from .bridge import to_domain_model
 
 __all__ = ["ScaffoldError", "load_repository", "scaffold_source"]
 
-MIGRATION_DOCS = "https://ddbwrap.readthedocs.io/en/latest/migration/"
+MIGRATION_DOCS = DOCS_ROOT + "migration.md"
 
 _UNION_ORIGINS: tuple[Any, ...] = (Union, types.UnionType)
 _SIMPLE: dict[type, tuple[str, str | None]] = {
@@ -216,6 +216,8 @@ class _Writer:
             lines.append(f"    unique = ({''.join(_q(u) + ', ' for u in schema.unique)})")
         if schema.naive_datetime_zone is not None:
             lines.append(f"    naive_datetime_zone = {_q(str(schema.naive_datetime_zone))}")
+        if schema.store_none:
+            lines.append("    store_none = True  # None stored as NULL, as V1 did")
         if schema.billing_mode != "PAY_PER_REQUEST":
             lines.append(f"    billing_mode = {_q(schema.billing_mode)}")
         return lines

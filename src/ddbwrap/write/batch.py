@@ -38,6 +38,7 @@ from ..errors import DdbwrapError, UnprocessedItemsError, ValidationError
 from ..gateway import TableGateway
 from ..keys import KeyLike, key_identity
 from ..model import DomainModel, schema_of
+from .hooks import with_server_attributes
 from .requests import Params, wire_key
 
 M = TypeVar("M", bound=DomainModel)
@@ -95,7 +96,7 @@ class BaseBatchWriter(Generic[M]):
                 f"batch.put takes a {self.model.__name__}, not {type(item).__name__}",
                 model=self.model.__name__,
             )
-        encoded = self._codec.encode(item)
+        encoded = with_server_attributes(self._schema, "put", self._codec.encode(item))
         key = self._codec.key_of(item)
         return self._queue(BatchEntry("put", key, item, {"PutRequest": {"Item": encoded}}))
 

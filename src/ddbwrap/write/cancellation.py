@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,18 +14,15 @@ from .requests import WriteAction, decode_quietly, explain_failure
 
 @dataclass(frozen=True)
 class ActionCancellationReason(CancellationReason):
-    """A cancellation reason mapped back to the action it belongs to.
+    """A cancellation reason mapped back to the action it belongs to (``operation``, ``model``,
+    ``table``, ``key``, ``action``: fields of ``CancellationReason``).
 
     ``item`` is the current item decoded as the action's model when DynamoDB returned it (the
     raw item if it does not validate); ``error`` the ddbwrap error this action's failure means.
     """
 
-    operation: str = ""
     model: type[DomainModel] | None = None
-    table: str = ""
-    key: Mapping[str, Any] | None = None
     action: WriteAction | None = None
-    error: DdbwrapError | None = None
 
 
 def map_cancellation(

@@ -15,7 +15,11 @@ Definition-time rules (``ModelDefinitionError``):
 - an ``UpdateDTO`` may not declare a table key field (the key is passed separately and cannot
   change), and declares either all or none of the fields of each index key template;
 - a ``CreateDTO`` must declare every field of ``M`` that has no default;
-- a DTO field's default must be a value ``M`` accepts.
+- a DTO field's default must be a value ``M`` accepts;
+- an ``UpdateDTO`` field may not have a default other than None (an update writes only the
+  fields the caller set, so the default would never be written);
+- a DTO field may narrow ``M``'s type: ``Literal["active", "paused"]`` for a ``str`` field
+  (a strict writer of known values only, on a table other services write too).
 
 Unknown keyword arguments are refused (``extra="forbid"``): a typo is an error, not a no-op.
 """
@@ -30,6 +34,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError, PydanticUndefined
 
 from .._redact import loc_text
+from ..annotations import strip_optional
 from ..codec import BY_NAME, plain_data
 from ..errors import ModelDefinitionError, ValidationError
 from ..keys import domain_field_validator
@@ -55,6 +60,11 @@ def _domain_error(model: type[BaseModel], name: str, exc: PydanticValidationErro
         "{model}.{field} refuses this value: {detail}",
         {"model": model.__name__, "field": name, "detail": detail},
     )
+
+
+def _type_text(annotation: Any) -> str:
+    annotation = strip_optional(annotation)
+    return getattr(annotation, "__name__", None) or repr(annotation).replace("typing.", "")
 
 
 # --- the DTO base ---------------------------------------------------------------------------
@@ -259,6 +269,23 @@ class UpdateDTO(_WriteModel, Generic[M]):
     def _check_roles(cls, domain: type[DomainModel]) -> None:
         schema = schema_of(domain)
         declared = set(cls.model_fields)
+        for name, info in cls.model_fields.items():
+            if info.default_factory is not None or (
+                info.default is not PydanticUndefined and info.default is not None
+            ):
+                shown_default = (
+                    "a default_factory" if info.default_factory else f"default {info.default!r}"
+                )
+                raise ModelDefinitionError(
+                    cls.__name__,
+                    f"has {shown_default}, which an update would never write: an UpdateDTO "
+                    f"writes only the fields the caller sets, so a default would silently not "
+                    f"reach {domain.__name__}. Declare it `{name}: {_type_text(info.annotation)} | "
+                    "None = None` (optional: "
+                    f"set it to write it) or without a default (required), and pass the value "
+                    "when you build the DTO",
+                    field=name,
+                )
         for name in schema.key_fields:
             if name in declared:
                 raise ModelDefinitionError(

@@ -21,10 +21,14 @@ The order (it is the order of the request's clauses and placeholders):
    it only when it is missing (``if_not_exists``), so the first write's time stays.
 5. ``UniqueGuards`` — the guard items of ``Meta.unique`` values the write changes: claims and
    releases, plus the conditions that the item still holds the values they were computed from.
+6. ``SchemaVersionStamp`` — ``Meta.schema_version_attribute`` holds ``Meta.schema_version`` on
+   every whole-item write (create, put, replace, batch put); partial updates leave it alone
+   (they do not rewrite the attributes an older version stored: see ``ddbwrap.upcast``).
 
 A whole-item write (create, put, replace) also asks each hook for ``item_values``: field values
 set on the instance before it is encoded (the version 1 and timestamps of a create, the
-``updated_at`` of a put).
+``updated_at`` of a put), and for ``item_attributes``: stored attributes that are no model
+field, added to the encoded item (the schema version stamp; ``with_server_attributes``).
 
 TTL has no hook: its only server-side rule is its stored form (epoch seconds), which the codec
 and the expression encoder apply to every value written to it or compared with it.
@@ -134,6 +138,11 @@ class WriteHook:
         self, schema: TableSchema, operation: Operation, now: dt.datetime
     ) -> Mapping[str, Any]:
         """Field values a whole-item write stores (set on the instance before encoding)."""
+        return NO_VALUES
+
+    def item_attributes(self, schema: TableSchema, operation: Operation) -> Mapping[str, Any]:
+        """Stored attributes (wire form) that are no model field, added to the encoded item of
+        a whole-item write."""
         return NO_VALUES
 
     def before_write(self, write: PendingWrite) -> WriteModification | None:
@@ -336,7 +345,44 @@ def _moves(name: str, old: AttributeValue | None, new: AttributeValue | None) ->
     return moves
 
 
-HOOKS: tuple[WriteHook, ...] = (Existence(), UpdatedAt(), Version(), CreatedAt(), UniqueGuards())
+class SchemaVersionStamp(WriteHook):
+    """``Meta.schema_version_attribute = Meta.schema_version`` on every whole-item write.
+
+    Only for models that declare both (the opt-in: another service sharing the table may refuse
+    an attribute it does not know). A whole item is written in the current shape, so it is
+    stamped; a partial update is not (the attributes it leaves may be of an older version).
+    The attribute is no model field: create adds it to the Put's item, put and replace SET it
+    with the rest of the item.
+    """
+
+    __slots__ = ("_stamps",)
+
+    def __init__(self) -> None:
+        self._stamps: dict[tuple[str, int], Mapping[str, Any]] = {}
+        """``{attribute: {"N": version}}`` by (attribute, version): shared, never mutated."""
+
+    def applies(self, schema: TableSchema) -> bool:
+        return schema.versioning is not None
+
+    def item_attributes(self, schema: TableSchema, operation: Operation) -> Mapping[str, Any]:
+        versioning = schema.versioning
+        if versioning is None or operation not in WHOLE_ITEM:
+            return NO_VALUES
+        made = (versioning.attribute, versioning.version)
+        stamp = self._stamps.get(made)
+        if stamp is None:
+            stamp = self._stamps[made] = MappingProxyType({made[0]: versioning.stamp})
+        return stamp
+
+
+HOOKS: tuple[WriteHook, ...] = (
+    Existence(),
+    UpdatedAt(),
+    Version(),
+    CreatedAt(),
+    UniqueGuards(),
+    SchemaVersionStamp(),
+)
 """The hooks every write runs, in this order."""
 
 _APPLYING: dict[int, tuple[TableSchema, tuple[WriteHook, ...]]] = {}
@@ -369,6 +415,17 @@ def server_values(schema: TableSchema, operation: Operation, now: dt.datetime) -
     for hook in known[1]:
         values.update(hook.item_values(schema, operation, now))
     return values
+
+
+def with_server_attributes(schema: TableSchema, operation: Operation, item: Item) -> Item:
+    """``item`` (the encoded item of a whole-item write) with the hooks' ``item_attributes``
+    added; the same object when no hook adds any (most models: one dict lookup)."""
+    if schema.versioning is None:  # the only hook that adds attributes today
+        return item
+    extra: dict[str, Any] = {}
+    for hook in hooks_for(schema):
+        extra.update(hook.item_attributes(schema, operation))
+    return {**item, **extra} if extra else item
 
 
 def apply_hooks(write: PendingWrite) -> WriteModification:

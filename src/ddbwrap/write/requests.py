@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
@@ -43,6 +44,7 @@ from ..errors import (
 )
 from ..expressions import And, Comparison, Condition, Not, Or, Update, resolve
 from ..expressions._clauses import (
+    AttributeCheck,
     CallerCondition,
     ConditionPart,
     UpdateAction,
@@ -53,6 +55,7 @@ from ..expressions._clauses import (
 )
 from ..keys import KeyLike, key_fields
 from ..model import DomainModel, schema_of
+from ..schema import TableSchema
 from . import unique
 from .dto import CreateDTO, UpdateDTO
 from .hooks import (
@@ -64,6 +67,7 @@ from .hooks import (
     apply_hooks,
     server_values,
     stored_value,
+    with_server_attributes,
 )
 from .locking import ExpectedVersion, resolve_expected
 
@@ -397,7 +401,17 @@ def _holds_after(action: WriteAction, part: ConditionPart) -> bool:
         reads = _reads(part.condition, part.model)
         return reads is not None and all(_after(action, a) is _UNCHANGED for a in reads)
     state = _after(action, part.attribute)
-    return state is _UNCHANGED or (state is not _UNKNOWN and part.holds_on(state))
+    held = state is _UNCHANGED or (state is not _UNKNOWN and part.holds_on(state))
+    if held and part.test == "exists_and_live" and part.ttl is not None:
+        ttl = _after(action, part.ttl)  # the write may set the TTL: live again only if future
+        if ttl is _UNKNOWN:
+            return False
+        if ttl is not _UNCHANGED and ttl is not None:
+            try:
+                return bool(Decimal(ttl["N"]) > Decimal((part.value or {"N": "0"})["N"]))
+            except (KeyError, TypeError, ArithmeticError, ValueError):
+                return False
+    return held
 
 
 def _reads(condition: Condition, model: type[BaseModel]) -> set[str] | None:
@@ -581,7 +595,7 @@ def _plan(
         sets = [make_action(("set", (a,), av)) for a, av in whole.items() if a not in skip]
         removes = [make_action(("remove", (a,), None)) for a in sorted(known - skip - set(whole))]
         updates = (*updates, *sets, *removes)
-    conditions = modification.conditions
+    conditions = expiry_checks(schema, modification.conditions, write.now)
     if condition is not None:
         if not isinstance(condition, Condition):
             raise ValidationError(
@@ -617,6 +631,45 @@ def _plan(
     if not modification.guards:
         return (main,)
     return (main, *(_guard_action(model, move, write.key) for move in modification.guards))
+
+
+def expiry_checks(
+    schema: TableSchema, conditions: tuple[ConditionPart, ...], now: dt.datetime | None
+) -> tuple[ConditionPart, ...]:
+    """The existence checks of a model with a TTL attribute, made to treat an expired item
+    (TTL at or before ``now``; DynamoDB may keep it for days) as gone: a create replaces it
+    (``attribute_not_exists(pk) OR ttl <= now``), a write that needs the item refuses it
+    (``attribute_exists(pk) AND (attribute_not_exists(ttl) OR ttl > now)``)."""
+    ttl = schema.ttl_attribute
+    if ttl is None or now is None or not conditions:
+        return conditions
+    pk = schema.partition_key.attribute
+    stamp: AttributeValue = {"N": str(int(now.timestamp()))}
+    out: list[ConditionPart] = []
+    tests: dict[str, Any] = {"not_exists": "not_exists_or_expired", "exists": "exists_and_live"}
+    for part in conditions:
+        if isinstance(part, AttributeCheck) and part.attribute == pk and part.test in tests:
+            out.append(AttributeCheck(tests[part.test], pk, stamp, ttl))
+        else:
+            out.append(part)
+    return tuple(out)
+
+
+def expired_at(action: WriteAction, old: Mapping[str, Any] | None) -> bool:
+    """True when ``old`` (the stored item) had expired by the time ``action`` was built: its
+    TTL (a Number) at or before the ``now`` of the action's TTL-aware existence check."""
+    if not old or action.expression is None:
+        return False
+    for part in action.expression.conditions:
+        if isinstance(part, AttributeCheck) and part.ttl is not None and part.value:
+            stored = old.get(part.ttl)
+            if not (isinstance(stored, Mapping) and "N" in stored):
+                return False
+            try:
+                return Decimal(stored["N"]) <= Decimal(part.value["N"])
+            except (ArithmeticError, ValueError):
+                return False
+    return False
 
 
 # --- create ---------------------------------------------------------------------------------
@@ -659,13 +712,14 @@ def create_plan(
     """
     codec = codec_for(model)
     instance = new_instance(model, obj, now)
-    item = codec.encode(instance)
+    item = with_server_attributes(schema_of(model), "create", codec.encode(instance))
     key = codec.key_of(instance)
     write = PendingWrite(
         "create", model, schema_of(model), key, now, unique_values=_unique_values(model, item)
     )
     actions = _plan("create", "Put", write, (), condition, item=item)
-    return WritePlan("create", model, key, actions, item=instance)
+    # what a read of the stored item returns: aware UTC datetimes, TTL in whole seconds
+    return WritePlan("create", model, key, actions, item=codec.stored_instance(instance))
 
 
 # --- put / replace --------------------------------------------------------------------------
@@ -694,6 +748,7 @@ def put_plan(
     codec = codec_for(model)
     expected = resolve_expected(schema, expected_version, instance, operation)
     item = codec.encode(instance.model_copy(update=server_values(schema, operation, now)))
+    item = with_server_attributes(schema, operation, item)
     key = codec.key_of(instance)
     unique_values = _unique_values(model, item)
     write = PendingWrite(
@@ -807,10 +862,11 @@ def _dto_actions(
     actions: list[UpdateAction] = []
     for name, value in changes.items():
         attribute = schema.field_attributes[name]
-        av = None if value is None else codec.encode_field(name, value)
+        # None REMOVEs the attribute, unless the field stores NULL (codec.null_fields)
+        av = codec.encode_field(name, value)
         actions.append(make_action(("remove" if av is None else "set", (attribute,), av)))
         if name in schema.unique:
-            new_unique[name] = av
+            new_unique[name] = None if value is None else av
     for key in schema.index_key_attributes.values():
         template = key.template
         if template is None or key in schema.key_attributes:
@@ -974,6 +1030,13 @@ def explain_failure(action: WriteAction, old: Mapping[str, Any] | None) -> Ddbwr
             f"{where}: the item does not exist; nothing was written (create it first, or use "
             "upsert)",
         )
+    if action.must_exist and expired_at(action, old):
+        return ItemNotFoundError(
+            action.table,
+            plain_key,
+            f"{where}: the item has expired (its TTL has passed; DynamoDB deletes such items "
+            "within days) and is treated as gone; nothing was written (create it again)",
+        )
     version_attribute = schema.version_attribute
     if action.expected_version is not None and old and version_attribute:
         stored = old.get(version_attribute)
@@ -1000,9 +1063,13 @@ def explain_failure(action: WriteAction, old: Mapping[str, Any] | None) -> Ddbwr
             item=item,
         )
     text = action.condition or "the item's state"
+    state = (
+        "The current item is on .item: re-read and decide, or change the condition"
+        if old
+        else "The item does not exist (.item is None): create it first, or change the condition"
+    )
     return ConditionFailedError(
-        f"{where}: condition {text} did not hold; nothing was written. The current item is "
-        "on .item: re-read and decide, or change the condition",
+        f"{where}: condition {text} did not hold; nothing was written. {state}",
         table=action.table,
         key=plain_key,
         condition=action.condition,

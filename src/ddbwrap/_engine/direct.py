@@ -1,0 +1,196 @@
+"""The direct transport: ddbwrap's data-plane calls over urllib3, without botocore per call.
+
+``DirectTransport`` sends GetItem, PutItem, UpdateItem, DeleteItem, Query, Scan, BatchGetItem,
+BatchWriteItem, TransactGetItems and TransactWriteItems itself: the request is built and the
+answer read by ``ddbwrap._engine.wire`` (configured once from the boto3 client), the bytes go
+through the connection pool of the client's own HTTP session (so its timeouts, proxies, TLS
+verification, client certificate and pool size apply). Everything else — other operations,
+a request the fast path's checks do not vouch for, and every call while the client has
+handlers ddbwrap cannot reproduce (``wire.Watch``: your own, a ``Stubber``, moto's active
+mock) — goes through ``BotocoreTransport`` over the same client, which also fails the
+malformed requests exactly as botocore does.
+
+Failures are those of ``BotocoreTransport``, by the same functions: urllib3's exceptions
+become the botocore exceptions botocore's HTTP layer makes of them (a connection that never
+opened: ``not_sent``; a read timeout or a closed connection: ``lost``), answers are classified
+by ``Wire.response``.
+
+``transport_for(client, "direct" | "botocore" | None)`` picks the transport of a
+``TableGateway``: ``DDBWRAP_TRANSPORT=botocore`` makes botocore the default.
+"""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import os
+import socket
+from typing import Any
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    HTTPClientError,
+    ReadTimeoutError,
+    SSLError,
+)
+from urllib3.exceptions import ConnectTimeoutError as Urllib3ConnectTimeoutError
+from urllib3.exceptions import HTTPError, NewConnectionError
+from urllib3.exceptions import SSLError as Urllib3SSLError
+
+from ..errors import ValidationError
+from .botocore import BotocoreTransport, exception
+from .sigv4 import Clock
+from .steps import Params
+from .wire import ENDPOINT_PROBE, DirectUnavailableError, Wire, configure, raise_failure
+
+__all__ = ["TRANSPORT_ENV", "DirectTransport", "transport_choice", "transport_for"]
+
+logger = logging.getLogger("ddbwrap.transport")
+
+TRANSPORT_ENV = "DDBWRAP_TRANSPORT"
+"""``DDBWRAP_TRANSPORT=botocore`` makes botocore the default transport (``direct`` otherwise)."""
+
+TRANSPORTS = ("direct", "botocore")
+
+
+def transport_choice(transport: str | None) -> str:
+    """``transport`` checked (``"direct"`` or ``"botocore"``); for None, the default:
+    ``DDBWRAP_TRANSPORT``, else ``"direct"``."""
+    if transport is None:
+        value = os.environ.get(TRANSPORT_ENV, "").strip().lower() or "direct"
+        if value not in TRANSPORTS:
+            raise ValidationError(f"{TRANSPORT_ENV} must be 'direct' or 'botocore', got {value!r}")
+        return value
+    if transport not in TRANSPORTS:
+        raise ValidationError(f"transport must be 'direct' or 'botocore', got {transport!r}")
+    return transport
+
+
+def transport_for(
+    client: Any, transport: str | None, *, fast_path: bool | None = None
+) -> BotocoreTransport:
+    """The transport of a gateway over ``client``: ``DirectTransport`` for ``"direct"`` (the
+    default, see ``transport_choice``) when the client's calls can be reproduced, else
+    ``BotocoreTransport``. ``fast_path`` is the botocore transport's."""
+    if transport_choice(transport) == "direct":
+        try:
+            return DirectTransport(client, fast_path=fast_path)
+        except DirectUnavailableError as why:
+            logger.debug("direct transport not used: %s", why)
+    return BotocoreTransport(client, fast_path=fast_path)
+
+
+class DirectTransport(BotocoreTransport):
+    """One attempt of a DynamoDB call: data-plane calls sent directly, the rest by botocore.
+
+    A ``BotocoreTransport`` in every respect but speed (it is one, and sends what it does not
+    send itself through its parent's ``call``). Raises ``DirectUnavailableError`` for a client
+    whose calls it cannot reproduce. Thread-safe, as urllib3's pools are.
+    """
+
+    def __init__(self, client: Any, *, fast_path: bool | None = None) -> None:
+        super().__init__(client, fast_path=fast_path)
+        model = client.meta.service_model.operation_model(ENDPOINT_PROBE)
+        context: dict[str, Any] = {}
+        try:
+            url, headers, _ = client._resolve_endpoint_ruleset(model, {}, context)
+            session = client._endpoint.http_session
+            self.wire: Wire = configure(client, url, headers, context)
+            if session._proxy_config.proxy_url_for(self.wire.url):
+                raise DirectUnavailableError("a proxy is configured for the endpoint")
+            self._manager = session._get_connection_manager(self.wire.url)
+            self._read_timeout: float | None = session._timeout.read_timeout
+        except (AttributeError, TypeError, BotoCoreError) as exc:  # unknown internals, no endpoint
+            raise DirectUnavailableError(f"unexpected client internals ({exc})") from exc
+        self._session = session
+        self._pool: Any = None
+        self._clock = Clock()
+
+    def call(self, operation: str, params: Params) -> Params:
+        """One attempt of ``operation``; a failure raises ``AttemptError`` or a ``DdbwrapError``."""
+        wire = self.wire
+        if not wire.route(operation, params):
+            return super().call(operation, params)
+        try:
+            credentials = wire.credentials.get_frozen_credentials()
+        except BotoCoreError as exc:  # refreshing them failed: nothing was sent
+            raise_failure(exception(operation, params, exc, endpoint=self.endpoint_url))
+        try:
+            headers, body = wire.request(operation, params, credentials, self._clock.now())
+        except (TypeError, ValueError):  # a value orjson cannot write (an int beyond 64 bits)
+            return super().call(operation, params)
+        try:
+            status, answer_headers, answer = self._exchange(headers, body)
+        except _SendError as failed:
+            raise_failure(exception(operation, params, failed.error, endpoint=self.endpoint_url))
+        return wire.response(operation, params, status, answer_headers, answer)
+
+    def _exchange(self, headers: dict[str, str], body: bytes) -> tuple[int, Any, bytes]:
+        """Send one request on a pooled connection and read the whole answer.
+
+        The request line, headers and body go out in one ``sendall`` (urllib3 sends headers
+        and body apart: a second system call and TCP segment per request) and the answer is
+        read by ``http.client``; urllib3's pool supplies the connections (connected, with
+        TLS as the client's session configured it) and takes them back."""
+        head = "".join(["POST / HTTP/1.1\r\n", *[f"{k}: {v}\r\n" for k, v in headers.items()]])
+        if "\n" in head.replace("\r\n", ""):
+            raise _SendError(HTTPClientError(error=ValueError("a header value holds a line break")))
+        pool = self._connection()
+        conn = pool._get_conn()
+        finished = False
+        try:
+            if conn.sock is None:
+                self._connect(conn)
+            try:
+                conn.sock.sendall(head.encode("latin-1") + b"\r\n" + body)
+                answer = http.client.HTTPResponse(conn.sock, method="POST")
+                answer.begin()
+                data = answer.read()
+            except TimeoutError as exc:  # sent, and no answer in time
+                raise _SendError(ReadTimeoutError(endpoint_url=self.wire.url, error=exc)) from exc
+            except (OSError, http.client.HTTPException) as exc:  # sent, and the line dropped
+                error = ConnectionClosedError(error=exc, request=None, endpoint_url=self.wire.url)
+                raise _SendError(error) from exc
+            finished = not answer.will_close
+            return answer.status, answer.headers.raw_items(), data
+        finally:
+            if not finished:  # a failure, an interrupt, or the server closes it: never reused
+                conn.close()
+            pool._put_conn(conn)
+
+    def _connect(self, conn: Any) -> None:
+        """Open a pooled connection; failures as botocore's HTTP layer reports them (never
+        sent: ``EndpointConnectionError``, ``ConnectTimeoutError``)."""
+        url = self.wire.url
+        try:
+            conn.connect()
+            conn.sock.settimeout(self._read_timeout)
+        except Urllib3SSLError as exc:
+            raise _SendError(SSLError(endpoint_url=url, error=exc)) from exc
+        except (NewConnectionError, socket.gaierror) as exc:
+            raise _SendError(EndpointConnectionError(endpoint_url=url, error=exc)) from exc
+        except Urllib3ConnectTimeoutError as exc:
+            raise _SendError(ConnectTimeoutError(endpoint_url=url, error=exc)) from exc
+        except (HTTPError, OSError) as exc:
+            raise _SendError(HTTPClientError(error=exc)) from exc
+
+    def _connection(self) -> Any:
+        """The client's pool for the endpoint (fetched again if its manager closed it)."""
+        pool = self._pool
+        if pool is None or pool.pool is None:
+            pool = self._manager.connection_from_url(self.wire.url)
+            self._session._setup_ssl_cert(pool, self.wire.url, self._session._verify)
+            self._pool = pool
+        return pool
+
+
+class _SendError(Exception):
+    """The botocore exception botocore's HTTP layer raises for the same failure (so it is
+    classified, and worded, as ``BotocoreTransport``'s)."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error

@@ -1,0 +1,103 @@
+"""A lean AWS Signature Version 4 signer for the one request shape of DynamoDB's JSON API.
+
+Every data-plane request the direct transport sends is ``POST /`` with no query string and the
+same four signed headers (``content-type``, ``host``, ``x-amz-date``, ``x-amz-target``, plus
+``x-amz-security-token`` with temporary credentials), so the canonical request is one string
+format instead of botocore's generic walk over headers, path and query. The signing key
+(four HMACs) changes once a day per secret key, and is cached. The result is the header
+botocore's ``SigV4Auth`` computes for the same request (``tests/unit/test_direct_transport.py``
+checks it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+
+ALGORITHM = "AWS4-HMAC-SHA256"
+_SIGNED = "content-type;host;x-amz-date;x-amz-target"
+_SIGNED_WITH_TOKEN = "content-type;host;x-amz-date;x-amz-security-token;x-amz-target"
+_sha256 = hashlib.sha256
+_hmac_digest = hmac.digest
+
+
+def amz_date(now: float | None = None) -> str:
+    """``X-Amz-Date`` for ``now`` (seconds since the epoch; the current time by default)."""
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
+
+
+class Clock:
+    """``X-Amz-Date`` of the current second, formatted once per second (thread-safe)."""
+
+    __slots__ = ("_date",)
+
+    def __init__(self) -> None:
+        self._date: tuple[int, str] = (-1, "")
+
+    def now(self) -> str:
+        second = int(time.time())
+        cached_second, text = self._date
+        if cached_second != second:
+            text = amz_date(second)
+            self._date = (second, text)  # one tuple: readers never see a half-updated cache
+        return text
+
+
+class Signer:
+    """Signs DynamoDB JSON requests to one host, region and service (thread-safe)."""
+
+    __slots__ = ("_key", "host", "region", "service")
+
+    def __init__(self, host: str, region: str, service: str) -> None:
+        self.host = host
+        self.region = region
+        self.service = service
+        self._key: tuple[str, str, bytes] = ("", "", b"")
+
+    def signing_key(self, secret_key: str, day: str) -> bytes:
+        """The derived key of ``day`` (``YYYYMMDD``), computed once per day and secret key."""
+        cached_secret, cached_day, key = self._key
+        if cached_day == day and cached_secret == secret_key:
+            return key
+        key = _hmac_digest(("AWS4" + secret_key).encode("utf-8"), day.encode("utf-8"), "sha256")
+        for part in (self.region, self.service, "aws4_request"):
+            key = _hmac_digest(key, part.encode("utf-8"), "sha256")
+        self._key = (secret_key, day, key)  # one tuple: readers never see a half-updated cache
+        return key
+
+    def authorization(
+        self,
+        *,
+        access_key: str,
+        secret_key: str,
+        token: str | None,
+        date: str,
+        target: str,
+        content_type: str,
+        body: bytes,
+    ) -> str:
+        """The ``Authorization`` header of ``POST /`` with these headers and ``body``."""
+        day = date[:8]
+        if token:
+            signed = _SIGNED_WITH_TOKEN
+            headers = (
+                f"content-type:{content_type}\nhost:{self.host}\nx-amz-date:{date}\n"
+                f"x-amz-security-token:{token}\nx-amz-target:{target}\n"
+            )
+        else:
+            signed = _SIGNED
+            headers = (
+                f"content-type:{content_type}\nhost:{self.host}\nx-amz-date:{date}\n"
+                f"x-amz-target:{target}\n"
+            )
+        canonical = f"POST\n/\n\n{headers}\n{signed}\n{_sha256(body).hexdigest()}"
+        scope = f"{day}/{self.region}/{self.service}/aws4_request"
+        to_sign = f"{ALGORITHM}\n{date}\n{scope}\n{_sha256(canonical.encode('utf-8')).hexdigest()}"
+        signature = _hmac_digest(
+            self.signing_key(secret_key, day), to_sign.encode("utf-8"), "sha256"
+        ).hex()
+        return (
+            f"{ALGORITHM} Credential={access_key}/{scope}, SignedHeaders={signed}, "
+            f"Signature={signature}"
+        )

@@ -1,0 +1,101 @@
+"""The direct transport on DynamoDB Local: what only a real server and real sockets show.
+
+Parity with botocore, answer by answer and fault by fault, is the differential test's
+(``test_transport_differential_local.py``); here: the fixtures honour ``DDBWRAP_TRANSPORT``,
+connections are pooled, timeouts and refused connections are classified as botocore's are, and
+``ReturnConsumedCapacity`` comes back.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import TYPE_CHECKING
+
+import pytest
+from botocore.config import Config
+
+from ddbwrap import OutcomeUnknownError, ServiceError, TableGateway
+from ddbwrap.retry import RetryPolicy
+from ddbwrap.testing import local_client
+from ddbwrap.transport import BotocoreTransport, DirectTransport
+
+if TYPE_CHECKING:
+    from tests.integration.faultproxy import FaultProxy
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.not_on_moto("the direct transport steps aside for moto"),
+]
+
+TABLE = "direct_items"
+KEY = {"pk": {"S": "a"}}
+
+
+@pytest.fixture
+def gateway(ddb_gateway: TableGateway) -> TableGateway:
+    ddb_gateway.create_table(
+        {
+            "TableName": TABLE,
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+    )
+    return ddb_gateway
+
+
+def test_the_fixture_gateway_follows_the_environment(ddb_gateway: TableGateway) -> None:
+    expected = (
+        BotocoreTransport if os.environ.get("DDBWRAP_TRANSPORT") == "botocore" else DirectTransport
+    )
+    assert type(ddb_gateway.transport) is expected
+
+
+def test_calls_share_pooled_connections(gateway: TableGateway) -> None:
+    direct = TableGateway(gateway.client, table_prefix=gateway.table_prefix, transport="direct")
+    assert isinstance(direct.transport, DirectTransport)
+    for _ in range(20):
+        direct.get_item({"TableName": TABLE, "Key": KEY})
+    assert direct.transport._connection().num_connections == 1
+
+
+def test_consumed_capacity_comes_back(gateway: TableGateway) -> None:
+    direct = TableGateway(gateway.client, table_prefix=gateway.table_prefix, transport="direct")
+    response = direct.put_item({"TableName": TABLE, "Item": KEY, "ReturnConsumedCapacity": "TOTAL"})
+    assert response["ConsumedCapacity"]["TableName"] == gateway.physical_table_name(TABLE)
+    assert response["ConsumedCapacity"]["CapacityUnits"] == 1.0
+
+
+def test_a_read_timeout_on_a_write_is_an_unknown_outcome(
+    gateway: TableGateway, fault_proxy: FaultProxy
+) -> None:
+    from tests.integration.faultproxy import delay_response
+
+    client = local_client(fault_proxy.url, config=Config(read_timeout=0.5, connect_timeout=2))
+    direct = TableGateway(
+        client,
+        table_prefix=gateway.table_prefix,
+        transport="direct",
+        retry=RetryPolicy(sleep=lambda _: None, request_attempts=2),
+    )
+    fault_proxy.inject("PutItem", delay_response(2))
+    with pytest.raises(OutcomeUnknownError, match="ReadTimeoutError"):
+        direct.put_item({"TableName": TABLE, "Item": {**KEY, "n": {"N": "1"}}})
+    assert fault_proxy.count("PutItem", forwarded=True) == 1
+
+
+def test_a_refused_connection_is_retried_then_reported(gateway: TableGateway) -> None:
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    attempts: list[float] = []
+    direct = TableGateway(
+        local_client(f"http://127.0.0.1:{port}"),
+        transport="direct",
+        retry=RetryPolicy(sleep=attempts.append, request_attempts=3),
+    )
+    assert isinstance(direct.transport, DirectTransport)
+    with pytest.raises(ServiceError, match="could not connect"):
+        direct.put_item({"TableName": TABLE, "Item": KEY})
+    assert len(attempts) == 2  # never sent: a write is re-sent as freely as a read
