@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import logging
 import os
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
@@ -32,6 +32,7 @@ from ._engine import drive, flows
 from ._engine.botocore import request_attempts
 from ._engine.direct import transport_for
 from ._engine.flows import MAX_BATCH_GET_KEYS, MAX_BATCH_WRITE_REQUESTS
+from ._engine.observe import Observer, Telemetry
 from ._engine.steps import Call, Flow, Params, R, Sleep
 from ._engine.translate import THROTTLING_CODES, translate_error
 from .errors import CorruptItemError, ServiceError, ValidationError, check_on_corrupt
@@ -55,7 +56,6 @@ __all__ = [
     "translate_error",
 ]
 
-logger = logging.getLogger("ddbwrap.gateway")
 
 MAX_TRANSACT_ITEMS = 100
 """DynamoDB's limit on actions per TransactWriteItems / TransactGetItems request."""
@@ -91,6 +91,7 @@ class TableGateway:
         redact_values: bool | None = None,
         transport: str | Transport | None = None,
         on_corrupt: OnCorrupt | None = None,
+        telemetry: Telemetry = None,
     ) -> None:
         """``client``: a boto3 DynamoDB client, or any ``Transport`` (e.g. ``ScriptedTransport``).
 
@@ -107,6 +108,9 @@ class TableGateway:
         ``on_corrupt``: what the reads through this gateway do with an item that does not
         validate, unless the ``ReadApi`` or the call says: ``"raise"`` (the default),
         ``"skip"`` (reported on the page) or a callable taking the ``CorruptItemError``.
+        ``telemetry``: an OpenTelemetry client span per attempt, to this ``TracerProvider``,
+        or to the global one when OpenTelemetry is installed (True, or None unless
+        ``DDBWRAP_TELEMETRY`` is off); False: none.
         """
         self.on_corrupt: OnCorrupt | None = check_on_corrupt(on_corrupt, "TableGateway")
         for name, value in (("table_prefix", table_prefix), ("table_suffix", table_suffix)):
@@ -132,6 +136,8 @@ class TableGateway:
         self._prefix = table_prefix
         self._suffix = table_suffix
         self._redact = redact_values
+        self.observer = Observer(telemetry, _server(self._client))
+        """Logs and OpenTelemetry spans of every attempt (``ddbwrap._engine.observe``)."""
 
     @classmethod
     def from_environment(
@@ -146,6 +152,7 @@ class TableGateway:
         fast_path: bool | None = None,
         redact_values: bool | None = None,
         transport: str | None = None,
+        telemetry: Telemetry = None,
         **client_kwargs: Any,
     ) -> TableGateway:
         """A gateway over a new boto3 client configured from the environment.
@@ -157,7 +164,8 @@ class TableGateway:
         else 10) with ``retry``'s backoff; ``retry_mode`` (else ``AWS_RETRY_MODE``, else
         ``"standard"``) is botocore's, for your own calls on ``gateway.client``; a ``config``
         in ``client_kwargs`` is merged over these. Prefix and suffix default to
-        ``DDBWRAP_TABLE_PREFIX`` / ``DDBWRAP_TABLE_SUFFIX``; ``transport`` as in the constructor.
+        ``DDBWRAP_TABLE_PREFIX`` / ``DDBWRAP_TABLE_SUFFIX``; ``transport`` and ``telemetry`` as in
+        the constructor.
         """
         kwargs = dict(client_kwargs)
         if "region_name" not in kwargs and os.environ.get("AWS_REGION"):
@@ -194,6 +202,7 @@ class TableGateway:
             fast_path=fast_path,
             redact_values=redact_values,
             transport=transport,
+            telemetry=telemetry,
         )
 
     # -- configuration -----------------------------------------------------------------------
@@ -286,26 +295,16 @@ class TableGateway:
         """One attempt of a flow's call: table names made physical, then back in the answer."""
         operation = step.operation
         request = self._physical(operation, step.params)
-        started = time.perf_counter()
-        try:
+        if not self.observer.active():
             response = self._transport.call(operation, request)
-        except Exception as exc:
-            if logger.isEnabledFor(logging.DEBUG):
-                logger.debug(
-                    "%s failed ms=%.1f error=%s",
-                    operation,
-                    (time.perf_counter() - started) * 1000,
-                    getattr(exc, "kind", None) or type(exc).__name__,
-                )
-            raise
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug(
-                "%s table=%s ms=%.1f%s",
-                operation,
-                request.get("TableName", "*"),
-                (time.perf_counter() - started) * 1000,
-                _summary(operation, request, response),
-            )
+        else:
+            attempt = self.observer.begin(operation, request)
+            try:
+                response = self._transport.call(operation, request)
+            except Exception as exc:
+                attempt.failed(exc)
+                raise
+            attempt.succeeded(response)
         if operation in _BATCH_OPERATIONS:
             return self._logical_batch(response)
         return response
@@ -637,44 +636,10 @@ def _list_tables(gateway: TableGateway) -> Flow[list[str]]:
 # -- helpers -----------------------------------------------------------------------------------
 
 
-def _summary(operation: str, request: Mapping[str, Any], response: Mapping[str, Any]) -> str:
-    """Counts and consumed capacity for the log line; never an item value or key."""
-    parts: list[str] = []
-    if "Count" in response:
-        parts.append(f"count={response['Count']} scanned={response.get('ScannedCount')}")
-        if response.get("LastEvaluatedKey"):
-            parts.append("more=true")
-    elif operation == "GetItem":
-        parts.append(f"found={'Item' in response}")
-    if "Responses" in response:
-        responses = response["Responses"]
-        if isinstance(responses, Mapping):
-            parts.append(f"items={sum(len(items) for items in responses.values())}")
-        else:
-            parts.append(f"items={sum(1 for entry in responses if entry.get('Item'))}")
-    request_items = request.get("RequestItems")
-    if isinstance(request_items, Mapping):
-        sent = sum(
-            len(entry.get("Keys", ())) if isinstance(entry, Mapping) else len(entry)
-            for entry in request_items.values()
-        )
-        parts.append(f"requested={sent}")
-        leftovers = response.get("UnprocessedKeys") or response.get("UnprocessedItems") or {}
-        unprocessed = sum(
-            len(entry.get("Keys", ())) if isinstance(entry, Mapping) else len(entry)
-            for entry in leftovers.values()
-        )
-        parts.append(f"unprocessed={unprocessed}")
-    if "TransactItems" in request:
-        parts.append(f"actions={len(request['TransactItems'])}")
-    capacity = response.get("ConsumedCapacity")
-    if capacity:
-        entries = capacity if isinstance(capacity, list) else [capacity]
-        parts.append(
-            "capacity="
-            + ",".join(f"{c.get('TableName', '?')}:{c.get('CapacityUnits')}" for c in entries)
-        )
-    return "".join(" " + part for part in parts)
+def _server(client: Any) -> str | None:
+    """The endpoint's host name, for spans (None when there is no boto3 client)."""
+    endpoint = getattr(getattr(client, "meta", None), "endpoint_url", None)
+    return urlsplit(endpoint).hostname if isinstance(endpoint, str) else None
 
 
 def _env_int(name: str) -> int | None:

@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import dataclasses
 import inspect
-import logging
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -31,6 +30,7 @@ from typing import Any
 
 from .._engine import flows
 from .._engine.botocore import request_attempts
+from .._engine.observe import Telemetry
 from .._engine.steps import Call, Flow, Params, R
 from ..errors import ServiceError, ValidationError, check_on_corrupt
 from ..gateway import (
@@ -44,7 +44,6 @@ from ..gateway import (
     TableGateway,
     _env_int,
     _list_tables,
-    _summary,
     _transact_items,
     _wait_until_active,
     _with_table,
@@ -58,7 +57,6 @@ from .transport import AsyncTransport, as_async
 
 __all__ = ["AsyncTableGateway", "require_async_gateway"]
 
-logger = logging.getLogger("ddbwrap.gateway")
 
 
 class _NoCalls:
@@ -105,6 +103,7 @@ class AsyncTableGateway:
         redact_values: bool | None = None,
         on_corrupt: OnCorrupt | None = None,
         transport: str | AsyncTransport | None = None,
+        telemetry: Telemetry = None,
     ) -> None:
         """``client``: an open aiobotocore DynamoDB client, or any transport (async, or sync
         like ``ddbwrap.testing.ScriptedTransport``). Arguments as ``TableGateway``'s:
@@ -129,6 +128,7 @@ class AsyncTableGateway:
             retry=retry,
             batch_retry=batch_retry,
             redact_values=redact_values,
+            telemetry=telemetry,
         )
         self._transport = sender
         self._client = raw
@@ -157,6 +157,7 @@ class AsyncTableGateway:
         fast_path: bool | None = None,
         redact_values: bool | None = None,
         transport: str | None = None,
+        telemetry: Telemetry = None,
         **client_kwargs: Any,
     ) -> AsyncTableGateway:
         """A gateway over a new aiobotocore client configured from the environment, as
@@ -187,6 +188,7 @@ class AsyncTableGateway:
             retry=retry,
             batch_retry=batch_retry,
             redact_values=redact_values,
+            telemetry=telemetry,
         )
         if gateway.retry.request_attempts is None:  # what the client's config says, as in sync
             configured = request_attempts(_Configured(config)) or total
@@ -200,8 +202,8 @@ class AsyncTableGateway:
     def from_gateway(cls, gateway: TableGateway) -> AsyncTableGateway:
         """The async twin of a sync gateway: the same endpoint, region, client config, static
         credentials (others are resolved by aiobotocore's own chain), table prefix and suffix,
-        retry policy, transport, fast-path and redaction settings. Opened by ``async with``, like
-        ``from_environment``.
+        retry policy, transport, fast-path, redaction and telemetry settings. Opened by
+        ``async with``, like ``from_environment``.
 
         Handy where both APIs meet: a test suite's ``ddb_gateway`` fixture, a service that
         configures one gateway and serves some routes asynchronously.
@@ -233,6 +235,7 @@ class AsyncTableGateway:
             retry=gateway.retry,
             redact_values=gateway.redact_values,
         )
+        twin._names.observer = gateway.observer
         twin._fast_path_setting = gateway.fast_path
         twin._transport_setting = _transport_name(gateway.transport)
         twin._open = lambda: _create_client(kwargs)
@@ -377,27 +380,17 @@ class AsyncTableGateway:
         """One attempt of a flow's call: table names made physical, then back in the answer."""
         operation = step.operation
         request = self._names._physical(operation, step.params)
-        debug = logger.isEnabledFor(logging.DEBUG)
-        started = time.perf_counter() if debug else 0.0
-        try:
+        observer = self._names.observer
+        if not observer.active():
             response = await self._transport.call(operation, request)
-        except Exception as exc:
-            if debug:
-                logger.debug(
-                    "%s failed ms=%.1f error=%s",
-                    operation,
-                    (time.perf_counter() - started) * 1000,
-                    getattr(exc, "kind", None) or type(exc).__name__,
-                )
-            raise
-        if debug:
-            logger.debug(
-                "%s table=%s ms=%.1f%s",
-                operation,
-                request.get("TableName", "*"),
-                (time.perf_counter() - started) * 1000,
-                _summary(operation, request, response),
-            )
+        else:
+            attempt = observer.begin(operation, request)
+            try:
+                response = await self._transport.call(operation, request)
+            except Exception as exc:
+                attempt.failed(exc)
+                raise
+            attempt.succeeded(response)
         if operation in _BATCH_OPERATIONS:
             return self._names._logical_batch(response)
         return response
