@@ -43,6 +43,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from ._engine import gc_pause
+from ._engine.gc_pause import LARGE_BODY
+
 logger = logging.getLogger("ddbwrap.fastpath")
 
 __all__ = [
@@ -815,7 +818,11 @@ def parse_body(body: bytes, deep: Parse, shallow: Parse) -> dict[str, Any]:
     # Binary values (B, BS) arrive base64-encoded: only a body with such a tag needs the
     # AttributeValue walk (two memchr-speed scans, cheaper than the walk)
     parse = deep if b'"B"' in body or b'"BS"' in body else shallow
-    parsed = parse(loads(body))
+    if len(body) < LARGE_BODY:
+        parsed = parse(loads(body))
+    else:
+        with gc_pause.paused():
+            parsed = parse(loads(body))
     if type(parsed) is not dict:
         raise TypeError("the body is not a JSON object")
     return parsed

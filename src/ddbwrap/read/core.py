@@ -12,7 +12,8 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
-from .._engine import flows
+from .._engine import flows, gc_pause
+from .._engine.gc_pause import MANY_ITEMS
 from .._engine.steps import Flow, Params
 from ..codec import Item, codec_for
 from ..entities import (
@@ -616,11 +617,10 @@ class ReadCore(Generic[M]):
         ones raised, as ``on_corrupt`` says)."""
         if on_corrupt == "raise" and self._trivial:  # the hot path: one comprehension
             decode_plain = decoder(self.model, view)
-            if not self._guards:
-                return [decode_plain(raw) for raw in raws]
-            return [
-                decode_plain(raw) for raw in raws if not (_OWNER_TABLE in raw and _OWNER in raw)
-            ]
+            if not isinstance(raws, Sequence) or len(raws) < MANY_ITEMS:
+                return self._decode_plain_all(decode_plain, raws)
+            with gc_pause.paused():
+                return self._decode_plain_all(decode_plain, raws)
         decode_item = self.item_decoder(view)
         out = []
         if on_corrupt == "raise":  # the common case, without a try per item
@@ -637,6 +637,13 @@ class ReadCore(Generic[M]):
             if value is not None:
                 out.append(value)
         return out
+
+    def _decode_plain_all(
+        self, decode_plain: Callable[[Mapping[str, Any]], Any], raws: Iterable[Mapping[str, Any]]
+    ) -> list[Any]:
+        if not self._guards:
+            return [decode_plain(raw) for raw in raws]
+        return [decode_plain(raw) for raw in raws if not (_OWNER_TABLE in raw and _OWNER in raw)]
 
     def decoded(
         self, raws: Iterable[Mapping[str, Any]], view: type[View[Any]] | None, on_corrupt: OnCorrupt
