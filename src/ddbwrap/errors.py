@@ -156,6 +156,17 @@ def check_on_corrupt(value: _T, owner: str) -> _T:
 _ON_CORRUPT = ("raise", "skip")
 
 
+def on_corrupt_in_force(call: Any, own: Any, gateway: object, owner: str) -> Any:
+    """The ``on_corrupt`` policy a read follows: the call's (checked), else the reading API's
+    own, else its gateway's, else ``"raise"``."""
+    if call is not None:
+        return check_on_corrupt(call, owner)
+    if own is not None:
+        return own
+    gateway_default = getattr(gateway, "on_corrupt", None)
+    return gateway_default if gateway_default is not None else "raise"
+
+
 class ForeignItemError(DdbwrapError):
     """An item read back has other key values than the ones asked for; it is not returned.
     ``attributes`` names the stored attributes that differ (their values are not kept)."""

@@ -33,7 +33,12 @@ from typing import (
 
 from .._engine.steps import Flow, R
 from ..codec import codec_for
-from ..errors import ItemNotFoundError, ModelDefinitionError, check_on_corrupt
+from ..errors import (
+    ItemNotFoundError,
+    ModelDefinitionError,
+    check_on_corrupt,
+    on_corrupt_in_force,
+)
 from ..expressions import Condition, SortCondition
 from ..gateway import TableGateway, require_gateway
 from ..keys import KeyLike
@@ -151,16 +156,13 @@ class BaseReadApi(Generic[M]):
         """What a query, scan or batch read does with an item that does not validate, unless
         the call says (``on_corrupt=``): this API's ``on_corrupt``, else its gateway's, else
         ``"raise"``."""
-        if self._on_corrupt is not None:
-            return self._on_corrupt
-        gateway_default: OnCorrupt | None = getattr(self._gateway, "on_corrupt", None)
-        return gateway_default if gateway_default is not None else "raise"
+        return self._corrupt_policy(None)
 
     def _corrupt_policy(self, on_corrupt: OnCorrupt | None) -> OnCorrupt:
-        if on_corrupt is None:
-            return self.on_corrupt
-        check_on_corrupt(on_corrupt, type(self).__name__)
-        return on_corrupt
+        in_force: OnCorrupt = on_corrupt_in_force(
+            on_corrupt, self._on_corrupt, self._gateway, type(self).__name__
+        )
+        return in_force
 
     def _checked_gateway(self, gateway: object) -> Any:
         """``gateway`` when it is the kind of gateway this facade drives (else an error)."""

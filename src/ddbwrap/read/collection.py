@@ -32,7 +32,7 @@ from typing import Any, ClassVar, Generic, TypeVar, overload
 from .._engine.steps import Flow
 from ..codec import codec_for
 from ..entities import check_distinguishable
-from ..errors import ModelDefinitionError, check_on_corrupt
+from ..errors import ModelDefinitionError, check_on_corrupt, on_corrupt_in_force
 from ..expressions import Condition, SortCondition
 from ..gateway import TableGateway, require_gateway
 from ..model import DomainModel
@@ -116,15 +116,13 @@ class BaseCollection(Generic[T]):
     def on_corrupt(self) -> OnCorrupt:
         """What a read does with an item of one of the models that does not validate, unless
         the call says: this collection's ``on_corrupt``, else its gateway's, else "raise"."""
-        if self._on_corrupt is not None:
-            return self._on_corrupt
-        gateway_default: OnCorrupt | None = getattr(self._gateway, "on_corrupt", None)
-        return gateway_default if gateway_default is not None else "raise"
+        return self._corrupt_policy(None)
 
     def _corrupt_policy(self, on_corrupt: OnCorrupt | None) -> OnCorrupt:
-        if on_corrupt is None:
-            return self.on_corrupt
-        return check_on_corrupt(on_corrupt, self._api_name)
+        in_force: OnCorrupt = on_corrupt_in_force(
+            on_corrupt, self._on_corrupt, self._gateway, self._api_name
+        )
+        return in_force
 
     def _page_items(self, raw_items: Any, on_corrupt: OnCorrupt | None) -> list[Any]:
         """One streamed page decoded (in the consumer's frame): error messages follow the
