@@ -172,7 +172,16 @@ def contenders(clients: dict[str, Any], table: str, prefix: str) -> dict[str, di
         return {"get": get, f"query {QUERY_LIMIT}": query}
 
     def ddbwrap_ops(client: Any, fast: bool) -> dict[str, Op]:
-        gateway = AsyncTableGateway(client, table_prefix=prefix, fast_path=fast)
+        # the botocore transport (aiobotocore), explicitly: the fast path is about it; the
+        # direct transport is measured by peers.py and bench_transport.py
+        import inspect
+
+        botocore = (
+            {"transport": "botocore"}
+            if "transport" in inspect.signature(AsyncTableGateway.__init__).parameters
+            else {}
+        )
+        gateway = AsyncTableGateway(client, table_prefix=prefix, fast_path=fast, **botocore)
         reads = AsyncReadApi[Item](gateway, cursor_secret="bench-async-cursor-secret-0123456789")
 
         async def get(i: int) -> Any:

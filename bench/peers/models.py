@@ -160,3 +160,47 @@ def dyntastic_model(table: str, host: str | None, region: str) -> Any:
         owners: set[str] = Field(default_factory=set)
 
     return DyntasticItem
+
+
+def pydynox_model(table: str, client: Any) -> Any:
+    """pydynox 1.8's declaration (its ``Model`` API), bound to ``table`` through ``client``."""
+    from pydynox import Model, ModelConfig
+    from pydynox.attributes import (
+        BooleanAttribute,
+        DatetimeAttribute,
+        DecimalAttribute,
+        ListAttribute,
+        MapAttribute,
+        NumberAttribute,
+        StringAttribute,
+        StringSetAttribute,
+    )
+
+    class PydynoxItem(Model):
+        model_config = ModelConfig(table=table, client=client)
+
+        tenant_id = StringAttribute(partition_key=True)
+        item_id = StringAttribute(sort_key=True)
+        name = StringAttribute()
+        description = StringAttribute()
+        owner = StringAttribute()
+        status = StringAttribute()
+        is_active = BooleanAttribute()
+        retries = NumberAttribute()
+        run_count = NumberAttribute()
+        cost = DecimalAttribute()
+        created_at = DatetimeAttribute()
+        updated_at = DatetimeAttribute()
+        tags = ListAttribute()
+        settings = MapAttribute()
+        owners = StringSetAttribute()
+
+    return PydynoxItem
+
+
+def dynamoxy_model() -> Any:
+    """dynamoxy 0.3's declaration (``peers/dynamoxy_item.py``: dynamoxy resolves annotations in
+    the model's module, which must not use ``from __future__ import annotations``)."""
+    from .dynamoxy_item import DynamoxyItem
+
+    return DynamoxyItem
