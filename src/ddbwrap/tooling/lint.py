@@ -21,6 +21,7 @@ from typing import Any, Literal, get_args, get_origin
 from pydantic import BaseModel
 
 from ddbwrap.annotations import key_scalar_type, strip_optional
+from ddbwrap.entities import distinguishable, indistinguishable_message, same_table_keys
 from ddbwrap.meta import MAX_KEY_ATTRIBUTES
 from ddbwrap.model import schema_of
 from ddbwrap.schema import IndexSchema, KeyAttribute, TableSchema
@@ -75,6 +76,7 @@ RULES = {
         Rule("DDB111", Severity.MEDIUM, "entity boundary: another service's table, strict reader"),
         Rule("DDB112", Severity.HIGH, "schema evolution: required attribute on a foreign table"),
         Rule("DDB113", Severity.MEDIUM, "scalar denormalized copy of another entity's attribute"),
+        Rule("DDB114", Severity.MEDIUM, "several entities in one table that cannot be told apart"),
     )
 }
 
@@ -118,6 +120,7 @@ def lint_models(
                 continue  # several entities share the GSI: the template's text tells them apart
             findings.append(finding)
     findings += [f for f in _boundary_findings(models) if f.code not in skip]
+    findings += [f for f in _entity_findings(models) if f.code not in skip]
     if lock is not None:
         findings += [f for f in _evolution_findings(models, lock, service) if f.code not in skip]
     return findings
@@ -500,6 +503,30 @@ def _boundary_findings(models: Sequence[type[BaseModel]]) -> Iterable[Finding]:
                 "and migrates it)",
                 table=spec.table,
             )
+
+
+def _entity_findings(models: Sequence[type[BaseModel]]) -> Iterable[Finding]:
+    """DDB114: two models of one table whose items nothing tells apart, so a read through one
+    returns the other's items as its own (or fails on them)."""
+    for spec in table_specs(models):
+        if spec.kind != "table":
+            continue
+        owners = list(dict.fromkeys(spec.owners(models)))
+        for position, later in enumerate(owners):
+            for earlier in owners[:position]:
+                a, b = schema_of(earlier), schema_of(later)
+                if not same_table_keys(a, b) or distinguishable(a, b):
+                    continue
+                if "DDB114" in b.lint_ignore:
+                    continue
+                yield _finding(
+                    "DDB114",
+                    later.__name__,
+                    f"{later.__name__} {indistinguishable_message(earlier.__name__, spec.table)}",
+                    "declare Meta.entity on both models (KeyPrefix() with distinct key-template "
+                    "text, or Discriminator('<field>')), or read them as one Collection",
+                    subject=earlier.__name__,
+                )
 
 
 def _cardinality(model: type[BaseModel], keys: tuple[KeyAttribute, ...]) -> int | None:
