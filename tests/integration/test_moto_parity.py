@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import moto
 import pytest
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -29,8 +30,6 @@ from ddbwrap.testing.local import local_client
 from ddbwrap.testing.plugin import MOTO_ENDPOINT
 from ddbwrap.tooling import create_tables
 from ddbwrap.write import Transaction
-
-moto = pytest.importorskip("moto", reason="the parity scenarios need moto (the demo extra)")
 
 TESTING_PAGE = Path(__file__).resolve().parents[2] / "docs" / "testing.md"
 BLOCK = re.compile(

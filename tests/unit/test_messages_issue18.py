@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import moto
 import pytest
 
 from ddbwrap import (
@@ -23,8 +24,6 @@ from ddbwrap.testing.local import local_client
 from ddbwrap.testing.plugin import MOTO_ENDPOINT
 from ddbwrap.tooling import create_tables
 from ddbwrap.write import Transaction
-
-moto = pytest.importorskip("moto")
 
 
 class Account(DomainModel):
