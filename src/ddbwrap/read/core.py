@@ -27,6 +27,7 @@ from ..entities import (
 from ..errors import CorruptItemError, InvalidCursorError, ValidationError
 from ..keys import KeyLike, check_returned_key, key_fields, key_identity
 from ..model import DomainModel
+from .._page_decoder import page_decoder
 from ..retry import RetryPolicy
 from .page import BatchResult, CursorCodec, Page
 from .requests import (
@@ -50,8 +51,9 @@ logger = logging.getLogger("ddbwrap.read")
 
 M = TypeVar("M", bound=DomainModel)
 
-Requested = list[tuple[dict[str, Any], Item]]
-"""Keys asked for: their validated field values and their wire form, in the caller's order."""
+Requested = list[tuple[dict[str, Any], Item, tuple[Any, ...]]]
+"""Keys asked for: their validated field values, wire form and key identity, in the caller's
+order."""
 
 
 _OWNER, _OWNER_TABLE = GUARD_OWNER_ATTRIBUTE, GUARD_OWNER_TABLE_ATTRIBUTE
@@ -197,14 +199,15 @@ class ReadCore(Generic[M]):
         out = []
         for key in keys:
             values = key_fields(self.model, self._key_fields, key, {}, "key")
-            out.append((values, wire_key(self.model, values)))
+            wire = wire_key(self.model, values)
+            out.append((values, wire, self.identity(wire)))
         return out
 
     def distinct(self, requested: Requested) -> dict[tuple[Any, ...], Item]:
         """The keys to send for ``requested``: each item's key once, by key identity."""
         distinct: dict[tuple[Any, ...], Item] = {}
-        for _, wire in requested:
-            distinct.setdefault(self.identity(wire), wire)
+        for _, wire, identity in requested:
+            distinct.setdefault(identity, wire)
         return distinct
 
     def identity(self, item: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -496,12 +499,12 @@ class ReadCore(Generic[M]):
         (an item expired at ``now`` is missing)."""
         expired = self.expired(now) if now is not None else None
         decoded: dict[tuple[Any, ...], Any] = {}
+        ready = self._decoded_found(found, view)
         items: list[Any] = []
         missing: list[dict[str, Any]] = []
         corrupt: list[CorruptItemError] = []
         results: list[Any] = []
-        for values, wire in requested:
-            identity = self.identity(wire)
+        for values, _, identity in requested:
             if identity not in decoded:
                 raw = found.get(identity)
                 value = None
@@ -509,6 +512,9 @@ class ReadCore(Generic[M]):
                     raw = None
                 if raw is None:
                     missing.append(values)
+                elif identity in ready:
+                    value = ready[identity]
+                    items.append(value)
                 else:
                     skipped: Skipped = []
                     value = self.decode_one(raw, view, on_corrupt, corrupt, skipped)
@@ -519,6 +525,23 @@ class ReadCore(Generic[M]):
                 decoded[identity] = value
             results.append(decoded[identity])
         return BatchResult(tuple(items), tuple(results), tuple(missing), tuple(corrupt))
+
+    def _decoded_found(
+        self, found: Mapping[tuple[Any, ...], Mapping[str, Any]], view: type[View[Any]] | None
+    ) -> dict[tuple[Any, ...], Any]:
+        """A batch read's found items decoded in one call, by key identity, when the model's
+        items are all the table holds besides guard items (empty: decode them one by one)."""
+        if not self._trivial:
+            return {}
+        mine = [
+            (identity, raw)
+            for identity, raw in found.items()
+            if not (self._guards and _OWNER_TABLE in raw and _OWNER in raw)
+        ]
+        decoded = self._decode_page([raw for _, raw in mine], view)
+        if decoded is None:
+            return {}
+        return {identity: value for (identity, _), value in zip(mine, decoded, strict=True)}
 
     def item_decoder(self, view: type[View[Any]] | None) -> Callable[[Mapping[str, Any]], Any]:
         """A function of a raw item: the item decoded as its model (or ``view``), or the
@@ -618,9 +641,9 @@ class ReadCore(Generic[M]):
         if on_corrupt == "raise" and self._trivial:  # the hot path: one comprehension
             decode_plain = decoder(self.model, view)
             if not isinstance(raws, Sequence) or len(raws) < MANY_ITEMS:
-                return self._decode_plain_all(decode_plain, raws)
+                return self._decode_plain_all(decode_plain, raws, view)
             with gc_pause.paused():
-                return self._decode_plain_all(decode_plain, raws)
+                return self._decode_plain_all(decode_plain, raws, view)
         decode_item = self.item_decoder(view)
         out = []
         if on_corrupt == "raise":  # the common case, without a try per item
@@ -639,11 +662,29 @@ class ReadCore(Generic[M]):
         return out
 
     def _decode_plain_all(
-        self, decode_plain: Callable[[Mapping[str, Any]], Any], raws: Iterable[Mapping[str, Any]]
+        self,
+        decode_plain: Callable[[Mapping[str, Any]], Any],
+        raws: Iterable[Mapping[str, Any]],
+        view: type[View[Any]] | None,
     ) -> list[Any]:
-        if not self._guards:
-            return [decode_plain(raw) for raw in raws]
-        return [decode_plain(raw) for raw in raws if not (_OWNER_TABLE in raw and _OWNER in raw)]
+        """A page of the model's items (guard items left out): the compiled page decoder's
+        when it reads the page, else item by item."""
+        if self._guards:
+            raws = [raw for raw in raws if not (_OWNER_TABLE in raw and _OWNER in raw)]
+        decoded = self._decode_page(raws, view) if isinstance(raws, Sequence) else None
+        if decoded is not None:
+            return decoded
+        return [decode_plain(raw) for raw in raws]
+
+    def _decode_page(
+        self, raws: Sequence[Mapping[str, Any]], view: type[View[Any]] | None
+    ) -> list[Any] | None:
+        """The model's items ``raws`` (no guard items) decoded in one call by its compiled page
+        decoder; None when it cannot (a view, a model or a page it does not vouch for)."""
+        if view is not None or len(raws) < 2:
+            return None
+        decode_page = page_decoder(codec_for(self.model))
+        return None if decode_page is None else decode_page(raws)
 
     def decoded(
         self, raws: Iterable[Mapping[str, Any]], view: type[View[Any]] | None, on_corrupt: OnCorrupt

@@ -1,0 +1,284 @@
+"""The compiled page decoder (``ddbwrap._page_decoder``) reads a page exactly as the per-item
+decoder does, or declines.
+
+For every supported field type and for a model holding all of them, a page decoded in one call
+gives instances equal in every respect (values, their types, the set fields, extras, private
+state) to the per-item decoder's. Stored oddities (a NULL, another type, a missing attribute,
+naive datetime text, corrupt values) either read the same or make it decline the page, never
+read differently. Models it cannot vouch for get no page decoder at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import Field, PrivateAttr, field_validator, model_validator
+from tests.unit.test_codec_properties import EVERYTHING, HOLDERS, TYPES, everything
+
+from ddbwrap import DomainModel, ItemCodec, StoreNull
+from ddbwrap._page_decoder import page_decoder
+
+Item = dict[str, Any]
+
+
+def per_item(codec: ItemCodec[Any], raws: list[Item]) -> list[Any] | type[BaseException]:
+    """What the per-item decoder gives for ``raws``: the instances, or the exception's type."""
+    decode = codec.decoder()
+    try:
+        return [decode(raw) for raw in raws]
+    except Exception as exc:  # the outcome is what is compared
+        return type(exc)
+
+
+def same_instances(got: list[Any], want: list[Any]) -> None:
+    """Equal in every respect pydantic keeps on an instance."""
+    assert len(got) == len(want)
+    for a, b in zip(got, want, strict=True):
+        assert type(a) is type(b)
+        assert a.__dict__ == b.__dict__
+        assert {k: type(v) for k, v in a.__dict__.items()} == {
+            k: type(v) for k, v in b.__dict__.items()
+        }
+        assert a.__pydantic_fields_set__ == b.__pydantic_fields_set__
+        assert a.__pydantic_extra__ == b.__pydantic_extra__
+        assert a.__pydantic_private__ == b.__pydantic_private__
+
+
+def reads_as_per_item(codec: ItemCodec[Any], raws: list[Item]) -> bool:
+    """Assert the page decoder gives what the per-item decoder gives, or declines; True when
+    it read the page."""
+    decode_page = page_decoder(codec)
+    assert decode_page is not None
+    want = per_item(codec, raws)
+    got = decode_page(raws)
+    if got is None:
+        return False
+    assert isinstance(want, list), f"read a page the per-item decoder refuses ({want})"
+    same_instances(got, want)
+    return True
+
+
+# --- every type, and all at once -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", TYPES)
+@given(data=st.data())
+@settings(max_examples=40)
+def test_a_page_of_each_field_type_reads_as_item_by_item(name: str, data: st.DataObject) -> None:
+    model = HOLDERS[name]
+    codec = ItemCodec(model)
+    values = data.draw(st.lists(TYPES[name][1], min_size=2, max_size=4), label="values")
+    raws = [codec.encode(model(pk=f"k{i}", v=v)) for i, v in enumerate(values)]
+    assert reads_as_per_item(codec, raws)
+
+
+@given(st.lists(everything, min_size=2, max_size=3))
+@settings(max_examples=60)
+def test_a_page_of_a_model_with_every_type_reads_as_item_by_item(originals: list[Any]) -> None:
+    raws = [EVERYTHING.encode(original) for original in originals]
+    assert reads_as_per_item(EVERYTHING, raws)
+
+
+# --- stored oddities: the same reading, or the per-item decoder's -------------------------------
+
+
+class Stored(DomainModel):
+    pk: str
+    name: str
+    count: int = 7
+    ratio: float = 0.5
+    amount: Decimal = Decimal("1.5")
+    flag: bool = False
+    at: dt.datetime | None = None
+    when: dt.datetime = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
+    note: str | None
+    tags: set[str] = Field(default_factory=lambda: {"default"})
+    numbers: frozenset[int] = frozenset()
+    items: list[str] = Field(default_factory=list)
+    extra: dict[str, Any] = Field(default_factory=dict)
+    kept: Annotated[str | None, StoreNull()] = "kept"
+
+    class Meta:
+        table_name = "stored"
+        partition_key = "pk"
+
+
+STORED = ItemCodec(Stored)
+
+
+def stored(**changes: Any) -> Item:
+    """A stored ``Stored`` item with attributes replaced (None: removed)."""
+    item = STORED.encode(Stored(pk="p", name="n", note="x", tags={"a"}, numbers=frozenset({1})))
+    for attribute, value in changes.items():
+        if value is None:
+            item.pop(attribute, None)
+        else:
+            item[attribute] = value
+    return item
+
+
+ODDITIES: dict[str, Item] = {
+    "null in a field that refuses None": stored(count={"NULL": True}),
+    "null in a field that accepts None": stored(note={"NULL": True}),
+    "null in a set field": stored(tags={"NULL": True}),
+    "a number where text is declared": stored(name={"N": "5"}),
+    "text where a number is declared": stored(count={"S": "12"}),
+    "a fraction in an int field": stored(count={"N": "1.5"}),
+    "a whole decimal in an int field": stored(count={"N": "2.0"}),
+    "a number in a bool field": stored(flag={"N": "1"}),
+    "text in a bool field": stored(flag={"S": "true"}),
+    "a list where a set is declared": stored(tags={"L": [{"S": "a"}]}),
+    "a string set where numbers are declared": stored(numbers={"SS": ["x"]}),
+    "numbers as text in a number set": stored(numbers={"NS": ["1", "2"]}),
+    "a missing set": stored(tags=None, numbers=None),
+    "a missing required field that accepts None": stored(note=None),
+    "a missing required field": stored(name=None),
+    "a missing field with a default": stored(count=None, ratio=None, amount=None),
+    "naive datetime text": stored(when={"S": "2024-05-06T07:08:09"}),
+    "naive datetime text in an optional field": stored(at={"S": "2024-05-06T07:08:09"}),
+    "datetime text with an offset": stored(when={"S": "2024-05-06T07:08:09+02:00"}),
+    "datetime text that is not a datetime": stored(when={"S": "yesterday"}),
+    "an epoch number where a datetime is declared": stored(when={"N": "1700000000"}),
+    "an empty AttributeValue": stored(name={}),
+    "an unknown tag": stored(name={"X": "1"}),
+    "an attribute nobody declared": stored(other={"S": "z"}),
+    "a map where a list is declared": stored(items={"M": {"a": {"S": "b"}}}),
+    "a null in a list": stored(items={"L": [{"NULL": True}]}),
+    "binary in an untyped map": stored(extra={"M": {"b": {"B": b"\x00\x01"}}}),
+    "a huge exact number": stored(amount={"N": "12345678901234567890123456789012345678"}),
+    "a float spelled with an exponent": stored(ratio={"N": "1E+2"}),
+    "a stored null kept as null": stored(kept={"NULL": True}),
+}
+
+
+@pytest.mark.parametrize("oddity", ODDITIES)
+def test_a_stored_oddity_reads_as_item_by_item_or_is_declined(oddity: str) -> None:
+    reads_as_per_item(STORED, [stored(), ODDITIES[oddity]])
+
+
+def test_an_ordinary_page_is_read_by_the_page_decoder() -> None:
+    assert reads_as_per_item(STORED, [stored(), stored(pk={"S": "q"})])
+
+
+def test_a_naive_datetime_declines_the_page_so_it_is_read_in_the_models_zone() -> None:
+    decode_page = page_decoder(STORED)
+    assert decode_page is not None
+    assert decode_page([stored(), ODDITIES["naive datetime text"]]) is None
+
+
+def test_a_null_declines_the_page_rather_than_reading_the_default() -> None:
+    decode_page = page_decoder(STORED)
+    assert decode_page is not None
+    assert decode_page([stored(), ODDITIES["null in a field that refuses None"]]) is None
+
+
+def test_another_type_declines_the_page_rather_than_reading_the_default() -> None:
+    decode_page = page_decoder(STORED)
+    assert decode_page is not None
+    assert decode_page([stored(), stored(count={"S": "12"})]) is None
+
+
+def test_missing_sets_read_as_empty_and_count_as_set() -> None:
+    decode_page = page_decoder(STORED)
+    assert decode_page is not None
+    page = decode_page([stored(tags=None, numbers=None), stored()])
+    assert page is not None
+    assert page[0].tags == set()
+    assert page[0].numbers == frozenset()
+    assert {"tags", "numbers"} <= page[0].model_fields_set
+
+
+# --- models it does not vouch for ------------------------------------------------------------
+
+
+class WithModelValidator(DomainModel):
+    pk: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def rename(cls, data: Any) -> Any:
+        return data
+
+    class Meta:
+        table_name = "declined"
+        partition_key = "pk"
+
+
+class WithPrivateState(DomainModel):
+    pk: str
+    _seen: int = PrivateAttr(default=0)
+
+    class Meta:
+        table_name = "declined"
+        partition_key = "pk"
+
+
+class Strict(DomainModel, strict=True):
+    pk: str
+
+    class Meta:
+        table_name = "declined"
+        partition_key = "pk"
+
+
+class WithPostInit(DomainModel):
+    pk: str
+
+    def model_post_init(self, context: Any) -> None:
+        pass
+
+    class Meta:
+        table_name = "declined"
+        partition_key = "pk"
+
+
+@pytest.mark.parametrize("model", [WithModelValidator, WithPrivateState, Strict, WithPostInit])
+def test_a_model_it_cannot_vouch_for_has_no_page_decoder(model: type[DomainModel]) -> None:
+    assert page_decoder(ItemCodec(model)) is None
+
+
+class WithFieldValidator(DomainModel):
+    pk: str
+    count: int
+    name: str
+
+    @field_validator("count", mode="before")
+    @classmethod
+    def seen_as_decoded(cls, value: Any) -> Any:
+        assert isinstance(value, int), "a before-validator sees the decoded value"
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def upper(cls, value: str) -> str:
+        return value.upper()
+
+    class Meta:
+        table_name = "validated"
+        partition_key = "pk"
+
+
+def test_field_validators_see_what_they_see_item_by_item() -> None:
+    codec = ItemCodec(WithFieldValidator)
+    raws = [codec.encode(WithFieldValidator(pk=f"p{i}", count=i, name="a")) for i in range(3)]
+    assert reads_as_per_item(codec, raws)
+
+
+class Node(DomainModel):
+    pk: str
+    children: list[Node] = Field(default_factory=list)
+
+    class Meta:
+        table_name = "nodes"
+        partition_key = "pk"
+
+
+def test_a_recursive_model_reads_as_item_by_item() -> None:
+    codec = ItemCodec(Node)
+    tree = Node(pk="a", children=[Node(pk="b", children=[Node(pk="c")])])
+    assert reads_as_per_item(codec, [codec.encode(tree), codec.encode(Node(pk="d"))])
