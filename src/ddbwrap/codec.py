@@ -53,6 +53,15 @@ from .upcast import item_upcaster
 
 AttributeValue = dict[str, Any]
 Item = dict[str, AttributeValue]
+
+
+class EncodedItem(dict[str, AttributeValue]):
+    """An item ``ItemCodec.encode`` built: every value a well-formed AttributeValue by
+    construction, so the direct transport's request check (``fastpath``) takes it as it is
+    instead of walking it again."""
+
+    __slots__ = ()
+
 M = TypeVar("M", bound=BaseModel)
 B = TypeVar("B", bound=BaseModel)
 
@@ -681,7 +690,7 @@ def size_upper_bound(item: Mapping[str, Mapping[str, Any]]) -> int:
     UTF-8 bytes plus 5, every bytes value as its length plus 5, and at least 1 byte per
     container element: more than DynamoDB counts for each of them, and it runs in C.
     """
-    data: Any = item  # typeshed's marshal signature does not know nested dicts
+    data: Any = item if type(item) is dict else dict(item)  # marshal writes no subclass
     try:
         return len(marshal.dumps(data, 2))
     except ValueError:  # something marshal cannot write: count exactly
@@ -934,7 +943,7 @@ class ItemCodec(Generic[M]):
             self.check_empty_sets(name, values[name])
         self.check(instance)
         self.check_size(item)
-        return item
+        return EncodedItem(item)
 
     def check_empty_sets(self, name: str, value: object, *, nested: bool = False) -> None:
         """Refuse an empty set inside an untyped part of field ``name`` (``dict[str, Any]``):

@@ -45,6 +45,7 @@ from typing import Any
 
 from ._engine import gc_pause
 from ._engine.gc_pause import LARGE_BODY
+from .codec import EncodedItem
 
 logger = logging.getLogger("ddbwrap.fastpath")
 
@@ -359,7 +360,10 @@ def _check_av(av: Any) -> bool:
 
 
 def _check_item(value: Any) -> bool:
-    """A map of AttributeValues (an item, a key, ExpressionAttributeValues)."""
+    """A map of AttributeValues (an item, a key, ExpressionAttributeValues); an item the
+    codec encoded is well-formed by construction."""
+    if type(value) is EncodedItem:
+        return True
     if not isinstance(value, dict):
         return False
     for key, av in value.items():

@@ -491,3 +491,36 @@ def test_the_switch_is_reset_after_an_error(client: Any, server: Server) -> None
     with pytest.raises(TableNotFoundError):
         fast.get_item({"TableName": "table", "Key": {"k": {"S": "a"}}})
     assert fastpath._ACTIVE.get() is False
+
+
+# --- items the codec encoded --------------------------------------------------------------
+
+
+def test_an_item_the_codec_encoded_is_taken_without_a_second_walk() -> None:
+    from ddbwrap.codec import EncodedItem
+
+    trusted = EncodedItem({"pk": {"S": "a"}, "n": {"L": [{"N": "1"}]}})
+    assert fastpath._check_item(trusted)
+
+
+def test_a_plain_item_is_still_checked_value_by_value() -> None:
+    assert fastpath._check_item({"pk": {"S": "a"}})
+    assert not fastpath._check_item({"pk": {"S": 1}})
+    assert not fastpath._check_item({"pk": {"L": [{"N": 1}]}})
+
+
+def test_the_codec_returns_items_marked_as_encoded() -> None:
+    from ddbwrap import DomainModel, ItemCodec
+    from ddbwrap.codec import EncodedItem, size_upper_bound
+
+    class Marked(DomainModel):
+        pk: str
+        tags: list[str]
+
+        class Meta:
+            table_name = "marked"
+            partition_key = "pk"
+
+    item = ItemCodec(Marked).encode(Marked(pk="a", tags=["x"]))
+    assert type(item) is EncodedItem
+    assert size_upper_bound(item) == size_upper_bound(dict(item))

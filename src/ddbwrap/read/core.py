@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 from .._engine import flows, gc_pause
 from .._engine.gc_pause import MANY_ITEMS
 from .._engine.steps import Flow, Params
+from .._page_decoder import page_decoder
 from ..codec import Item, codec_for
 from ..entities import (
     GUARD_OWNER_ATTRIBUTE,
@@ -27,7 +28,6 @@ from ..entities import (
 from ..errors import CorruptItemError, InvalidCursorError, ValidationError
 from ..keys import KeyLike, check_returned_key, key_fields, key_identity
 from ..model import DomainModel
-from .._page_decoder import page_decoder
 from ..retry import RetryPolicy
 from .page import BatchResult, CursorCodec, Page
 from .requests import (
