@@ -274,3 +274,82 @@ def test_items_whose_ttl_has_passed_are_gone_for_reads_and_writes(
     assert created.expires_at is None
     assert reads.require(owner="o1", lease_id="expired").holder == "me"
     assert writes.update({"owner": "o1", "lease_id": "expired"}, Hand(holder="you")).holder == "you"
+
+
+class Seat(DomainModel):
+    """A model with a TTL and a unique field: a create over an expired item moves guards."""
+
+    seat_id: str
+    email: str
+    expires_at: datetime | None = None
+
+    class Meta:
+        table_name = "shared_seats"
+        partition_key = "seat_id"
+        ttl_attribute = "expires_at"
+        unique = ("email",)
+
+
+def expire(client: DynamoDBClient, gateway: TableGateway, seat_id: str) -> None:
+    """Set the seat's TTL in the past, as time passing would (the table's own TTL is off, so
+    DynamoDB Local keeps the item: the case DynamoDB has not deleted it yet)."""
+    past = int(datetime.now(UTC).timestamp()) - 120
+    client.update_item(
+        TableName=gateway.physical_table_name("shared_seats"),
+        Key={"seat_id": {"S": seat_id}},
+        UpdateExpression="SET expires_at = :t",
+        ExpressionAttributeValues={":t": {"N": str(past)}},
+    )
+
+
+@pytest.fixture
+def seats(ddb_tables: Any, ddb_client: DynamoDBClient) -> TableGateway:
+    gateway: TableGateway = ddb_tables(Seat)
+    ddb_client.update_time_to_live(
+        TableName=gateway.physical_table_name("shared_seats"),
+        TimeToLiveSpecification={"Enabled": False, "AttributeName": "expires_at"},
+    )
+    return gateway
+
+
+def test_a_create_over_an_expired_item_releases_its_unique_values(
+    seats: TableGateway, ddb_client: DynamoDBClient
+) -> None:
+    writes = WriteApi[Seat](seats)
+    writes.create(Seat(seat_id="s1", email="old@example.com"))
+    expire(ddb_client, seats, "s1")
+
+    writes.create(Seat(seat_id="s1", email="new@example.com"))
+
+    writes.create(Seat(seat_id="s2", email="old@example.com"))  # free again
+    from ddbwrap import UniqueConstraintError
+
+    with pytest.raises(UniqueConstraintError):
+        writes.create(Seat(seat_id="s3", email="new@example.com"))
+
+
+def test_a_create_over_an_expired_item_with_the_same_value_keeps_its_guard(
+    seats: TableGateway, ddb_client: DynamoDBClient
+) -> None:
+    from ddbwrap import UniqueConstraintError
+
+    writes = WriteApi[Seat](seats)
+    writes.create(Seat(seat_id="s1", email="same@example.com"))
+    expire(ddb_client, seats, "s1")
+
+    writes.create(Seat(seat_id="s1", email="same@example.com"))
+
+    with pytest.raises(UniqueConstraintError):
+        writes.create(Seat(seat_id="s2", email="same@example.com"))
+
+
+def test_a_create_over_a_live_item_with_a_ttl_and_unique_values_still_refuses(
+    seats: TableGateway,
+) -> None:
+    from ddbwrap import AlreadyExistsError
+
+    writes = WriteApi[Seat](seats)
+    writes.create(Seat(seat_id="s1", email="a@example.com"))
+    with pytest.raises(AlreadyExistsError):
+        writes.create(Seat(seat_id="s1", email="b@example.com"))
+    writes.create(Seat(seat_id="s2", email="b@example.com"))  # b was never claimed

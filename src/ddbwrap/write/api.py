@@ -56,6 +56,7 @@ from .requests import (
     create_plan,
     delete_plan,
     key_values,
+    new_instance,
     put_plan,
     unique_fields_changed,
     update_plan,
@@ -131,7 +132,18 @@ class BaseWriteApi(Generic[M]):
     # -- the flow of every write (checked when built; run by the facade) --------------------
 
     def _create(self, item: M | CreateDTO[M], condition: Condition | None) -> Flow[M]:
-        plan = create_plan(self.model, item, now=self._now(), condition=condition)
+        schema = schema_of(self.model)
+        if schema.unique and schema.ttl_attribute:  # an expired item's guards are released
+            instance = new_instance(self.model, item, self._now())
+            return self._fresh(
+                "create", instance, lambda current: self._create_once(instance, condition, current)
+            )
+        return self._create_once(item, condition, UNREAD)
+
+    def _create_once(
+        self, item: M | CreateDTO[M], condition: Condition | None, current: Current
+    ) -> Flow[M]:
+        plan = create_plan(self.model, item, now=self._now(), condition=condition, current=current)
         yield from flows.send(self.gateway.retry, plan)
         assert plan.item is not None
         return plan.item

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
 
@@ -272,7 +273,8 @@ class CreatedAt(WriteHook):
 class UniqueGuards(WriteHook):
     """Guard items of ``Meta.unique`` values (``write.unique`` has the guard table's rules).
 
-    A create claims a guard per non-empty value. Any other write that gives unique fields new
+    A create claims a guard per non-empty value (and, replacing an expired item it read,
+    releases that item's guards as below). Any other write that gives unique fields new
     values (a delete gives them all None) needs the stored item: it releases the guards of the
     stored values and claims those of the new ones, and requires the item to still hold the
     values read (or, when the read found no item, to still be missing) — a failure then means
@@ -288,15 +290,15 @@ class UniqueGuards(WriteHook):
         values = write.unique_values
         if not values:
             return None
-        if write.operation == "create":
+        schema = write.schema
+        current = write.current
+        if write.operation == "create" and not _expired(schema, write.now, current):
             claims = tuple(
                 GuardMove("claim", name, av)
                 for name, av in values.items()
                 if av is not None and unique.value_text(av) is not None
             )
             return WriteModification(guards=claims) if claims else None
-        schema = write.schema
-        current = write.current
         if isinstance(current, _Unread):
             if write.operation == "delete":
                 problem = "delete: the stored item is needed to release its unique guards"
@@ -316,7 +318,10 @@ class UniqueGuards(WriteHook):
                 guards=tuple(moves),
                 assumed_missing=True,
             )
-        conditions: list[ConditionPart] = [AttributeCheck("exists", pk)]
+        # a create replacing an expired item: its existence check already allows exactly that
+        conditions: list[ConditionPart] = (
+            [] if write.operation == "create" else [AttributeCheck("exists", pk)]
+        )
         seen: dict[str, AttributeValue | None] = {}
         for name, new in values.items():
             attribute = schema.field_attributes[name]
@@ -330,6 +335,21 @@ class UniqueGuards(WriteHook):
         return WriteModification(
             conditions=tuple(conditions), guards=tuple(moves), seen_unique=seen
         )
+
+
+def _expired(schema: TableSchema, now: dt.datetime | None, current: Current) -> bool:
+    """True when ``current`` is a stored item whose TTL had passed at ``now`` (a create
+    replaces it, so its unique guards are released)."""
+    ttl = schema.ttl_attribute
+    if ttl is None or now is None or isinstance(current, _Unread) or current is None:
+        return False
+    stored = current.get(ttl)
+    if not (isinstance(stored, Mapping) and "N" in stored):
+        return False
+    try:
+        return Decimal(stored["N"]) <= int(now.timestamp())
+    except (ArithmeticError, ValueError):
+        return False
 
 
 def _moves(name: str, old: AttributeValue | None, new: AttributeValue | None) -> list[GuardMove]:

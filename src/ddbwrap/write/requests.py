@@ -705,17 +705,26 @@ def create_plan(
     *,
     now: dt.datetime,
     condition: Condition | None = None,
+    current: Current = UNREAD,
 ) -> WritePlan[M]:
     """Store a new item; refuse to overwrite (``attribute_not_exists`` on the partition key).
 
-    With unique fields, one guard claim per non-empty unique value joins the same transaction.
+    With unique fields, one guard claim per non-empty unique value joins the same transaction;
+    ``current``, an expired item read under the key (a model with a TTL), has its guards
+    released in it too.
     """
     codec = codec_for(model)
     instance = new_instance(model, obj, now)
     item = with_server_attributes(schema_of(model), "create", codec.encode(instance))
     key = codec.key_of(instance)
     write = PendingWrite(
-        "create", model, schema_of(model), key, now, unique_values=_unique_values(model, item)
+        "create",
+        model,
+        schema_of(model),
+        key,
+        now,
+        current=current,
+        unique_values=_unique_values(model, item),
     )
     actions = _plan("create", "Put", write, (), condition, item=item)
     # what a read of the stored item returns: aware UTC datetimes, TTL in whole seconds
@@ -1014,7 +1023,8 @@ def explain_failure(action: WriteAction, old: Mapping[str, Any] | None) -> Ddbwr
     where = action.describe()
     plain_key = {k: decode_value(v) for k, v in action.key.items()}
     item = decode_quietly(model, old)
-    if action.must_not_exist and old:
+    stale = _staleness(action, old)
+    if action.must_not_exist and old and not (stale and expired_at(action, old)):
         return AlreadyExistsError(
             f"{where}: an item with this key already exists, and create never overwrites; "
             "use put() or replace() to overwrite it, or update() to change it",
@@ -1053,7 +1063,6 @@ def explain_failure(action: WriteAction, old: Mapping[str, Any] | None) -> Ddbwr
                 key=plain_key,
                 item=item,
             )
-    stale = _staleness(action, old)
     if stale is not None:
         return StaleUniqueValueError(
             f"{where}: {stale} since it was read, and its unique guards were computed from "
