@@ -192,6 +192,8 @@ def unique_guard(b: Backend) -> str:
 
 
 def ttl_expired_item(b: Backend) -> str:
+    """Whether an expired item is still read is not observed: DynamoDB Local, like DynamoDB,
+    deletes expired items at a moment of its own (a flake when it was)."""
     table = b.table("ttl")
     b.client.update_time_to_live(
         TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"}
@@ -199,8 +201,7 @@ def ttl_expired_item(b: Backend) -> str:
     past = str(int(datetime.now(timezone.utc).timestamp()) - 3600)
     b.client.put_item(TableName=table, Item={"pk": {"S": "a"}, "exp": {"N": past}})
     status = b.client.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
-    found = "Item" in b.client.get_item(TableName=table, Key={"pk": {"S": "a"}})
-    return f"TTL {status.get('TimeToLiveStatus')}, expired item still read: {found}"
+    return f"TTL {status.get('TimeToLiveStatus')}, on {status.get('AttributeName')}"
 
 
 def query_limit_pages(b: Backend) -> str:
@@ -453,7 +454,7 @@ SCENARIOS: list[tuple[str, str, Callable[[Backend], str]]] = [
     ("condition_check_on_missing_item", "`Transaction.check` on a missing item",
      condition_check_on_missing_item),
     ("unique_guard", "a second item with a `Meta.unique` value", unique_guard),
-    ("ttl_expired_item", "TTL enabled, an item expired an hour ago", ttl_expired_item),
+    ("ttl_expired_item", "TTL enabled: its `DescribeTimeToLive` status", ttl_expired_item),
     ("query_limit_pages", "`Limit=2` over 4 items: page sizes", query_limit_pages),
     ("one_megabyte_page", "a scan over 1.4 MB of items: the 1 MB page limit", one_megabyte_page),
     ("gsi_consistent_read", "`ConsistentRead=True` on a GSI query", gsi_consistent_read),
