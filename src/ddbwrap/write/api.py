@@ -48,6 +48,7 @@ from ..model import DomainModel, schema_of
 from . import flows
 from .batch import DEFAULT_FLUSH_AT, BatchWriter
 from .dto import CreateDTO, UpdateDTO
+from .explain import WriteExplain
 from .locking import ANY_VERSION, ExpectedVersion
 from .requests import (
     UNREAD,
@@ -58,7 +59,7 @@ from .requests import (
     key_values,
     new_instance,
     put_plan,
-    unique_fields_changed,
+    reads_current,
     update_plan,
     validation_details,
     wire_key,
@@ -129,11 +130,16 @@ class BaseWriteApi(Generic[M]):
         """The domain model this API writes."""
         return cast("type[M]", type(self).__ddb_model__)
 
+    @property
+    def explain(self) -> WriteExplain[M]:
+        """Pure request builders with the signatures of the writes: ``writes.explain.update(...)``
+        returns the requests that ``writes.update(...)`` would send, sending nothing."""
+        return WriteExplain(self.model, self._now)
+
     # -- the flow of every write (checked when built; run by the facade) --------------------
 
     def _create(self, item: M | CreateDTO[M], condition: Condition | None) -> Flow[M]:
-        schema = schema_of(self.model)
-        if schema.unique and schema.ttl_attribute:  # an expired item's guards are released
+        if reads_current(self.model, "create"):  # an expired item's guards are released
             instance = new_instance(self.model, item, self._now())
             return self._fresh(
                 "create", instance, lambda current: self._create_once(instance, condition, current)
@@ -168,7 +174,7 @@ class BaseWriteApi(Generic[M]):
             )
             return self._write(plan)
 
-        if not schema_of(self.model).unique:
+        if not reads_current(self.model, "put"):
             return attempt(UNREAD)
         missing = "replace" if must_exist else None
         return self._fresh("put", item, attempt, missing=missing)
@@ -198,7 +204,7 @@ class BaseWriteApi(Generic[M]):
             )
             return self._write(plan, idempotent=idempotent)
 
-        if not unique_fields_changed(self.model, changes):
+        if not reads_current(self.model, "update", changes):
             return attempt(UNREAD)
         return self._fresh("update", key, attempt, missing="update")
 
@@ -292,7 +298,7 @@ class BaseWriteApi(Generic[M]):
             old = response.get("Attributes") or read
             return codec_for(self.model).decode(old) if return_old and old else None
 
-        if not schema_of(self.model).unique:
+        if not reads_current(self.model, "delete"):
             return attempt(UNREAD)
         return self._fresh("delete", key, attempt)
 

@@ -53,6 +53,7 @@ from ..expressions._clauses import (
     same_value,
     value_at,
 )
+from ..gateway import transact_write_request
 from ..keys import KeyLike, key_fields
 from ..model import DomainModel, schema_of
 from ..schema import TableSchema
@@ -90,6 +91,7 @@ __all__ = [  # UNREAD and Current live in write.hooks; callers of the builders i
     "key_values",
     "new_instance",
     "put_plan",
+    "reads_current",
     "unique_fields_changed",
     "update_plan",
     "validation_details",
@@ -221,11 +223,14 @@ class WritePlan(Generic[M]):
         """True when the plan is sent as one TransactWriteItems."""
         return len(self.actions) > 1
 
-    def requests(self) -> list[tuple[str, Params]]:
-        """``[(operation, params)]`` exactly as they will be handed to the gateway."""
-        if self.transactional:
-            items = [action.transact_item() for action in self.actions]
-            return [("TransactWriteItems", {"TransactItems": items})]
+    def requests(self, *, idempotent: bool = False) -> list[tuple[str, Params]]:
+        """``[(operation, params)]`` exactly as they will be handed to the gateway (but for a
+        transaction's ``ClientRequestToken``: each send adds its own); ``idempotent``: a
+        single write sent as a one-action transaction."""
+        if self.transactional or idempotent:
+            params = transact_write_request([action.transact_item() for action in self.actions])
+            del params["ClientRequestToken"]
+            return [("TransactWriteItems", params)]
         action = self.main
         params = dict(action.params)
         if "ConditionExpression" in params:
@@ -843,6 +848,22 @@ def _check_bare_item(
             "that sets them, or give them defaults",
             model=model.__name__,
         ) from None
+
+
+def reads_current(
+    model: type[DomainModel], operation: str, changes: UpdateDTO[Any] | Update | None = None
+) -> bool:
+    """True when ``operation`` on ``model`` reads the stored item first: to move unique guards
+    (a put, a delete, an update of a unique field), or to release an expired item's (a create
+    on a model with a TTL)."""
+    schema = schema_of(model)
+    if not schema.unique:
+        return False
+    if operation == "create":
+        return schema.ttl_attribute is not None
+    if operation == "update":
+        return changes is not None and unique_fields_changed(model, changes)
+    return True
 
 
 def unique_fields_changed(model: type[DomainModel], changes: UpdateDTO[Any] | Update) -> bool:
