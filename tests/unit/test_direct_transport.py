@@ -3,7 +3,7 @@
 Signing is compared with botocore's ``SigV4Auth``; answers come from a loopback HTTP server
 that replays canned responses (status, headers, body) and records each request, so the same
 answer can be given to the direct and the botocore transport and their results and errors
-compared (sync: urllib3 against botocore; async: aiohttp against aiobotocore). Which calls go
+compared (sync: urllib3 against botocore; async: asyncio against aiobotocore). Which calls go
 through botocore instead (other operations, requests the fast path's checks refuse, a Stubber,
 a handler of your own, moto's active mock) is checked here too.
 """
@@ -479,10 +479,13 @@ def botocore_unsigned() -> Any:
 # --- async ------------------------------------------------------------------------------------
 
 
-def run_async(endpoint: str, check: Callable[[Any], Awaitable[Any]]) -> Any:
-    """``check(client)`` with an open aiobotocore client for ``endpoint``."""
+def run_async(endpoint: str | None, check: Callable[[Any], Awaitable[Any]], **settings: Any) -> Any:
+    """``check(client)`` with an open aiobotocore client for ``endpoint`` (None: AWS's);
+    ``settings`` are its ``verify`` and ``AioConfig`` arguments."""
     from aiobotocore.config import AioConfig
     from aiobotocore.session import get_session
+
+    verify = settings.pop("verify", None)
 
     async def main() -> Any:
         async with get_session().create_client(
@@ -491,7 +494,8 @@ def run_async(endpoint: str, check: Callable[[Any], Awaitable[Any]]) -> Any:
             region_name="eu-west-1",
             aws_access_key_id="AKIDEXAMPLE",
             aws_secret_access_key="secret",
-            config=AioConfig(retries={"total_max_attempts": 1}),
+            verify=verify,
+            config=AioConfig(retries={"total_max_attempts": 1}, **settings),
         ) as client:
             return await check(client)
 
@@ -562,6 +566,121 @@ def test_async_gateway_defaults_to_direct(
         return type(default), type(botocore)
 
     assert run_async(server.url, check) == (AsyncDirectTransport, AiobotocoreTransport)
+
+
+def test_async_calls_share_one_connection(server: CannedServer) -> None:
+    from ddbwrap.aio.direct import AsyncDirectTransport
+
+    server.queue = [answer({"Item": ITEM})]
+
+    async def check(client: Any) -> int:
+        direct = AsyncDirectTransport(client)
+        for _ in range(3):
+            await direct.call("GetItem", GET)
+        assert direct._pool is not None
+        return direct._pool.open_connections
+
+    assert run_async(server.url, check) == 1
+    assert len(server.requests) == 3
+
+
+def test_calls_that_start_together_share_one_pool(server: CannedServer) -> None:
+    from ddbwrap.aio.direct import AsyncDirectTransport
+
+    server.queue = [answer({"Item": ITEM})]
+
+    async def check(client: Any) -> int:
+        direct = AsyncDirectTransport(client)
+        await asyncio.gather(*(direct.call("GetItem", GET) for _ in range(8)))
+        await asyncio.gather(*(direct.call("GetItem", GET) for _ in range(8)))
+        assert direct._pool is not None
+        return direct._pool.open_connections
+
+    assert run_async(server.url, check, max_pool_connections=4) == 4
+    assert len(server.requests) == 16
+
+
+def test_closing_the_async_client_closes_its_direct_connections(server: CannedServer) -> None:
+    from ddbwrap.aio.direct import AsyncDirectTransport
+
+    server.queue = [answer({"Item": ITEM})]
+    transports: list[AsyncDirectTransport] = []
+
+    async def check(client: Any) -> None:
+        transports.append(AsyncDirectTransport(client))
+        await transports[0].call("GetItem", GET)
+
+    run_async(server.url, check)
+    pool = transports[0]._pool
+    assert pool is not None and pool.open_connections == 0
+
+    async def after() -> None:
+        await pool.send(b"")
+
+    with pytest.raises(RuntimeError, match="closed"):
+        asyncio.run(after())
+
+
+@pytest.mark.parametrize(("verify", "required"), [(None, "CERT_REQUIRED"), (False, "CERT_NONE")])
+def test_async_tls_follows_the_clients_verify_setting(verify: bool | None, required: str) -> None:
+    from ddbwrap.aio.direct import AsyncDirectTransport
+
+    async def check(client: Any) -> Any:
+        direct = AsyncDirectTransport(client)
+        assert await direct._configure() is not None, direct.unusable
+        assert direct._pool is not None
+        return direct._pool.endpoint
+
+    endpoint = run_async(None, check, verify=verify)
+    assert (endpoint.host, endpoint.port) == ("dynamodb.eu-west-1.amazonaws.com", 443)
+    assert endpoint.ssl.verify_mode.name == required
+    assert endpoint.ssl.check_hostname is (verify is None)
+
+
+def test_async_connections_follow_the_clients_config(server: CannedServer) -> None:
+    from ddbwrap.aio.direct import AsyncDirectTransport
+
+    async def check(client: Any) -> Any:
+        direct = AsyncDirectTransport(client)
+        await direct._configure()
+        assert direct._pool is not None
+        return direct._pool.endpoint
+
+    endpoint = run_async(
+        server.url,
+        check,
+        max_pool_connections=7,
+        connect_timeout=3,
+        read_timeout=9,
+        connector_args={"keepalive_timeout": 5, "force_close": True},
+    )
+    assert (endpoint.limit, endpoint.connect_timeout, endpoint.read_timeout) == (7, 3, 9)
+    assert (endpoint.keepalive_timeout, endpoint.reuse, endpoint.ssl) == (5, False, None)
+
+
+def test_connector_args_it_cannot_reproduce_keep_aiobotocore(server: CannedServer) -> None:
+    import aiohttp
+
+    from ddbwrap.aio.direct import AsyncDirectTransport
+
+    server.queue = [answer({"Item": ITEM})]
+
+    async def check(client: Any) -> str:
+        direct = AsyncDirectTransport(client)
+        await direct.call("GetItem", GET)
+        assert direct.wire is None
+        return direct.unusable
+
+    class Resolver(aiohttp.abc.AbstractResolver):
+        async def resolve(self, host: str, port: int = 0, family: Any = 0) -> Any:
+            raise AssertionError("not used: aiobotocore sends to 127.0.0.1")
+
+        async def close(self) -> None:
+            pass
+
+    reason = run_async(server.url, check, connector_args={"resolver": Resolver()})
+    assert "resolver" in reason
+    assert len(server.requests) == 1  # sent by aiobotocore
 
 
 def test_a_value_orjson_cannot_write_goes_through_botocore(

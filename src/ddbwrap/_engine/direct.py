@@ -42,7 +42,7 @@ from urllib3.exceptions import SSLError as Urllib3SSLError
 
 from ..errors import ValidationError
 from .botocore import BotocoreTransport, exception
-from .http1 import AnswerParser
+from .http1 import AnswerParser, request_message
 from .sigv4 import Clock
 from .steps import Params
 from .wire import ENDPOINT_PROBE, DirectUnavailableError, Wire, configure, raise_failure
@@ -137,9 +137,10 @@ class DirectTransport(BotocoreTransport):
         read by ``http1.AnswerParser`` (a few µs, where ``http.client`` takes tens); urllib3's
         pool supplies the connections (connected, with TLS as the client's session configured
         it) and takes them back."""
-        head = "".join(["POST / HTTP/1.1\r\n", *[f"{k}: {v}\r\n" for k, v in headers.items()]])
-        if "\n" in head.replace("\r\n", ""):
-            raise _SendError(HTTPClientError(error=ValueError("a header value holds a line break")))
+        try:
+            message = request_message(headers, body)
+        except ValueError as exc:
+            raise _SendError(HTTPClientError(error=exc)) from exc
         pool = self._connection()
         conn = pool._get_conn()
         finished = False
@@ -148,7 +149,7 @@ class DirectTransport(BotocoreTransport):
                 self._connect(conn)
             try:
                 sock = conn.sock
-                sock.sendall(head.encode("latin-1") + b"\r\n" + body)
+                sock.sendall(message)
                 answer = AnswerParser()
                 while True:
                     received = sock.recv(_RECEIVE)

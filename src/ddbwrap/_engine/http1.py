@@ -1,6 +1,6 @@
-"""Reading one HTTP/1.1 answer from bytes as they arrive: status, headers, body, and whether
-the connection may carry the next request. Pure (no I/O): the direct transport feeds it what
-the socket gives.
+"""HTTP/1.1 as the direct transports speak it, pure (no I/O): ``request_message`` is the bytes of
+one request, ``AnswerParser`` reads one answer from bytes as they arrive (status, headers, body,
+and whether the connection may carry the next request).
 
 It reads what DynamoDB sends (a ``Content-Length`` body, or chunks, or until the connection
 closes) in a few microseconds, where ``http.client`` spends tens on its e-mail header parser.
@@ -11,6 +11,17 @@ classifies it as before (the request was sent: its answer was lost).
 from __future__ import annotations
 
 import http.client
+from collections.abc import Mapping
+
+
+def request_message(headers: Mapping[str, str], body: bytes) -> bytes:
+    """The bytes of ``POST /`` with ``headers`` and ``body``, to be written in one call;
+    ``ValueError`` for a header that holds a line break or is not Latin-1 (nothing is sent)."""
+    head = "".join(["POST / HTTP/1.1\r\n", *[f"{k}: {v}\r\n" for k, v in headers.items()]])
+    if "\n" in head.replace("\r\n", ""):
+        raise ValueError("a header value holds a line break")
+    return head.encode("latin-1") + b"\r\n" + body
+
 
 MAX_HEAD = 64 * 1024
 """An answer whose status line and headers exceed this is refused (``LineTooLong``)."""

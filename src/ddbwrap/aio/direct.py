@@ -1,43 +1,37 @@
-"""The async direct transport: ``DirectTransport``'s twin over aiohttp.
+"""The async direct transport: ``DirectTransport``'s twin on asyncio.
 
-``AsyncDirectTransport`` sends ddbwrap's data-plane calls with the aiohttp ``ClientSession`` of
-the aiobotocore client's own HTTP session (its connector: pool size, TLS settings, timeouts),
-building each request and reading each answer with the same pure code as the sync transport
-(``ddbwrap._engine.wire``). Everything else goes through ``AiobotocoreTransport`` over the same
-client, as do all calls of a client the direct transport cannot reproduce (see
-``ddbwrap._engine.direct``). aiobotocore's endpoint resolution is a coroutine, so the transport
-configures itself on its first call.
+``AsyncDirectTransport`` sends ddbwrap's data-plane calls over connections of its own to the
+client's endpoint (``ddbwrap.aio.connections``: the request written in one call, the answer read
+by ``ddbwrap._engine.http1``), configured from the aiobotocore client's HTTP session (pool size,
+connect and read timeouts, keep-alive, TLS verification, CA bundle and client certificate) and
+closed with it; requests are built and answers read by the same pure code as the sync
+transport (``ddbwrap._engine.wire``). Everything else goes through ``AiobotocoreTransport``
+over the same client, as do all calls of a client the direct transport cannot reproduce (see
+``ddbwrap._engine.direct``; a proxy, an HTTP session other than aiobotocore's aiohttp one, or
+connector settings it does not reproduce). aiobotocore's endpoint resolution is a coroutine,
+so the transport configures itself on its first call.
 
-aiohttp's exceptions become the botocore exceptions aiobotocore makes of them, so failures are
-worded and classified as ``AiobotocoreTransport``'s (a connection reset after sending, which
-aiobotocore calls ``EndpointConnectionError``, counts as lost there: see
-``ddbwrap._engine.botocore.exception``).
+Failures are the botocore exceptions aiobotocore raises for the same failure, so they are worded
+and classified as ``AiobotocoreTransport``'s (see ``ddbwrap.aio.connections``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 from typing import Any
+from urllib.parse import urlsplit
 
-import aiohttp
-from botocore.exceptions import (
-    BotoCoreError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    HTTPClientError,
-    ReadTimeoutError,
-    SSLError,
-)
-from yarl import URL
+from aiobotocore.httpsession import AIOHTTPSession  # type: ignore[import-untyped]
+from botocore.exceptions import BotoCoreError, HTTPClientError
 
 from .._engine.botocore import exception
 from .._engine.direct import transport_choice
+from .._engine.http1 import request_message
 from .._engine.sigv4 import Clock
 from .._engine.steps import Params
 from .._engine.wire import ENDPOINT_PROBE, DirectUnavailableError, Wire, configure, raise_failure
+from .connections import ConnectionPool, Endpoint
 from .transport import AiobotocoreTransport
 
 __all__ = ["AsyncDirectTransport", "async_transport_for"]
@@ -56,7 +50,7 @@ def async_transport_for(
 
 
 class AsyncDirectTransport(AiobotocoreTransport):
-    """One attempt of a DynamoDB call, awaited: data-plane calls sent directly over aiohttp,
+    """One attempt of a DynamoDB call, awaited: data-plane calls sent directly over asyncio,
     the rest (and everything, for a client it cannot reproduce) by aiobotocore."""
 
     def __init__(self, client: Any, *, fast_path: bool | None = None) -> None:
@@ -64,17 +58,17 @@ class AsyncDirectTransport(AiobotocoreTransport):
         self.wire: Wire | None = None
         self.unusable = ""
         """Why every call goes through aiobotocore ("" until the first call says otherwise)."""
-        self._session: Any = None
-        self._url: URL | None = None
+        self._pool: ConnectionPool | None = None
         self._clock = Clock()
 
     async def call(self, operation: str, params: Params) -> Params:
         """One attempt of ``operation``; a failure raises ``AttemptError`` or a ``DdbwrapError``."""
-        wire = self.wire
-        if wire is None:
-            wire = None if self.unusable else await self._configure()
-            if wire is None:
+        wire, pool = self.wire, self._pool
+        if wire is None or pool is None:
+            configured = None if self.unusable else await self._configure()
+            if configured is None:
                 return await super().call(operation, params)
+            wire, pool = configured
         if not wire.route(operation, params):
             return await super().call(operation, params)
         try:
@@ -86,15 +80,17 @@ class AsyncDirectTransport(AiobotocoreTransport):
         except (TypeError, ValueError):  # a value orjson cannot write (an int beyond 64 bits)
             return await super().call(operation, params)
         try:
-            async with self._session.post(self._url, data=body, headers=headers) as answer:
-                data = await answer.read()
-                status, answer_headers = answer.status, answer.headers.items()
-        except (aiohttp.ClientError, asyncio.TimeoutError, socket.gaierror) as exc:
-            error = self._botocore_error(exc, wire.url)
+            message = request_message(headers, body)
+        except ValueError as exc:  # nothing sent
+            error = HTTPClientError(error=exc)
             raise_failure(exception(operation, params, error, endpoint=self.endpoint_url))
-        return wire.response(operation, params, status, answer_headers, data)
+        try:
+            answer = await pool.send(message)
+        except BotoCoreError as exc:
+            raise_failure(exception(operation, params, exc, endpoint=self.endpoint_url))
+        return wire.response(operation, params, answer.status, answer.headers, answer.body)
 
-    async def _configure(self) -> Wire | None:
+    async def _configure(self) -> tuple[Wire, ConnectionPool] | None:
         """Take the configuration from the client (once); None when it cannot be reproduced."""
         client = self.client
         context: dict[str, Any] = {}
@@ -105,35 +101,47 @@ class AsyncDirectTransport(AiobotocoreTransport):
             http = client._endpoint.http_session
             if http._proxy_config.proxy_url_for(wire.url):
                 raise DirectUnavailableError("a proxy is configured for the endpoint")
-            self._session = await http._get_session(None)
+            endpoint = await _endpoint(http, wire.url)
+            if self.wire is not None and self._pool is not None:  # configured meanwhile
+                return self.wire, self._pool  # (the first calls configure it together)
+            pool = ConnectionPool(endpoint)
+            http._exit_stack.push_async_callback(pool.close)  # closed with the client
         except (AttributeError, TypeError, BotoCoreError, DirectUnavailableError) as exc:
             self.unusable = str(exc) or type(exc).__name__
             logger.debug("direct transport not used: %s", self.unusable)
             return None
-        self._url = URL(wire.url, encoded=True)
+        self._pool = pool
         self.wire = wire
-        return wire
+        return wire, pool
 
-    @staticmethod
-    def _botocore_error(exc: BaseException, url: str) -> Exception:
-        """The botocore exception for aiohttp's ``exc`` (see the module docstring)."""
-        if isinstance(exc, aiohttp.ClientSSLError):
-            return SSLError(endpoint_url=url, error=exc)
-        if isinstance(
-            exc,
-            (
-                aiohttp.ServerDisconnectedError,
-                aiohttp.ClientPayloadError,
-                aiohttp.http_exceptions.BadStatusLine,
-            ),
-        ):
-            return ConnectionClosedError(error=exc, request=None, endpoint_url=url)
-        if isinstance(exc, aiohttp.ServerTimeoutError):
-            if str(exc).lower().startswith("connect"):
-                return ConnectTimeoutError(endpoint_url=url, error=exc)
-            return ReadTimeoutError(endpoint_url=url, error=exc)
-        if isinstance(exc, (aiohttp.ClientConnectionError, socket.gaierror)):
-            return EndpointConnectionError(endpoint_url=url, error=exc)
-        if isinstance(exc, asyncio.TimeoutError):
-            return ReadTimeoutError(endpoint_url=url, error=exc)
-        return HTTPClientError(error=exc)
+
+_CONNECTOR_ARGS = {"keepalive_timeout", "force_close", "use_dns_cache", "ttl_dns_cache"}
+"""The aiobotocore ``connector_args`` the connections reproduce (the DNS cache is the system's)."""
+
+
+async def _endpoint(http: Any, url: str) -> Endpoint:
+    """The connection settings of aiobotocore's ``AIOHTTPSession`` ``http`` for ``url``."""
+    if not isinstance(http, AIOHTTPSession):
+        raise DirectUnavailableError(f"the client's HTTP session is a {type(http).__name__}")
+    if http._sessions is None:
+        raise DirectUnavailableError("the client is not open")
+    connector = dict(http._connector_args or {})
+    foreign = sorted(set(connector) - _CONNECTOR_ARGS)
+    if foreign:
+        raise DirectUnavailableError(f"connector_args {foreign} are not reproduced")
+    parts = urlsplit(url)
+    secure = parts.scheme == "https"
+    context = None
+    if secure:  # the session's own contexts; loading CA files is blocking, as aiobotocore knows
+        context, _ = await asyncio.to_thread(http._build_ssl_contexts, None)
+    return Endpoint(
+        url=url,
+        host=str(parts.hostname),
+        port=parts.port or (443 if secure else 80),
+        ssl=context,
+        limit=int(http._max_pool_connections),
+        connect_timeout=http._timeout.sock_connect,
+        read_timeout=http._timeout.sock_read,
+        keepalive_timeout=connector.get("keepalive_timeout"),
+        reuse=not connector.get("force_close", False),
+    )
