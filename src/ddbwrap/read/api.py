@@ -351,7 +351,7 @@ class BaseReadApi(Generic[M]):
         messages follow the gateway's ``redact_values`` here too."""
         policy = self._corrupt_policy(on_corrupt)
         with self._gateway.redaction():
-            return list(self._core.decoded(raw_items, view, policy))
+            return self._core.decoded(raw_items, view, policy)
 
     def _count_flow(self, plan: ReadPlan) -> Flow[int]:
         return self._core.count(self._policy, plan)

@@ -129,7 +129,7 @@ class BaseCollection(Generic[T]):
         gateway's ``redact_values`` here too."""
         policy = self._corrupt_policy(on_corrupt)
         with self._gateway.redaction():
-            return list(self._core.decoded(raw_items, None, policy))
+            return self._core.decoded(raw_items, None, policy)
 
     # -- plans and flows --------------------------------------------------------------------
 

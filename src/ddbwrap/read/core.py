@@ -688,22 +688,11 @@ class ReadCore(Generic[M]):
 
     def decoded(
         self, raws: Iterable[Mapping[str, Any]], view: type[View[Any]] | None, on_corrupt: OnCorrupt
-    ) -> Iterable[Any]:
-        """The items of one streamed page, decoded lazily; corrupt ones raise or are skipped
-        as ``on_corrupt`` says, other entities' items and guard items are left out (a stream
-        keeps no list of them)."""
-        decode_item = self.item_decoder(view)
-        if on_corrupt == "raise":  # the common case, without a try per item
-            for raw in raws:
-                value = decode_item(raw)
-                if value is not _FOREIGN and value is not _GUARD:
-                    yield value
-            return
-        corrupt: list[CorruptItemError] = []
-        for raw in raws:
-            value = self.decode_one(raw, view, on_corrupt, corrupt)
-            if value is not None:
-                yield value
+    ) -> list[Any]:
+        """The items of one streamed page, decoded; corrupt ones raise or are skipped as
+        ``on_corrupt`` says, other entities' items and guard items are left out (a stream keeps
+        no list of them)."""
+        return self.decode_all(raws, view, on_corrupt, [])
 
     def corrupt(
         self, exc: CorruptItemError, on_corrupt: OnCorrupt, corrupt: list[CorruptItemError]
