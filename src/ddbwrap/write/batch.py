@@ -84,6 +84,8 @@ class BaseBatchWriter(Generic[M]):
         self.flush_at = flush_at
         self._schema = schema
         self._codec = codec_for(model)
+        self._key_attributes = tuple(k.attribute for k in schema.key_attributes)
+        self._identity_order = tuple(sorted(self._key_attributes))
         self._pending: list[BatchEntry[M]] = []
         self._seen: dict[tuple[Any, ...], BatchEntry[M]] = {}
         self.written = 0
@@ -97,7 +99,7 @@ class BaseBatchWriter(Generic[M]):
                 model=self.model.__name__,
             )
         encoded = with_server_attributes(self._schema, "put", self._codec.encode(item))
-        key = self._codec.key_of(item)
+        key = {attribute: encoded[attribute] for attribute in self._key_attributes}
         return self._queue(BatchEntry("put", key, item, {"PutRequest": {"Item": encoded}}))
 
     def _delete_entry(self, key: KeyLike) -> bool:
@@ -106,7 +108,7 @@ class BaseBatchWriter(Generic[M]):
         return self._queue(BatchEntry("delete", wkey, None, {"DeleteRequest": {"Key": wkey}}))
 
     def _queue(self, entry: BatchEntry[M]) -> bool:
-        identity = key_identity(entry.key, sorted(entry.key))
+        identity = key_identity(entry.key, self._identity_order)
         earlier = self._seen.get(identity)
         if earlier is not None:
             raise ValidationError(
