@@ -282,3 +282,42 @@ def test_a_recursive_model_reads_as_item_by_item() -> None:
     codec = ItemCodec(Node)
     tree = Node(pk="a", children=[Node(pk="b", children=[Node(pk="c")])])
     assert reads_as_per_item(codec, [codec.encode(tree), codec.encode(Node(pk="d"))])
+
+
+# --- the read core's page decoding -----------------------------------------------------------
+
+
+class Guarded(DomainModel):
+    pk: str
+    n: int = 0
+    email: str | None = None
+
+    class Meta:
+        table_name = "guarded"
+        partition_key = "pk"
+        unique = ("email",)
+
+
+def test_a_long_page_reads_in_order_across_chunks_without_guard_items() -> None:
+    import boto3
+
+    from ddbwrap import ReadApi, TableGateway
+    from ddbwrap.read import core
+
+    codec = ItemCodec(Guarded)
+    raws: list[Item] = []
+    for i in range(3 * core.CHUNK + 5):
+        raws.append(codec.encode(Guarded(pk=f"p{i:04d}", n=i)))
+        if i % 50 == 0:  # a guard item of the same table, as a scan meets them
+            raws.append({"pk": {"S": f"Guarded#email#{i}"}, "owner": {"S": "{}"},
+                         "owner_table": {"S": "guarded"}})
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    reads = ReadApi[Guarded](TableGateway(client))
+    expected = [r for r in raws if "owner_table" not in r]
+    want = [codec.decode(r) for r in expected]
+
+    got = reads._core.decode_all(raws, None, "raise", [])
+
+    assert [g.n for g in got] == [w.n for w in want] == list(range(3 * core.CHUNK + 5))
+    same_instances(got, want)
+    assert all(raw is None for raw in raws)  # each decoded raw item released from the list
