@@ -26,7 +26,8 @@ def request_message(headers: Mapping[str, str], body: bytes) -> bytes:
 MAX_HEAD = 64 * 1024
 """An answer whose status line and headers exceed this is refused (``LineTooLong``)."""
 
-Headers = list[tuple[str, str]]
+Headers = dict[str, str]
+"""An answer's headers by lowercase name (a repeated header: its last value)."""
 
 
 class AnswerParser:
@@ -50,7 +51,7 @@ class AnswerParser:
         self._chunks: bool = False
         self._decoded = bytearray()  # the chunks' data so far
         self.status = 0
-        self.headers: Headers = []
+        self.headers: Headers = {}
         self.body = b""
         self.keep_alive = False
 
@@ -87,26 +88,25 @@ class AnswerParser:
         raise http.client.IncompleteRead(bytes(self._buffer))
 
     def _head(self, text: str) -> None:
-        lines = text.split("\r\n")
-        parts = lines[0].split(" ", 2)
+        status_line, _, rest = text.partition("\r\n")
+        parts = status_line.split(" ", 2)
         if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
-            raise http.client.BadStatusLine(lines[0])
-        headers: Headers = []
-        for line in lines[1:]:
+            raise http.client.BadStatusLine(status_line)
+        headers: Headers = {}
+        for line in rest.split("\r\n") if rest else ():
             name, colon, value = line.partition(":")
             if not colon or not name or name != name.strip():
                 raise http.client.HTTPException(f"a malformed header line: {line[:80]!r}")
-            headers.append((name, value.strip()))
-        fields = {name.lower(): value for name, value in headers}
-        connection = fields.get("connection", "").lower()
+            headers[name.lower()] = value.strip()
+        connection = headers.get("connection", "").lower()
         if parts[0] == "HTTP/1.0":
             self.keep_alive = connection == "keep-alive"
         else:
             self.keep_alive = connection != "close"
-        if "chunked" in fields.get("transfer-encoding", "").lower():
+        if "chunked" in headers.get("transfer-encoding", "").lower():
             self._chunks = True
-        elif "content-length" in fields:
-            length = fields["content-length"]
+        elif "content-length" in headers:
+            length = headers["content-length"]
             if not length.isdigit():
                 raise http.client.HTTPException(f"a malformed Content-Length: {length[:20]!r}")
             self._length = int(length)

@@ -25,7 +25,7 @@ could not reproduce what botocore would do with it; see ``DirectUnavailableError
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from botocore.auth import _host_from_url  # type: ignore[attr-defined]
@@ -241,13 +241,13 @@ class Wire:
         operation: str,
         params: Params,
         status: int,
-        headers: Iterable[tuple[str, str]],
+        lowered: dict[str, str],
         body: bytes,
     ) -> Params:
-        """The response to one call (``headers``: the answer's name/value pairs), or the
-        failure ``BotocoreTransport`` raises for the same answer: ``AttemptError`` (throttling,
-        5xx, an unreadable 2xx) or a ``DdbwrapError``."""
-        lowered = {name.lower(): value for name, value in headers}
+        """The response to one call (``lowered``: the answer's headers by lowercase name, as
+        ``http1.AnswerParser`` reads them), or the failure ``BotocoreTransport`` raises for the
+        same answer: ``AttemptError`` (throttling, 5xx, an unreadable 2xx) or a
+        ``DdbwrapError``."""
         if status >= 300:
             raise_failure(self.error(operation, params, status, lowered, body))
         problem = body_problem(body, lowered)
