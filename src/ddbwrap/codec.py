@@ -1060,8 +1060,9 @@ class ItemCodec(Generic[M]):
         return self.index_key(values, self.schema.key_attributes)
 
     def index_key(self, values: Mapping[str, object], keys: tuple[KeyAttribute, ...]) -> Item:
-        """Key attributes ``keys`` built from field values; every needed field must be given."""
-        item: Item = {}
+        """Key attributes ``keys`` built from field values; every needed field must be given
+        (an ``EncodedItem``: the request check takes it as it is)."""
+        item: Item = EncodedItem()
         for key in keys:
             missing = [f for f in key.fields if values.get(f) is None]
             if missing:

@@ -57,7 +57,8 @@ class Endpoint:
     """Connections open at most (``max_pool_connections``)."""
     connect_timeout: float | None
     read_timeout: float | None
-    """Longest wait for the next bytes of an answer (botocore's ``read_timeout``)."""
+    """Longest wait for the next bytes of an answer (botocore's ``read_timeout``; enforced by
+    the pool's watchdog, up to a quarter of it, at most a second, late)."""
     keepalive_timeout: float | None
     """Longest idle time of a connection still reused (None: no limit)."""
     reuse: bool = True
@@ -103,7 +104,17 @@ class ConnectionPool:
 class _LoopPool:
     """The pool's connections on one event loop."""
 
-    __slots__ = ("closed", "connections", "count", "endpoint", "idle", "loop", "waiters")
+    __slots__ = (
+        "busy",
+        "closed",
+        "connections",
+        "count",
+        "endpoint",
+        "idle",
+        "loop",
+        "waiters",
+        "watchdog",
+    )
 
     def __init__(self, endpoint: Endpoint, loop: asyncio.AbstractEventLoop) -> None:
         self.endpoint = endpoint
@@ -113,13 +124,18 @@ class _LoopPool:
         self.count = 0  # open or opening
         self.waiters: collections.deque[asyncio.Future[_Connection | None]] = collections.deque()
         self.closed = False
+        self.busy: set[_Connection] = set()  # waiting for an answer, with a read timeout
+        self.watchdog: asyncio.TimerHandle | None = None
 
     async def send(self, message: bytes) -> AnswerParser:
         idle = self.idle
         conn = idle.pop() if idle else None
         if conn is None or not self._usable(conn):
             conn = await self._acquire()
-        waiter = conn.request(message, self.endpoint.read_timeout)
+        timeout = self.endpoint.read_timeout
+        waiter = conn.request(message, timeout)
+        if timeout is not None:
+            self._watch(conn, timeout)
         try:
             answer = await waiter
         except Exception as exc:
@@ -128,11 +144,30 @@ class _LoopPool:
         except BaseException:  # cancelled: the answer may still come, so never reuse it
             self._discard(conn)
             raise
+        finally:
+            self.busy.discard(conn)
         if answer.keep_alive and self.endpoint.reuse:
             self._release(conn)
         else:
             self._discard(conn)
         return answer
+
+    def _watch(self, conn: _Connection, timeout: float) -> None:
+        """Time ``conn``'s answer out: one timer per pool checks the deadlines of every
+        connection waiting for an answer, every quarter of the read timeout (at most a second),
+        instead of a timer scheduled and cancelled per request (measured: 2 µs a request)."""
+        self.busy.add(conn)
+        if self.watchdog is None:
+            tick = min(max(timeout / 4, 0.005), 1.0)
+            self.watchdog = self.loop.call_later(tick, self._check, tick)
+
+    def _check(self, tick: float) -> None:
+        """Fail the requests whose answer has not moved within the read timeout."""
+        now = self.loop.time()
+        for conn in [c for c in self.busy if c.deadline <= now]:
+            self.busy.discard(conn)
+            conn.time_out()
+        self.watchdog = self.loop.call_later(tick, self._check, tick) if self.busy else None
 
     def _usable(self, conn: _Connection) -> bool:
         """Whether an idle connection may carry a request (else it is closed and forgotten)."""
@@ -239,6 +274,10 @@ class _LoopPool:
         """Close every connection (a request still waiting for its answer fails, as do the
         requests waiting for a connection)."""
         self.closed = True
+        if self.watchdog is not None:
+            self.watchdog.cancel()
+            self.watchdog = None
+        self.busy.clear()
         connections, self.connections, self.idle = self.connections, set(), []
         for conn in connections:
             conn.abort()
@@ -253,12 +292,11 @@ class _Connection(asyncio.Protocol):
 
     __slots__ = (
         "_answer",
-        "_last_read",
         "_loop",
         "_timeout",
-        "_timer",
         "_waiter",
         "closed",
+        "deadline",
         "idle_since",
         "transport",
     )
@@ -270,9 +308,9 @@ class _Connection(asyncio.Protocol):
         self.idle_since = 0.0
         self._answer = AnswerParser()
         self._waiter: asyncio.Future[AnswerParser] | None = None
-        self._timer: asyncio.TimerHandle | None = None
-        self._timeout = 0.0
-        self._last_read = 0.0
+        self._timeout: float | None = None
+        self.deadline = float("inf")
+        """When the answer's next bytes are overdue (the pool's watchdog checks it)."""
 
     def request(self, message: bytes, timeout: float | None) -> asyncio.Future[AnswerParser]:
         """Write ``message``; the future of its answer (failing with what broke the exchange:
@@ -284,10 +322,8 @@ class _Connection(asyncio.Protocol):
             return waiter
         self._waiter = waiter
         self._answer = AnswerParser()
-        if timeout is not None:
-            self._timeout = timeout
-            self._last_read = 0.0
-            self._timer = loop.call_later(timeout, self._timed_out)
+        self._timeout = timeout
+        self.deadline = float("inf") if timeout is None else loop.time() + timeout
         self.transport.write(message)
         return waiter
 
@@ -317,8 +353,8 @@ class _Connection(asyncio.Protocol):
             return
         if done:
             self._settle(waiter, None)
-        elif self._timer is not None:
-            self._last_read = self._loop.time()
+        elif self._timeout is not None:  # bytes came: the read timeout starts again
+            self.deadline = self._loop.time() + self._timeout
 
     def eof_received(self) -> bool | None:
         self.closed = True
@@ -336,24 +372,18 @@ class _Connection(asyncio.Protocol):
                 exc = cut
         self._settle(waiter, exc)
 
-    def _timed_out(self) -> None:
+    def time_out(self) -> None:
+        """The answer is overdue: the request fails with ``TimeoutError``, the connection
+        closes."""
         waiter = self._waiter
         if waiter is None:
             return
-        waited = self._loop.time() - self._last_read
-        if self._last_read and waited < self._timeout:  # bytes came since: wait for the rest
-            self._timer = self._loop.call_later(self._timeout - waited, self._timed_out)
-            return
-        self._timer = None
         self._settle(waiter, TimeoutError("no answer within the read timeout"))
         self.abort()
 
     def _settle(self, waiter: asyncio.Future[AnswerParser], exc: BaseException | None) -> None:
         self._waiter = None
-        timer = self._timer
-        if timer is not None:
-            timer.cancel()
-            self._timer = None
+        self.deadline = float("inf")
         if waiter.done():  # cancelled
             return
         if exc is None:
