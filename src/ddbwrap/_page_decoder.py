@@ -6,7 +6,8 @@ model, a pydantic-core validator that reads the AttributeValues itself (a scalar
 attribute's ``S``, ``N``, ``BOOL``, ``SS`` or ``NS`` through a validation alias path, in Rust),
 so only maps, lists, nullable and untyped fields still go through ``decode_value`` in Python.
 
-For items in DynamoDB's form (every attribute an AttributeValue, as answers always are) it
+For items in DynamoDB's form (every attribute an AttributeValue of one tag, as answers always
+are) it
 gives what the per-item decoder gives, or nothing: anything the compiled validator does not
 accept (a NULL, an attribute of another type, a corrupt item) makes it return None, and the
 caller decodes the page the per-item way, which reads or reports it. A model it cannot vouch for
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 from pydantic_core import SchemaValidator, core_schema
 
-from .codec import _aware_text, decode_value
+from .codec import _aware_text, _decode_list, _decode_map, decode_value
 
 if TYPE_CHECKING:
     from .codec import ItemCodec
@@ -152,10 +153,15 @@ def _field(
     datetimes = name in codec._datetime_fields
     if datetimes and (schema.get("tz_constraint", "aware") != "aware" or "ref" in schema):
         tag = None  # naive-only or shared: read in Python, as the per-item decoder does
+    container = _CONTAINERS.get(schema.get("type", "")) if not datetimes else None
     if tag is not None and name not in none_fields:
         alias: list[list[str | int]] = [[attribute, tag], [attribute]]
         if datetimes:  # naive text (read in the model's zone) is left to the per-item decoder
             schema = {**schema, "tz_constraint": "aware"}
+    elif container is not None and name not in none_fields:
+        alias = [[attribute, container], [attribute]]
+        unwrap: Callable[[Any], Any] = _list_value if container == "L" else _map_value
+        schema = core_schema.no_info_before_validator_function(unwrap, schema)
     else:
         alias = [[attribute]]
         read = _decoded(_zoned(codec.read_zone) if datetimes else None)
@@ -188,6 +194,28 @@ def _tag(schema: Mapping[str, Any]) -> str | None:
             return None
         return _SET_TAGS.get(items.get("type", ""))
     return None
+
+
+_CONTAINERS = {"list": "L", "tuple": "L", "dict": "M", "model": "M"}
+"""Core schema types stored as a list (``L``) or a map (``M``)."""
+
+
+def _list_value(value: Any) -> list[Any]:
+    """An ``L`` tag's elements decoded. Anything else is the whole AttributeValue of another
+    tag (the alias path's fallback, a dict), refused."""
+    if type(value) is not list:
+        raise ValueError("not a list AttributeValue")
+    return _decode_list(value)
+
+
+def _map_value(value: Any) -> dict[str, Any]:
+    """An ``M`` tag's entries decoded. The fallback (the whole AttributeValue of another tag)
+    is a dict too, but its one value is never a dict, where every entry of a map is an
+    AttributeValue: refused. (An empty dict is an empty map: an AttributeValue always has a
+    tag.)"""
+    if type(value) is not dict or (value and type(next(iter(value.values()))) is not dict):
+        raise ValueError("not a map AttributeValue")
+    return _decode_map(value)
 
 
 def _zoned(zone: dt.tzinfo) -> Callable[[Any], Any]:

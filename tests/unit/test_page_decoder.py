@@ -153,6 +153,13 @@ ODDITIES: dict[str, Item] = {
     "a huge exact number": stored(amount={"N": "12345678901234567890123456789012345678"}),
     "a float spelled with an exponent": stored(ratio={"N": "1E+2"}),
     "a stored null kept as null": stored(kept={"NULL": True}),
+    "an empty map": stored(extra={"M": {}}),
+    "a null where a map is declared": stored(extra={"NULL": True}),
+    "a list where a map is declared": stored(extra={"L": [{"S": "a"}]}),
+    "text where a list is declared": stored(items={"S": "a"}),
+    "a null where a list is declared": stored(items={"NULL": True}),
+    "an empty AttributeValue where a list is declared": stored(items={}),
+    "a map holding a key named like a tag": stored(extra={"M": {"NULL": {"BOOL": True}}}),
 }
 
 
