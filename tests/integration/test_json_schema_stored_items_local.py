@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 NOW = dt.datetime(2026, 5, 1, 12, 30, 15, 123456, tzinfo=dt.timezone.utc)
+EXPIRES = dt.datetime(2099, 1, 1, tzinfo=dt.timezone.utc)
+"""Far ahead: DynamoDB Local deletes expired items when it chooses (NOW + 30 days had passed,
+and the run logs vanished from the scan in one CI run)."""
 
 
 def plain_json(value: Any) -> Any:
@@ -156,7 +159,7 @@ def test_pipelines_items_validate_against_every_exported_schema(
             started_at=NOW,
             run_id="r0",
             tenant_id="t1",
-            expires_at=NOW + dt.timedelta(days=30),
+            expires_at=EXPIRES,
         )
     )
     runs.create(
@@ -172,7 +175,7 @@ def test_pipelines_items_validate_against_every_exported_schema(
             rows_written=9,
             error_message=None,
             details={"note": "ok"},
-            expires_at=NOW + dt.timedelta(days=30),
+            expires_at=EXPIRES,
         )
     )
     items = stored(ddb_client, gateway, dm.PipelineConfig, dm.TableConfig, dm.PipelineRunLog)
