@@ -167,21 +167,11 @@ class TableGateway:
         ``DDBWRAP_TABLE_PREFIX`` / ``DDBWRAP_TABLE_SUFFIX``; ``transport`` and ``telemetry`` as in
         the constructor.
         """
-        kwargs = dict(client_kwargs)
-        if "region_name" not in kwargs and os.environ.get("AWS_REGION"):
-            kwargs["region_name"] = os.environ["AWS_REGION"]
-        mode = retry_mode or os.environ.get("AWS_RETRY_MODE") or DEFAULT_RETRY_MODE
-        attempts = max_attempts if max_attempts is not None else _env_int("AWS_MAX_ATTEMPTS")
-        retries: dict[str, Any] = {
-            "mode": mode,  # botocore validates it
-            "total_max_attempts": attempts if attempts is not None else DEFAULT_MAX_ATTEMPTS,
-        }
-        user_config = kwargs.pop("config", None)
+        env = environment(
+            table_prefix, table_suffix, retry_mode, max_attempts, client_kwargs, wrap=_same
+        )
         try:
-            config = Config(retries=retries)  # type: ignore[arg-type]  # mode: a plain str here
-            if user_config is not None:
-                config = config.merge(user_config)
-            client = boto3.session.Session().client("dynamodb", config=config, **kwargs)
+            client = boto3.session.Session().client("dynamodb", **env.client_kwargs)
         except NoRegionError as exc:
             raise ServiceError(
                 "cannot create the DynamoDB client: no AWS region is configured; set AWS_REGION "
@@ -189,14 +179,10 @@ class TableGateway:
             ) from exc
         except (BotoCoreError, ValueError) as exc:
             raise ServiceError(f"cannot create the DynamoDB client: {exc}") from exc
-        if table_prefix is None:
-            table_prefix = os.environ.get(PREFIX_ENV, "")
-        if table_suffix is None:
-            table_suffix = os.environ.get(SUFFIX_ENV, "")
         return cls(
             client,
-            table_prefix=table_prefix,
-            table_suffix=table_suffix,
+            table_prefix=env.table_prefix,
+            table_suffix=env.table_suffix,
             retry=retry,
             batch_retry=batch_retry,
             fast_path=fast_path,
@@ -640,6 +626,57 @@ def _server(client: Any) -> str | None:
     """The endpoint's host name, for spans (None when there is no boto3 client)."""
     endpoint = getattr(getattr(client, "meta", None), "endpoint_url", None)
     return urlsplit(endpoint).hostname if isinstance(endpoint, str) else None
+
+
+@dataclasses.dataclass(frozen=True)
+class Environment:
+    """What ``from_environment`` takes from the environment, for either gateway."""
+
+    client_kwargs: dict[str, Any]
+    """The client's arguments: the caller's, ``region_name`` from ``AWS_REGION``, ``config``."""
+    attempts: int
+    """Attempts per call (``max_attempts``, else ``AWS_MAX_ATTEMPTS``, else the default)."""
+    table_prefix: str
+    table_suffix: str
+
+
+def environment(
+    table_prefix: str | None,
+    table_suffix: str | None,
+    retry_mode: str | None,
+    max_attempts: int | None,
+    client_kwargs: Mapping[str, Any],
+    *,
+    wrap: Callable[[Config], Any],
+) -> Environment:
+    """The settings ``TableGateway.from_environment`` and ``AsyncTableGateway.from_environment``
+    share (see the former); ``wrap`` turns botocore's ``Config`` into the client's kind (an
+    aiobotocore ``AioConfig``) before the caller's ``config`` is merged over it."""
+    kwargs = dict(client_kwargs)
+    if "region_name" not in kwargs and os.environ.get("AWS_REGION"):
+        kwargs["region_name"] = os.environ["AWS_REGION"]
+    mode = retry_mode or os.environ.get("AWS_RETRY_MODE") or DEFAULT_RETRY_MODE
+    attempts = max_attempts if max_attempts is not None else _env_int("AWS_MAX_ATTEMPTS")
+    total = attempts if attempts is not None else DEFAULT_MAX_ATTEMPTS
+    retries: Any = {"mode": mode, "total_max_attempts": total}  # botocore validates the mode
+    user_config = kwargs.pop("config", None)
+    try:
+        config = wrap(Config(retries=retries))
+        if user_config is not None:
+            config = config.merge(user_config)
+    except (BotoCoreError, ValueError, TypeError) as exc:  # an unknown retry mode, a bad config
+        raise ServiceError(f"cannot configure the DynamoDB client: {exc}") from exc
+    kwargs["config"] = config
+    return Environment(
+        kwargs,
+        total,
+        os.environ.get(PREFIX_ENV, "") if table_prefix is None else table_prefix,
+        os.environ.get(SUFFIX_ENV, "") if table_suffix is None else table_suffix,
+    )
+
+
+def _same(config: Config) -> Config:
+    return config
 
 
 def _env_int(name: str) -> int | None:

@@ -293,6 +293,11 @@ def test_from_environment_opens_and_closes_its_client(monkeypatch: pytest.Monkey
     assert not client._endpoint.http_session._sessions  # closed
 
 
+def test_from_environment_refuses_an_unknown_retry_mode() -> None:
+    with pytest.raises(ServiceError, match="eager"):
+        AsyncTableGateway.from_environment(region_name="us-east-1", retry_mode="eager")
+
+
 def test_from_environment_without_a_region_is_a_service_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

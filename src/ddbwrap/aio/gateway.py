@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import dataclasses
 import inspect
-import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
@@ -36,19 +35,15 @@ from ..errors import ServiceError, ValidationError, check_on_corrupt
 from ..gateway import (
     _BATCH_OPERATIONS,
     _GET_ACTIONS,
-    DEFAULT_MAX_ATTEMPTS,
-    DEFAULT_RETRY_MODE,
-    PREFIX_ENV,
-    SUFFIX_ENV,
     OnCorrupt,
     TableGateway,
-    _env_int,
     _list_tables,
     _transact_items,
     _wait_until_active,
     _with_table,
     batch_get_items,
     batch_write_items,
+    environment,
     transact_write_request,
 )
 from ..retry import RetryPolicy
@@ -164,34 +159,21 @@ class AsyncTableGateway:
         ``TableGateway.from_environment`` configures its boto3 client (same arguments, same
         variables, same defaults). The client is made by ``async with gateway`` (or ``await
         gateway.open()``) and closed when the block ends (``await gateway.close()``)."""
-        from botocore.config import Config
-
-        kwargs = dict(client_kwargs)
-        if "region_name" not in kwargs and os.environ.get("AWS_REGION"):
-            kwargs["region_name"] = os.environ["AWS_REGION"]
-        mode = retry_mode or os.environ.get("AWS_RETRY_MODE") or DEFAULT_RETRY_MODE
-        attempts = max_attempts if max_attempts is not None else _env_int("AWS_MAX_ATTEMPTS")
-        total = attempts if attempts is not None else DEFAULT_MAX_ATTEMPTS
-        retries: dict[str, Any] = {"mode": mode, "total_max_attempts": total}
-        user_config = kwargs.pop("config", None)
-        try:
-            config: Any = _aio_config(Config(retries=retries))  # type: ignore[arg-type]
-            if user_config is not None:
-                config = config.merge(user_config)
-        except (ValueError, TypeError) as exc:
-            raise ServiceError(f"cannot configure the DynamoDB client: {exc}") from exc
-        kwargs["config"] = config
+        env = environment(
+            table_prefix, table_suffix, retry_mode, max_attempts, client_kwargs, wrap=_aio_config
+        )
+        kwargs = env.client_kwargs
         gateway = cls(
             _Closed(),
-            table_prefix=os.environ.get(PREFIX_ENV, "") if table_prefix is None else table_prefix,
-            table_suffix=os.environ.get(SUFFIX_ENV, "") if table_suffix is None else table_suffix,
+            table_prefix=env.table_prefix,
+            table_suffix=env.table_suffix,
             retry=retry,
             batch_retry=batch_retry,
             redact_values=redact_values,
             telemetry=telemetry,
         )
         if gateway.retry.request_attempts is None:  # what the client's config says, as in sync
-            configured = request_attempts(_Configured(config)) or total
+            configured = request_attempts(_Configured(kwargs["config"])) or env.attempts
             gateway._set_policy(dataclasses.replace(gateway.retry, request_attempts=configured))
         gateway._fast_path_setting = fast_path
         gateway._transport_setting = transport
