@@ -150,3 +150,17 @@ def test_none_explains_the_write_of_a_missing_item(
     explained = members.explain.put(item, current=None)
     members.put(item)
     assert sent(transport) == explained
+
+
+def test_the_async_api_explains_as_the_sync_one(transport: ScriptedTransport) -> None:
+    from ddbwrap.aio import AsyncTableGateway, AsyncWriteApi
+
+    sync = WriteApi[Note](TableGateway(transport), clock=lambda: NOW)
+    async_ = AsyncWriteApi[Note](AsyncTableGateway(transport), clock=lambda: NOW)
+    changes = Update().set("text", "t").increment("count")
+    for api in (sync, async_):
+        assert api.explain.update({"note_id": "n1"}, changes) == sync.explain.update(
+            {"note_id": "n1"}, changes
+        )
+        assert api.explain.create(Note(note_id="n2")) == sync.explain.create(Note(note_id="n2"))
+    assert transport.calls == []
