@@ -21,8 +21,24 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from ddbwrap import DomainModel, ReadApi, Transaction, Update, UpdateDTO, WriteApi
-from ddbwrap.aio import AsyncReadApi, AsyncTableGateway, AsyncTransaction, AsyncWriteApi
+from ddbwrap import (
+    Collection,
+    DomainModel,
+    KeyPrefix,
+    KeyTemplate,
+    ReadApi,
+    Transaction,
+    Update,
+    UpdateDTO,
+    WriteApi,
+)
+from ddbwrap.aio import (
+    AsyncCollection,
+    AsyncReadApi,
+    AsyncTableGateway,
+    AsyncTransaction,
+    AsyncWriteApi,
+)
 from ddbwrap.errors import (
     AlreadyExistsError,
     ItemNotFoundError,
@@ -97,6 +113,31 @@ class Seat(DomainModel):
         partition_key = "seat_id"
         ttl_attribute = "expires_at"
         unique = ("email",)
+
+
+class Order(DomainModel):
+    """Two entities of one table, read together by a Collection."""
+
+    customer_id: str
+    order_id: str
+
+    class Meta:
+        table_name = "shop"
+        partition_key = KeyTemplate("pk", "CUSTOMER#{customer_id}")
+        sort_key = KeyTemplate("sk", "ORDER#{order_id}")
+        entity = KeyPrefix()
+
+
+class OrderLine(DomainModel):
+    customer_id: str
+    order_id: str
+    line_no: int
+
+    class Meta:
+        table_name = "shop"
+        partition_key = KeyTemplate("pk", "CUSTOMER#{customer_id}")
+        sort_key = KeyTemplate("sk", "ORDER#{order_id}#LINE#{line_no}")
+        entity = KeyPrefix()
 
 
 class Retitle(UpdateDTO[Doc]):
@@ -177,6 +218,13 @@ def reads(gateway: Any, model: type[Any]) -> Any:
     return ReadApi[model](gateway)  # type: ignore[valid-type]
 
 
+def collection(gateway: Any, *models: type[Any]) -> Any:
+    secret = "a-test-secret-0123456789"
+    if isinstance(gateway, AsyncTableGateway):
+        return Blocking(AsyncCollection(gateway, *models, cursor_secret=secret))
+    return Collection(gateway, *models, cursor_secret=secret)
+
+
 def transaction(gateway: Any) -> Any:
     if isinstance(gateway, AsyncTableGateway):
         return Blocking(AsyncTransaction(gateway))
@@ -199,7 +247,7 @@ def sleeps() -> Sleeps:
 def transport() -> Iterator[ScriptedTransport]:
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        create_tables(TableGateway(client), [Counter, Doc, Member, Seat])
+        create_tables(TableGateway(client), [Counter, Doc, Member, Seat, Order])
         yield ScriptedTransport(backend=BotocoreTransport(client))
 
 
@@ -428,6 +476,55 @@ def test_a_create_over_an_expired_item_moves_its_guards_once_whatever_its_transa
     seats.create(Seat(seat_id="s2", email="old@x"))
     with pytest.raises(UniqueConstraintError):
         seats.create(Seat(seat_id="s3", email="new@x"))
+
+
+def shop(gateway: Any) -> list[str]:
+    """Two orders of customer c1 with two lines each; their sort keys in query order."""
+    orders, lines = writes(gateway, Order), writes(gateway, OrderLine)
+    for order in ("o1", "o2"):
+        orders.create(Order(customer_id="c1", order_id=order))
+        for line in (1, 2):
+            lines.create(OrderLine(customer_id="c1", order_id=order, line_no=line))
+    return ["o1", "o1#1", "o1#2", "o2", "o2#1", "o2#2"]
+
+
+def shop_keys(items: Any) -> list[str]:
+    return [
+        f"{i.order_id}#{i.line_no}" if isinstance(i, OrderLine) else i.order_id for i in items
+    ]
+
+
+@pytest.mark.parametrize(
+    "fault", [lose_response, read_timeout, server_error, throttle, empty_body, corrupt_body]
+)
+def test_a_collection_reads_every_page_again_after_any_fault(
+    gateway: Any, transport: ScriptedTransport, fault: Callable[[], Outcome]
+) -> None:
+    expected = shop(gateway)
+    both = collection(gateway, Order, OrderLine)
+    transport.script("Query", fault())
+    assert shop_keys(both.query(customer_id="c1")) == expected
+    transport.script("Query", fault())
+    assert shop_keys(both.query_all(customer_id="c1", page_size=2)) == expected
+    first = both.query(customer_id="c1", limit=4)
+    transport.script("Query", fault())
+    rest = both.query(customer_id="c1", limit=4, cursor=first.cursor)
+    assert shop_keys([*first, *rest]) == expected
+
+
+@pytest.mark.parametrize("fault", [lose_response, server_error, empty_body, corrupt_body])
+def test_expired_items_stay_hidden_from_reads_retried_after_a_fault(
+    gateway: Any, transport: ScriptedTransport, fault: Callable[[], Outcome]
+) -> None:
+    expired_seat(gateway, transport, "old@x")
+    writes(gateway, Seat).create(Seat(seat_id="s2", email="live@x"))
+    seats = reads(gateway, Seat)
+    transport.script("GetItem", fault())
+    assert seats.get(seat_id="s1") is None
+    transport.script("Scan", fault())
+    assert [s.seat_id for s in seats.scan_all()] == ["s2"]
+    transport.script("Scan", fault())
+    assert seats.scan_count() == 1
 
 
 # -- writes: applied exactly once, or OutcomeUnknownError ----------------------------------------
