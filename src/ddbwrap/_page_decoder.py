@@ -3,34 +3,38 @@
 ``ItemCodec.decoder`` turns each AttributeValue into a plain value in Python, then has pydantic
 validate the plain dict: two walks over every item. ``page_decoder(codec)`` compiles, once per
 model, a pydantic-core validator that reads the AttributeValues itself (a scalar field reads its
-attribute's ``S``, ``N``, ``BOOL``, ``SS`` or ``NS`` through a validation alias path, in Rust),
-so only maps, lists, nullable and untyped fields still go through ``decode_value`` in Python.
+attribute's ``S``, ``N``, ``BOOL``, ``SS`` or ``NS`` through a validation alias path, a list or
+map of scalars each element's tag through ``itemgetter``, in Rust), so only nested models,
+lists and maps of other values, nullable and untyped fields still go through ``decode_value``
+in Python. ``body_reader(codec)`` runs the same validator on a Query or Scan answer's JSON
+body, so the raw items are never built as Python objects (the direct transport holds bodies).
 
 For items in DynamoDB's form (every attribute an AttributeValue of one tag, as answers always
-are) it
-gives what the per-item decoder gives, or nothing: anything the compiled validator does not
-accept (a NULL, an attribute of another type, a corrupt item) makes it return None, and the
-caller decodes the page the per-item way, which reads or reports it. A model it cannot vouch for
-(upcasters, model validators, private attributes, ``model_post_init``, a custom ``__init__``,
-strict fields, validation aliases of its own) gets None from ``page_decoder``: the per-item
-decoder serves it.
+are) it gives what the per-item decoder gives, or nothing: anything the compiled validator does
+not accept (a NULL, an attribute of another type, binary text, a corrupt item) makes it return
+None, and the caller decodes the page the per-item way, which reads or reports it. A model it
+cannot vouch for (upcasters, model validators, private attributes, ``model_post_init``, a
+custom ``__init__``, strict fields, validation aliases of its own) gets None from
+``page_decoder``: the per-item decoder serves it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import BaseModel
 from pydantic_core import SchemaValidator, core_schema
 
 from .codec import _aware_text, _decode_list, _decode_map, decode_value
+from .entities import GUARD_OWNER_TABLE_ATTRIBUTE
 
 if TYPE_CHECKING:
     from .codec import ItemCodec
 
-__all__ = ["PageDecoder", "page_decoder"]
+__all__ = ["BodyReader", "DecodedItems", "PageDecoder", "body_reader", "page_decoder"]
 
 PageDecoder = Callable[[Sequence[Mapping[str, Any]]], "list[Any] | None"]
 """Raw items to model instances, in order; None when a page needs the per-item decoder."""
@@ -51,19 +55,139 @@ stay exact: a ``N`` string goes to ``int``, ``Decimal`` or ``float`` as the fiel
 
 _SET_TAGS = {"str": "SS", "int": "NS", "float": "NS", "decimal": "NS"}
 
-_compiled: dict[int, tuple[ItemCodec[Any], PageDecoder | None]] = {}
+
+class DecodedItems(list[Any]):
+    """A Query or Scan answer's ``Items`` read from its body by a ``BodyReader``: every item of
+    the page as a model instance, in order (the read core takes them as decoded)."""
+
+    __slots__ = ()
 
 
-def page_decoder(codec: ItemCodec[Any]) -> PageDecoder | None:
-    """The compiled page decoder of ``codec``'s model (compiled on first use), or None when it
-    cannot vouch for the model."""
+BodyReader = Callable[[bytes], "dict[str, Any] | None"]
+"""A Query or Scan answer's JSON body to the parsed answer with ``Items`` a ``DecodedItems``, or
+None: the body is parsed and its items decoded the usual way (it did not read as the model's,
+or is not JSON)."""
+
+
+class _Compiled:
+    """One model's compiled readers: of parsed pages, and of answer bodies (with or without the
+    refusal of guard items), built on first use."""
+
+    def __init__(self, codec: ItemCodec[Any], item: Any, definitions: Any, config: Any) -> None:
+        self._item, self._definitions, self._config = item, definitions, config
+        self._bodies: dict[bool, BodyReader | None] = {}
+        model: type[BaseModel] = codec.model
+        plan = codec._decode_plans.get(model) or codec._decode_plan(model)
+        always_set = frozenset(plan.set_fields | plan.none_fields)
+        extra_allowed = model.model_config.get("extra") == "allow"
+        aware = codec._aware if plan.nested_datetimes else None
+        new = model.__new__
+        assign = object.__setattr__
+
+        def instances(validated: Sequence[Any]) -> list[Any]:
+            out = []
+            for values, _, fields_set in validated:
+                instance = new(model)
+                values.pop(_GUARD, None)  # the refusal's default (never set: refused)
+                assign(instance, "__dict__", values)
+                assign(instance, "__pydantic_fields_set__", fields_set | always_set)
+                assign(instance, "__pydantic_extra__", {} if extra_allowed else None)
+                assign(instance, "__pydantic_private__", None)
+                out.append(instance if aware is None else aware(plan, instance))
+            return out
+
+        self.instances = instances
+        self.page: PageDecoder | None = None
+        validate = self._validator(core_schema.list_schema(item))
+        if validate is not None:
+            validate_page = validate.validate_python
+
+            def decode_page(raws: Sequence[Mapping[str, Any]]) -> list[Any] | None:
+                try:
+                    validated = validate_page(raws)
+                except Exception:  # the per-item decoder reads or reports the page
+                    return None
+                return instances(validated)
+
+            self.page = decode_page
+
+    def _validator(self, schema: Any) -> SchemaValidator | None:
+        if self._definitions is not None:
+            schema = core_schema.definitions_schema(schema, list(self._definitions))
+        try:
+            return SchemaValidator(schema, self._config)
+        except Exception:  # a schema pydantic-core will not compile: per-item decoding
+            return None
+
+    def body(self, refuse_guards: bool) -> BodyReader | None:
+        """The reader of answer bodies; ``refuse_guards``: an item holding the guard owner's
+        table attribute makes the body unread (the read core leaves guard items out)."""
+        if refuse_guards not in self._bodies:
+            self._bodies[refuse_guards] = self._body(refuse_guards)
+        return self._bodies[refuse_guards]
+
+    def _body(self, refuse_guards: bool) -> BodyReader | None:
+        item = self._item
+        if refuse_guards:
+            refusal = core_schema.model_field(
+                core_schema.with_default_schema(core_schema.none_schema(), default=None),
+                validation_alias=[[cast(str | int, GUARD_OWNER_TABLE_ATTRIBUTE)]],
+            )
+            item = {**item, "fields": {**item["fields"], _GUARD: refusal}}
+        answer = core_schema.typed_dict_schema(
+            {"Items": core_schema.typed_dict_field(core_schema.list_schema(item), required=False)},
+            extra_behavior="allow",
+        )
+        validator = self._validator(answer)
+        if validator is None:
+            return None
+        validate_json, instances = validator.validate_json, self.instances
+
+        def read(body: bytes) -> dict[str, Any] | None:
+            try:
+                parsed: dict[str, Any] = validate_json(body)
+            except Exception:  # not the model's items (or not JSON): parsed the usual way
+                return None
+            items = parsed.get("Items")
+            if items is not None:
+                parsed["Items"] = DecodedItems(instances(items))
+            return parsed
+
+        return read
+
+
+_GUARD = "\x00guard"
+"""The body reader's own field: the guard owner's table attribute, refused when present."""
+
+_compiled: dict[int, tuple[ItemCodec[Any], _Compiled | None]] = {}
+
+
+def _compiled_for(codec: ItemCodec[Any]) -> _Compiled | None:
     known = _compiled.get(id(codec))
     if known is None or known[0] is not codec:
         known = _compiled[id(codec)] = (codec, _compile(codec))
     return known[1]
 
 
-def _compile(codec: ItemCodec[Any]) -> PageDecoder | None:
+def page_decoder(codec: ItemCodec[Any]) -> PageDecoder | None:
+    """The compiled page decoder of ``codec``'s model (compiled on first use), or None when it
+    cannot vouch for the model."""
+    compiled = _compiled_for(codec)
+    return None if compiled is None else compiled.page
+
+
+def body_reader(codec: ItemCodec[Any], *, refuse_guards: bool) -> BodyReader | None:
+    """The compiled reader of Query and Scan answer bodies holding ``codec``'s model's items
+    (None when it cannot vouch for the model). The items are read by the page decoder's
+    schema straight from the JSON, without building the raw items first. A body with binary
+    values is not for it: their base64 text would read as text."""
+    compiled = _compiled_for(codec)
+    if compiled is None or compiled.page is None:
+        return None
+    return compiled.body(refuse_guards)
+
+
+def _compile(codec: ItemCodec[Any]) -> _Compiled | None:
     model = codec.model
     if codec._upcast is not None or not _plain_model(model):
         return None
@@ -89,35 +213,8 @@ def _compile(codec: ItemCodec[Any]) -> PageDecoder | None:
         fields[name] = compiled
     config: Any = dict(top.get("config") or {})
     config.update(validate_by_alias=True, validate_by_name=False, extra_fields_behavior="ignore")
-    schema: Any = core_schema.list_schema({**inner, "fields": fields, "extra_behavior": "ignore"})
-    if definitions is not None:
-        schema = core_schema.definitions_schema(schema, list(definitions))
-    try:
-        validate = SchemaValidator(schema, config).validate_python
-    except Exception:  # a schema pydantic-core will not compile: per-item decoding
-        return None
-    always_set = frozenset(plan.set_fields | plan.none_fields)
-    extra: dict[str, Any] | None = {} if model.model_config.get("extra") == "allow" else None
-    aware = codec._aware if plan.nested_datetimes else None
-    new = model.__new__
-    assign = object.__setattr__
-
-    def decode_page(raws: Sequence[Mapping[str, Any]]) -> list[Any] | None:
-        try:
-            validated = validate(raws)
-        except Exception:  # the per-item decoder reads or reports the page
-            return None
-        out = []
-        for values, _, fields_set in validated:
-            instance = new(model)
-            assign(instance, "__dict__", values)
-            assign(instance, "__pydantic_fields_set__", fields_set | always_set)
-            assign(instance, "__pydantic_extra__", None if extra is None else {})
-            assign(instance, "__pydantic_private__", None)
-            out.append(instance if aware is None else aware(plan, instance))
-        return out
-
-    return decode_page
+    item = {**inner, "fields": fields, "extra_behavior": "ignore"}
+    return _Compiled(codec, item, definitions, config)
 
 
 def _plain_model(model: type[BaseModel]) -> bool:
@@ -160,8 +257,12 @@ def _field(
             schema = {**schema, "tz_constraint": "aware"}
     elif container is not None and name not in none_fields:
         alias = [[attribute, container], [attribute]]
-        unwrap: Callable[[Any], Any] = _list_value if container == "L" else _map_value
-        schema = core_schema.no_info_before_validator_function(unwrap, schema)
+        inlined = _inlined(schema)
+        if inlined is not None:
+            schema = inlined
+        else:
+            unwrap: Callable[[Any], Any] = _list_value if container == "L" else _map_value
+            schema = core_schema.no_info_before_validator_function(unwrap, schema)
     else:
         alias = [[attribute]]
         read = _decoded(_zoned(codec.read_zone) if datetimes else None)
@@ -198,6 +299,33 @@ def _tag(schema: Mapping[str, Any]) -> str | None:
 
 _CONTAINERS = {"list": "L", "tuple": "L", "dict": "M", "model": "M"}
 """Core schema types stored as a list (``L``) or a map (``M``)."""
+
+
+_ELEMENTS = {"list": "items_schema", "dict": "values_schema"}
+"""The schema key of a list's elements and a map's values."""
+
+
+def _inlined(schema: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A list or map of scalars (``list[str]``, ``dict[str, int]``...) read in Rust: each
+    element's one tag taken by ``itemgetter``, its value validated as the element's type; None
+    for other containers (decoded in Python). An element of another tag raises ``KeyError``, a
+    fallback AttributeValue of another tag (not a list, or a map of non-maps) ``TypeError`` or
+    a validation error: the page is declined, as ``_list_value`` and ``_map_value`` would."""
+    key = _ELEMENTS.get(schema.get("type", ""))
+    if key is None:
+        return None
+    element = schema.get(key)
+    if element is None or element.get("type") in _ZONED_ELEMENTS:
+        return None
+    tag = _tag(element)
+    if tag is None or tag not in ("S", "N", "BOOL"):
+        return None
+    read = core_schema.no_info_plain_validator_function(itemgetter(tag))
+    return {**schema, key: core_schema.chain_schema([read, element])}
+
+
+_ZONED_ELEMENTS = frozenset({"datetime", "time"})
+"""Element types the per-item decoder reads in the model's zone (left to it)."""
 
 
 def _list_value(value: Any) -> list[Any]:

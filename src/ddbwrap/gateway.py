@@ -45,6 +45,8 @@ OnCorrupt = Literal["raise", "skip"] | Callable[[CorruptItemError], None]
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+    from ._page_decoder import BodyReader
+
 __all__ = [
     "MAX_BATCH_GET_KEYS",
     "MAX_BATCH_WRITE_REQUESTS",
@@ -282,11 +284,11 @@ class TableGateway:
         operation = step.operation
         request = self._physical(operation, step.params)
         if not self.observer.active():
-            response = self._transport.call(operation, request)
+            response = self._attempt(operation, request, step.items)
         else:
             attempt = self.observer.begin(operation, request)
             try:
-                response = self._transport.call(operation, request)
+                response = self._attempt(operation, request, step.items)
             except Exception as exc:
                 attempt.failed(exc)
                 raise
@@ -294,6 +296,14 @@ class TableGateway:
         if operation in _BATCH_OPERATIONS:
             return self._logical_batch(response)
         return response
+
+    def _attempt(self, operation: str, request: Params, items: BodyReader | None) -> Params:
+        """One attempt; a transport that ``reads_items`` also takes the body reader (see
+        ``Call.items``)."""
+        transport = self._transport
+        if items is not None and getattr(transport, "reads_items", False):
+            return transport.call(operation, request, items=items)  # type: ignore[call-arg]
+        return transport.call(operation, request)
 
     def _physical(self, operation: str, params: Params) -> Params:
         if operation in _BATCH_OPERATIONS:

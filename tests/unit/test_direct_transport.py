@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import aiobotocore.session
 import boto3
 import pytest
 from botocore.auth import SigV4Auth
@@ -26,9 +27,12 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.stub import Stubber
+from pydantic import Field
 
+from ddbwrap import DomainModel, ItemCodec, ReadApi
 from ddbwrap._engine.sigv4 import Signer
 from ddbwrap._engine.wire import Watch
+from ddbwrap._page_decoder import DecodedItems, body_reader
 from ddbwrap.errors import (
     ConditionFailedError,
     ThrottledError,
@@ -770,3 +774,166 @@ def test_in_lambda_the_trace_id_is_sent_as_botocore_sends_it(
         "Root=1-abc;Parent=2",
         "Root=1-def",
     ]
+
+
+# --- Query and Scan answers read straight into models (the body reader) ------------------------
+
+
+class Doc(DomainModel):
+    pk: str
+    sk: str
+    n: int = 0
+    tags: list[str] = Field(default_factory=list)
+
+    class Meta:
+        table_name = "docs"
+        partition_key = "pk"
+        sort_key = "sk"
+
+
+DOC_CODEC = ItemCodec(Doc)
+DOCS = [Doc(pk="p", sk=f"s{i}", n=i, tags=["a", "é😀"]) for i in range(3)]
+QUERY = {
+    "TableName": "docs",
+    "KeyConditionExpression": "#pk = :pk",
+    "ExpressionAttributeNames": {"#pk": "pk"},
+    "ExpressionAttributeValues": {":pk": {"S": "p"}},
+}
+
+
+def doc_page(items: list[dict[str, Any]], **members: Any) -> Any:
+    return answer({"Items": items, "Count": len(items), "ScannedCount": len(items), **members})
+
+
+def reader() -> Any:
+    read_body = body_reader(DOC_CODEC, refuse_guards=True)
+    assert read_body is not None
+    return read_body
+
+
+def test_a_query_answer_read_by_the_body_reader_is_the_parsed_answer_with_models(
+    client: Any, server: CannedServer
+) -> None:
+    last = {"pk": {"S": "p"}, "sk": {"B": base64.b64encode(b"\x01").decode()}}
+    capacity = {"TableName": "docs", "CapacityUnits": 0.5}
+    server.queue = [
+        doc_page(
+            [DOC_CODEC.encode(d) for d in DOCS],
+            LastEvaluatedKey=last,
+            ConsumedCapacity=capacity,
+            Unknown=None,
+        )
+    ]
+    direct, _ = both(client)
+
+    parsed = direct.call("Query", QUERY)
+    read = direct.call("Query", QUERY, items=reader())
+
+    assert type(read["Items"]) is DecodedItems
+    assert list(read["Items"]) == DOCS
+    assert [DOC_CODEC.decode(raw) for raw in parsed.pop("Items")] == DOCS
+    read.pop("Items")
+    assert read == parsed  # the key's binary decoded, metadata, capacity: as parse_body has them
+    assert read["LastEvaluatedKey"]["sk"] == {"B": b"\x01"}
+
+
+def test_a_query_answer_the_reader_declines_comes_back_raw(
+    client: Any, server: CannedServer
+) -> None:
+    odd = {**DOC_CODEC.encode(DOCS[0]), "n": {"S": "not a number"}}
+    server.queue = [doc_page([odd])]
+    direct, _ = both(client)
+
+    read = direct.call("Query", QUERY, items=reader())
+
+    assert read["Items"] == [odd]
+    assert type(read["Items"]) is list
+
+
+def test_an_unreadable_body_is_corrupt_with_a_reader_too(client: Any, server: CannedServer) -> None:
+    server.queue = [answer(b"{not json")]
+    direct, _ = both(client)
+
+    with pytest.raises(AttemptError) as failed:
+        direct.call("Query", QUERY, items=reader())
+
+    assert failed.value.kind == "corrupt"
+
+
+def test_reads_over_the_direct_transport_give_what_botocore_gives(
+    client: Any, server: CannedServer
+) -> None:
+    guard = {
+        "pk": {"S": "Doc#x#1"},
+        "sk": {"S": "-"},
+        "owner": {"S": "{}"},
+        "owner_table": {"S": "docs"},
+    }
+    pages = {
+        "ordinary": [DOC_CODEC.encode(d) for d in DOCS],
+        "with a guard item": [DOC_CODEC.encode(DOCS[0]), guard],
+        "with a corrupt item": [
+            DOC_CODEC.encode(DOCS[0]),
+            {"pk": {"S": "p"}, "sk": {"N": "1"}, "n": {"S": "x"}},
+        ],
+    }
+    for name, items in pages.items():
+        results = []
+        for transport in ("direct", "botocore"):
+            server.queue = [doc_page(items)]
+            reads = ReadApi[Doc](TableGateway(client, transport=transport), cursor_secret="s" * 32)
+            page = reads.query(pk="p", on_corrupt="skip")
+            streamed = list(reads.query_all(pk="p", on_corrupt="skip"))
+            results.append((page.items, len(page.corrupt), streamed))
+        assert results[0] == results[1], name
+        assert results[0][0] == tuple(DOCS[: len(results[0][0])]), name
+
+
+def test_async_reads_over_the_direct_transport_take_the_body_reader(server: CannedServer) -> None:
+    from ddbwrap.aio import AsyncReadApi, AsyncTableGateway
+
+    server.queue = [doc_page([DOC_CODEC.encode(d) for d in DOCS])]
+
+    async def main() -> Any:
+        session = aiobotocore.session.get_session()
+        async with session.create_client(
+            "dynamodb",
+            endpoint_url=server.url,
+            region_name="eu-west-1",
+            aws_access_key_id="AKIDEXAMPLE",
+            aws_secret_access_key="secret",
+        ) as client:
+            reads = AsyncReadApi[Doc](AsyncTableGateway(client), cursor_secret="s" * 32)
+            decoded: list[Any] = []
+            real = reads._core.decode_all
+
+            def spy(raws: Any, *args: Any) -> Any:
+                decoded.append(type(raws))
+                return real(raws, *args)
+
+            reads._core.decode_all = spy  # type: ignore[method-assign]
+            page = await reads.query(pk="p")
+            return page.items, decoded
+
+    items, decoded = asyncio.run(main())
+    assert items == tuple(DOCS)
+    assert decoded == [DecodedItems]
+
+
+def test_sync_reads_over_the_direct_transport_take_the_body_reader(
+    client: Any, server: CannedServer
+) -> None:
+    server.queue = [doc_page([DOC_CODEC.encode(d) for d in DOCS])]
+    reads = ReadApi[Doc](TableGateway(client, transport="direct"), cursor_secret="s" * 32)
+    decoded: list[Any] = []
+    real = reads._core.decode_all
+
+    def spy(raws: Any, *args: Any) -> Any:
+        decoded.append(type(raws))
+        return real(raws, *args)
+
+    reads._core.decode_all = spy  # type: ignore[method-assign]
+
+    assert reads.query(pk="p").items == tuple(DOCS)
+    assert list(reads.query_all(pk="p")) == DOCS
+    assert decoded == [DecodedItems, DecodedItems]

@@ -21,7 +21,8 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 from tests.unit.test_codec_properties import EVERYTHING, HOLDERS, TYPES, everything
 
 from ddbwrap import DomainModel, ItemCodec, StoreNull
-from ddbwrap._page_decoder import page_decoder
+from ddbwrap._page_decoder import DecodedItems, body_reader, page_decoder
+from ddbwrap.fastpath import dumps
 
 Item = dict[str, Any]
 
@@ -50,11 +51,18 @@ def same_instances(got: list[Any], want: list[Any]) -> None:
 
 
 def reads_as_per_item(codec: ItemCodec[Any], raws: list[Item]) -> bool:
-    """Assert the page decoder gives what the per-item decoder gives, or declines; True when
-    it read the page."""
+    """Assert the page decoder, and the body reader given the page as DynamoDB sends it, give
+    what the per-item decoder gives, or decline; True when the page decoder read the page."""
     decode_page = page_decoder(codec)
     assert decode_page is not None
     want = per_item(codec, raws)
+    read_body = body_reader(codec, refuse_guards=True)
+    assert read_body is not None
+    from_body = read_body(dumps({"Items": raws, "Count": len(raws)}))
+    if from_body is not None:
+        assert isinstance(want, list), f"read a body the per-item decoder refuses ({want})"
+        assert type(from_body["Items"]) is DecodedItems
+        same_instances(from_body["Items"], want)
     got = decode_page(raws)
     if got is None:
         return False
@@ -101,6 +109,7 @@ class Stored(DomainModel):
     numbers: frozenset[int] = frozenset()
     items: list[str] = Field(default_factory=list)
     extra: dict[str, Any] = Field(default_factory=dict)
+    counts: dict[str, int] = Field(default_factory=dict)
     kept: Annotated[str | None, StoreNull()] = "kept"
 
     class Meta:
@@ -113,7 +122,9 @@ STORED = ItemCodec(Stored)
 
 def stored(**changes: Any) -> Item:
     """A stored ``Stored`` item with attributes replaced (None: removed)."""
-    item = STORED.encode(Stored(pk="p", name="n", note="x", tags={"a"}, numbers=frozenset({1})))
+    item = STORED.encode(
+        Stored(pk="p", name="n", note="x", tags={"a"}, numbers=frozenset({1}), counts={"c": 2})
+    )
     for attribute, value in changes.items():
         if value is None:
             item.pop(attribute, None)
@@ -160,6 +171,17 @@ ODDITIES: dict[str, Item] = {
     "a null where a list is declared": stored(items={"NULL": True}),
     "an empty AttributeValue where a list is declared": stored(items={}),
     "a map holding a key named like a tag": stored(extra={"M": {"NULL": {"BOOL": True}}}),
+    "a number in a list of text": stored(items={"L": [{"S": "a"}, {"N": "1"}]}),
+    "binary in a list of text": stored(items={"L": [{"B": b"\x00"}]}),
+    "text in a map of numbers": stored(counts={"M": {"c": {"S": "2"}}}),
+    "a fraction in a map of ints": stored(counts={"M": {"c": {"N": "2.5"}}}),
+    "a whole decimal in a map of ints": stored(counts={"M": {"c": {"N": "2.0"}}}),
+    "a null in a map of numbers": stored(counts={"M": {"c": {"NULL": True}}}),
+    "text where a map of numbers is declared": stored(counts={"S": "c"}),
+    "a list where a map of numbers is declared": stored(counts={"L": [{"N": "1"}]}),
+    "binary text where text is declared": stored(name={"B": b"n"}),
+    "a binary set where a string set is declared": stored(tags={"BS": [b"a"]}),
+    "a number set where a map of numbers is declared": stored(counts={"NS": ["1"]}),
 }
 
 
@@ -328,3 +350,82 @@ def test_a_long_page_reads_in_order_across_chunks_without_guard_items() -> None:
     assert [g.n for g in got] == [w.n for w in want] == list(range(3 * core.CHUNK + 5))
     same_instances(got, want)
     assert all(raw is None for raw in raws)  # each decoded raw item released from the list
+
+
+# --- the body reader: a Query or Scan answer's items read straight from its JSON ---------------
+
+
+def body_of(raws: list[Item], **members: Any) -> bytes:
+    """A Query answer's body, as DynamoDB sends it (binary values as base64)."""
+    return dumps({"Items": raws, "Count": len(raws), "ScannedCount": len(raws), **members})
+
+
+def test_an_ordinary_body_is_read_by_the_body_reader() -> None:
+    raws = [stored(), stored(pk={"S": "q"})]
+    read_body = body_reader(STORED, refuse_guards=True)
+    assert read_body is not None
+
+    answer = read_body(body_of(raws))
+
+    assert answer is not None
+    same_instances(answer["Items"], [STORED.decode(raw) for raw in raws])
+
+
+def test_the_body_readers_other_members_are_the_answers() -> None:
+    last = {"pk": {"S": "q"}}
+    read_body = body_reader(STORED, refuse_guards=True)
+    assert read_body is not None
+
+    answer = read_body(body_of([stored()], LastEvaluatedKey=last))
+
+    assert answer is not None
+    assert {k: v for k, v in answer.items() if k != "Items"} == {
+        "Count": 1,
+        "ScannedCount": 1,
+        "LastEvaluatedKey": last,
+    }
+
+
+def test_a_body_with_a_binary_value_is_declined() -> None:
+    class Blob(DomainModel):
+        pk: str
+        data: bytes
+
+        class Meta:
+            table_name = "blobs"
+            partition_key = "pk"
+
+    codec = ItemCodec(Blob)
+    read_body = body_reader(codec, refuse_guards=True)
+    assert read_body is not None
+    raws = [codec.encode(Blob(pk="a", data=b"\x00\xff"))]
+
+    assert read_body(body_of(raws)) is None  # base64 text never reads as the bytes
+
+
+def test_a_guard_item_declines_the_body_when_guards_are_refused() -> None:
+    codec = ItemCodec(Guarded)
+    guard = {"pk": {"S": "Guarded#email#a"}, "owner": {"S": "{}"}, "owner_table": {"S": "g"}}
+    body = body_of([codec.encode(Guarded(pk="p")), guard])
+    refusing = body_reader(codec, refuse_guards=True)
+    trusting = body_reader(codec, refuse_guards=False)
+    assert refusing is not None and trusting is not None
+
+    assert refusing(body) is None
+    read = trusting(body)  # a guard item would read as a Guarded: why the read core refuses
+    assert read is not None and [g.pk for g in read["Items"]] == ["p", "Guarded#email#a"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"not json", b"[]", b'{"Items": {}}', b'{"Items": [1]}', b'{"Items": null}'],
+    ids=["empty", "not-json", "a-list", "items-a-map", "items-not-maps", "items-null"],
+)
+def test_a_body_that_is_not_an_answer_is_declined(body: bytes) -> None:
+    read_body = body_reader(STORED, refuse_guards=True)
+    assert read_body is not None
+    assert read_body(body) is None
+
+
+def test_a_model_it_cannot_vouch_for_has_no_body_reader() -> None:
+    assert body_reader(ItemCodec(WithModelValidator), refuse_guards=True) is None

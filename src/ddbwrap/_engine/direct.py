@@ -25,7 +25,7 @@ import http.client
 import logging
 import os
 import socket
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -46,6 +46,9 @@ from .http1 import AnswerParser, request_message
 from .sigv4 import Clock
 from .steps import Params
 from .wire import ENDPOINT_PROBE, DirectUnavailableError, Wire, configure, raise_failure
+
+if TYPE_CHECKING:
+    from .._page_decoder import BodyReader
 
 __all__ = ["TRANSPORT_ENV", "DirectTransport", "transport_choice", "transport_for"]
 
@@ -92,6 +95,9 @@ class DirectTransport(BotocoreTransport):
     whose calls it cannot reproduce. Thread-safe, as urllib3's pools are.
     """
 
+    reads_items = True
+    """``call`` takes a Query or Scan's body reader (``steps.Call.items``)."""
+
     def __init__(self, client: Any, *, fast_path: bool | None = None) -> None:
         super().__init__(client, fast_path=fast_path)
         model = client.meta.service_model.operation_model(ENDPOINT_PROBE)
@@ -110,8 +116,9 @@ class DirectTransport(BotocoreTransport):
         self._pool: Any = None
         self._clock = Clock()
 
-    def call(self, operation: str, params: Params) -> Params:
-        """One attempt of ``operation``; a failure raises ``AttemptError`` or a ``DdbwrapError``."""
+    def call(self, operation: str, params: Params, items: BodyReader | None = None) -> Params:
+        """One attempt of ``operation``; a failure raises ``AttemptError`` or a ``DdbwrapError``.
+        ``items``: the body reader of a Query or Scan (see ``steps.Call``)."""
         wire = self.wire
         if not wire.route(operation, params):
             return super().call(operation, params)
@@ -127,7 +134,7 @@ class DirectTransport(BotocoreTransport):
             status, answer_headers, answer = self._exchange(headers, body)
         except _SendError as failed:
             raise_failure(exception(operation, params, failed.error, endpoint=self.endpoint_url))
-        return wire.response(operation, params, status, answer_headers, answer)
+        return wire.response(operation, params, status, answer_headers, answer, items)
 
     def _exchange(self, headers: dict[str, str], body: bytes) -> tuple[int, Any, bytes]:
         """Send one request on a pooled connection and read the whole answer.

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UnprocessedItemsError
 from ..retry import RetryPolicy
 from .drive import outcome_unknown
 from .faults import AttemptError
 from .steps import Call, Emit, Flow, Params, Sleep
+
+if TYPE_CHECKING:
+    from .._page_decoder import BodyReader
 
 logger = logging.getLogger("ddbwrap.gateway")
 
@@ -30,7 +33,12 @@ MAX_BATCH_WRITE_REQUESTS = 25
 
 
 def call(
-    policy: RetryPolicy, operation: str, params: Params, *, idempotent: bool = True
+    policy: RetryPolicy,
+    operation: str,
+    params: Params,
+    *,
+    idempotent: bool = True,
+    items: BodyReader | None = None,
 ) -> Flow[Params]:
     """One request, re-sent with backoff after throttling, 5xx and lost or corrupt responses.
 
@@ -42,7 +50,7 @@ def call(
     delays = None
     while True:
         try:
-            response: Params = yield Call(operation, params)
+            response: Params = yield Call(operation, params, items)
             return response
         except AttemptError as failed:
             if failed.maybe_applied and not idempotent:
@@ -64,11 +72,13 @@ def pages(
     params: Params,
     *,
     emit: Callable[[Params], Flow[Any]] | None = None,
+    items: BodyReader | None = None,
 ) -> Flow[None]:
     """Every page of a Query or Scan, emitted one at a time (none held while the next is read);
-    ``emit(page)``, when given, is a flow that turns each page into what is emitted."""
+    ``emit(page)``, when given, is a flow that turns each page into what is emitted (``items``:
+    see ``Call``)."""
     while True:
-        page = yield from call(policy, operation, params)
+        page = yield from call(policy, operation, params, items=items)
         last = page.get("LastEvaluatedKey")
         value = page if emit is None else (yield from emit(page))
         del page

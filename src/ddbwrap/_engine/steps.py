@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from .._page_decoder import BodyReader
 
 R = TypeVar("R")
 
@@ -21,10 +24,15 @@ Params = dict[str, Any]
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """Send ``params`` as ``operation`` (``"GetItem"``...); table names are logical."""
+    """Send ``params`` as ``operation`` (``"GetItem"``...); table names are logical.
+
+    ``items``, for a Query or Scan: a reader of the answer's body that gives its ``Items`` as
+    model instances (``_page_decoder.body_reader``), used by a transport that holds the body
+    (the direct one); the others, and the reader itself when it declines, give raw items."""
 
     operation: str
     params: Params
+    items: BodyReader | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from botocore.auth import _host_from_url  # type: ignore[attr-defined]
 from botocore.exceptions import ClientError
@@ -35,10 +35,14 @@ from botocore.parsers import create_parser
 
 from .. import fastpath
 from ..fastpath import BODY_ERRORS, Compiled, parse_body
+from . import gc_pause
 from .botocore import INVALID_JSON, body_problem, error_response, unreadable
 from .faults import AttemptError
 from .sigv4 import Signer
 from .steps import Params
+
+if TYPE_CHECKING:
+    from .._page_decoder import BodyReader
 
 __all__ = [
     "ENDPOINT_PROBE",
@@ -243,22 +247,21 @@ class Wire:
         status: int,
         lowered: dict[str, str],
         body: bytes,
+        items: BodyReader | None = None,
     ) -> Params:
         """The response to one call (``lowered``: the answer's headers by lowercase name, as
         ``http1.AnswerParser`` reads them), or the failure ``BotocoreTransport`` raises for the
         same answer: ``AttemptError`` (throttling, 5xx, an unreadable 2xx) or a
-        ``DdbwrapError``."""
+        ``DdbwrapError``. ``items`` reads a Query or Scan body's items straight into models
+        (``steps.Call``) unless it declines the body."""
         if status >= 300:
             raise_failure(self.error(operation, params, status, lowered, body))
         problem = body_problem(body, lowered)
         if problem:
             raise_failure(unreadable(operation, params, problem))
-        try:
-            parsed = parse_body(
-                body, self._compiled.deep[operation], self._compiled.shallow[operation]
-            )
-        except BODY_ERRORS:
-            raise_failure(unreadable(operation, params, INVALID_JSON))
+        parsed = None if items is None else self._read(operation, body, items)
+        if parsed is None:
+            parsed = self._parsed(operation, params, body)
         metadata: dict[str, Any] = {"HTTPStatusCode": status, "HTTPHeaders": lowered}
         request_id = lowered.get("x-amzn-requestid")
         if request_id is not None:
@@ -266,6 +269,32 @@ class Wire:
         metadata["RetryAttempts"] = 0
         parsed["ResponseMetadata"] = metadata
         return parsed
+
+    def _read(self, operation: str, body: bytes, items: BodyReader) -> Params | None:
+        """A Query or Scan body read by ``items`` (its Items decoded as models), the rest (a
+        few small members) parsed as ``parse_body`` parses them; None when the reader declines
+        the body."""
+        with gc_pause.paused():
+            read = items(body)
+        if read is None:
+            return None
+        decoded = read.pop("Items", None)
+        try:
+            parsed: Params = self._compiled.deep[operation](read)
+        except BODY_ERRORS:
+            return None
+        if decoded is not None:
+            parsed["Items"] = decoded
+        return parsed
+
+    def _parsed(self, operation: str, params: Params, body: bytes) -> Params:
+        """A 2xx body parsed as botocore parses it, or the failure of an unreadable one."""
+        try:
+            return parse_body(
+                body, self._compiled.deep[operation], self._compiled.shallow[operation]
+            )
+        except BODY_ERRORS:
+            raise_failure(unreadable(operation, params, INVALID_JSON))
 
     def error(
         self, operation: str, params: Params, status: int, headers: dict[str, str], body: bytes
@@ -284,7 +313,7 @@ class Wire:
         return error_response(operation, params, failure, status=status, endpoint=self.endpoint_url)
 
 
-def raise_failure(failure: Exception) -> Any:
+def raise_failure(failure: Exception) -> NoReturn:
     """Raise a classified failure as ``BotocoreTransport`` does: chained to its cause."""
     error = failure.error if isinstance(failure, AttemptError) else failure
     raise failure from error.__cause__

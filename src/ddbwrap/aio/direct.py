@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from aiobotocore.httpsession import AIOHTTPSession  # type: ignore[import-untyped]
@@ -33,6 +33,9 @@ from .._engine.steps import Params
 from .._engine.wire import ENDPOINT_PROBE, DirectUnavailableError, Wire, configure, raise_failure
 from .connections import ConnectionPool, Endpoint
 from .transport import AiobotocoreTransport
+
+if TYPE_CHECKING:
+    from .._page_decoder import BodyReader
 
 __all__ = ["AsyncDirectTransport", "async_transport_for"]
 
@@ -53,6 +56,9 @@ class AsyncDirectTransport(AiobotocoreTransport):
     """One attempt of a DynamoDB call, awaited: data-plane calls sent directly over asyncio,
     the rest (and everything, for a client it cannot reproduce) by aiobotocore."""
 
+    reads_items = True
+    """``call`` takes a Query or Scan's body reader (``steps.Call.items``)."""
+
     def __init__(self, client: Any, *, fast_path: bool | None = None) -> None:
         super().__init__(client, fast_path=fast_path)
         self.wire: Wire | None = None
@@ -61,8 +67,11 @@ class AsyncDirectTransport(AiobotocoreTransport):
         self._pool: ConnectionPool | None = None
         self._clock = Clock()
 
-    async def call(self, operation: str, params: Params) -> Params:
-        """One attempt of ``operation``; a failure raises ``AttemptError`` or a ``DdbwrapError``."""
+    async def call(
+        self, operation: str, params: Params, items: BodyReader | None = None
+    ) -> Params:
+        """One attempt of ``operation``; a failure raises ``AttemptError`` or a ``DdbwrapError``.
+        ``items``: the body reader of a Query or Scan (see ``steps.Call``)."""
         wire, pool = self.wire, self._pool
         if wire is None or pool is None:
             configured = None if self.unusable else await self._configure()
@@ -88,7 +97,9 @@ class AsyncDirectTransport(AiobotocoreTransport):
             answer = await pool.send(message)
         except BotoCoreError as exc:
             raise_failure(exception(operation, params, exc, endpoint=self.endpoint_url))
-        return wire.response(operation, params, answer.status, answer.headers, answer.body)
+        return wire.response(
+            operation, params, answer.status, answer.headers, answer.body, items
+        )
 
     async def _configure(self) -> tuple[Wire, ConnectionPool] | None:
         """Take the configuration from the client (once); None when it cannot be reproduced."""

@@ -25,7 +25,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._engine import flows
 from .._engine.botocore import request_attempts
@@ -49,6 +49,9 @@ from ..gateway import (
 from ..retry import RetryPolicy
 from . import drive
 from .transport import AsyncTransport, as_async
+
+if TYPE_CHECKING:
+    from .._page_decoder import BodyReader
 
 __all__ = ["AsyncTableGateway", "require_async_gateway"]
 
@@ -364,11 +367,11 @@ class AsyncTableGateway:
         request = self._names._physical(operation, step.params)
         observer = self._names.observer
         if not observer.active():
-            response = await self._transport.call(operation, request)
+            response = await self._attempt(operation, request, step.items)
         else:
             attempt = observer.begin(operation, request)
             try:
-                response = await self._transport.call(operation, request)
+                response = await self._attempt(operation, request, step.items)
             except Exception as exc:
                 attempt.failed(exc)
                 raise
@@ -376,6 +379,16 @@ class AsyncTableGateway:
         if operation in _BATCH_OPERATIONS:
             return self._names._logical_batch(response)
         return response
+
+    def _attempt(
+        self, operation: str, request: Params, items: BodyReader | None
+    ) -> Awaitable[Params]:
+        """One attempt; a transport that ``reads_items`` also takes the body reader (see
+        ``Call.items``)."""
+        transport = self._transport
+        if items is not None and getattr(transport, "reads_items", False):
+            return transport.call(operation, request, items=items)  # type: ignore[call-arg]
+        return transport.call(operation, request)
 
     # -- single-item operations --------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 from .._engine import flows, gc_pause
 from .._engine.gc_pause import MANY_ITEMS
 from .._engine.steps import Flow, Params
-from .._page_decoder import page_decoder
+from .._page_decoder import BodyReader, DecodedItems, body_reader, page_decoder
 from ..codec import Item, codec_for
 from ..entities import (
     GUARD_OWNER_ATTRIBUTE,
@@ -336,8 +336,9 @@ class ReadCore(Generic[M]):
         scanned = requests = 0
         next_key: Mapping[str, Any] | None = None
         live = self.live(plan)
+        reader = self.body_reader(plan, view) if limit is None else None
         while True:
-            response = yield from flows.call(policy, plan.operation, params)
+            response = yield from flows.call(policy, plan.operation, params, items=reader)
             requests += 1
             scanned += int(response.get("ScannedCount", 0))
             if "ConsumedCapacity" in response:
@@ -413,7 +414,17 @@ class ReadCore(Generic[M]):
                 raw_items = yield from self.fetch_full(policy, raw_items, view)
             return live(raw_items)
 
-        return flows.pages(policy, plan.operation, params, emit=page_items)
+        reader = self.body_reader(plan, view)
+        return flows.pages(policy, plan.operation, params, emit=page_items, items=reader)
+
+    def body_reader(self, plan: ReadPlan, view: type[View[Any]] | None) -> BodyReader | None:
+        """The reader of answer bodies straight into the model's items (``steps.Call``), for a
+        plan whose pages are decoded whole as the model: no view, no other entity, no full
+        item fetched and no expired item to leave out after the read (guard items make the
+        reader decline the page)."""
+        if view is not None or not self._trivial or plan.fetch_full or plan.live_at is not None:
+            return None
+        return body_reader(self.codec, refuse_guards=self._guards)
 
     def count(self, policy: RetryPolicy, plan: ReadPlan) -> Flow[int]:
         """How many items every page of a Select=COUNT plan holds.
@@ -638,7 +649,10 @@ class ReadCore(Generic[M]):
     ) -> list[Any]:
         """``decode_one`` over the items of a page, corrupt and foreign ones left out (corrupt
         ones raised, as ``on_corrupt`` says). A list ``raws`` is the caller's no more: its
-        items may be released as they are decoded."""
+        items may be released as they are decoded. Items a body reader decoded
+        (``DecodedItems``) are the page's as they are."""
+        if type(raws) is DecodedItems:
+            return raws
         if on_corrupt == "raise" and self._trivial:  # the hot path: one comprehension
             decode_plain = decoder(self.model, view)
             if not isinstance(raws, Sequence) or len(raws) < MANY_ITEMS:
