@@ -45,7 +45,7 @@ from typing import Any
 
 from ._engine import gc_pause
 from ._engine.gc_pause import LARGE_BODY
-from .codec import EncodedItem
+from .codec import EncodedItem, EncodedWrite
 
 logger = logging.getLogger("ddbwrap.fastpath")
 
@@ -409,6 +409,8 @@ def _compile_check(shape: Any, cache: dict[str, Check]) -> Check:  # noqa: PLR09
         required = tuple(shape.metadata.get("required", ()))
 
         def check_structure(value: Any) -> bool:
+            if type(value) is EncodedWrite:  # a batch write request the codec's item fills
+                return True
             if not isinstance(value, dict):
                 return False
             for key, member in value.items():
@@ -448,7 +450,7 @@ def _compile_check(shape: Any, cache: dict[str, Check]) -> Check:  # noqa: PLR09
         def check(value: Any) -> bool:
             if not isinstance(value, (list, tuple)) or len(value) < low:
                 return False
-            return all(check_member(v) for v in value)
+            return all(map(check_member, value))
 
     elif kind == "string":
         if minimum:

@@ -102,6 +102,11 @@ def key_fields(
 
     Unknown or missing names raise ``ValidationError`` naming the model and the field.
     """
+    if type(key) is dict and not kwargs and len(key) == len(needed):  # the common key
+        try:
+            return {name: _checked(model, name, key[name]) for name in needed}
+        except (KeyError, ValidationError):
+            pass  # another name, or no value: said below
     given: dict[str, object]
     if key is None:
         given = dict(kwargs)
@@ -143,6 +148,12 @@ def key_fields(
             )
         values[name] = check_field_value(model, name, given[name])
     return values
+
+
+def _checked(model: type[DomainModel], name: str, value: object) -> Any:
+    if value is None:
+        raise ValidationError("no value", model=model.__name__, field=name)
+    return check_field_value(model, name, value)
 
 
 def _check_instance(model: type[DomainModel], key: BaseModel) -> None:
@@ -267,6 +278,10 @@ def key_identity(
         av = item.get(name)
         if av is None:
             out.append((name, None))
+            continue
+        text = av.get("S")
+        if text is not None:  # the common key
+            out.append((name, "S", text))
             continue
         ((kind, raw),) = av.items()
         if kind == "N":

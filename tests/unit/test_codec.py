@@ -752,6 +752,21 @@ def test_size_upper_bound_is_at_least_the_size() -> None:
     assert size_upper_bound(item) >= item_size(item)
 
 
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"n": {"NS": ["1", "2", "3"]}, "z": {"N": "0"}},
+        {"l": {"L": [{"N": "-1"}, {"S": ""}, {"BOOL": True}, {"NULL": True}, {"L": []}]}},
+        {"m": {"M": {"": {"S": ""}, "k": {"M": {}}, "é": {"SS": ["😀", ""]}}}},
+        {"b": {"B": b"\x00" * 9}, "bs": {"BS": [b"", b"\xff"]}},
+        {"u": {"S": "\u2028\x00\"\\é"}, "😀": {"N": "-1e-130"}},
+    ],
+    ids=["small-numbers", "list-of-tiny-values", "unicode-and-empty", "binary", "escapes"],
+)
+def test_size_upper_bound_is_at_least_the_size_of_tiny_and_odd_values(item: Any) -> None:
+    assert size_upper_bound(item) >= item_size(item)
+
+
 def padded(size: int) -> Profile:
     """A profile whose encoded item is exactly ``size`` bytes."""
     base = item_size(PROFILES.encode(profile(display="")))

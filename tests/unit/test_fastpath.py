@@ -524,3 +524,19 @@ def test_the_codec_returns_items_marked_as_encoded() -> None:
     item = ItemCodec(Marked).encode(Marked(pk="a", tags=["x"]))
     assert type(item) is EncodedItem
     assert size_upper_bound(item) == size_upper_bound(dict(item))
+
+
+def test_a_batch_write_request_around_an_encoded_item_is_taken_as_it_is() -> None:
+    import boto3
+
+    from ddbwrap.codec import EncodedItem, EncodedWrite, encoded_write
+
+    model = boto3.client("dynamodb", region_name="us-east-1").meta.service_model
+    check = fastpath._compile_requests(model)["BatchWriteItem"].check
+    item = EncodedItem({"pk": {"S": "a"}})
+    wrapped = encoded_write("PutRequest", "Item", item)
+    plain = encoded_write("PutRequest", "Item", {"pk": {"S": 1}})  # not the codec's: checked
+
+    assert type(wrapped) is EncodedWrite and type(plain) is dict
+    assert check({"RequestItems": {"t": [wrapped]}})
+    assert not check({"RequestItems": {"t": [plain]}})

@@ -33,7 +33,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from .._engine import flows
 from .._engine.steps import Flow
-from ..codec import Item, codec_for, key_description
+from ..codec import Item, codec_for, encoded_write, key_description
 from ..errors import DdbwrapError, UnprocessedItemsError, ValidationError
 from ..gateway import TableGateway
 from ..keys import KeyLike, key_identity
@@ -100,12 +100,14 @@ class BaseBatchWriter(Generic[M]):
             )
         encoded = with_server_attributes(self._schema, "put", self._codec.encode(item))
         key = {attribute: encoded[attribute] for attribute in self._key_attributes}
-        return self._queue(BatchEntry("put", key, item, {"PutRequest": {"Item": encoded}}))
+        request = encoded_write("PutRequest", "Item", encoded)
+        return self._queue(BatchEntry("put", key, item, request))
 
     def _delete_entry(self, key: KeyLike) -> bool:
         """Queue a delete of ``key``; True when the queue reached ``flush_at``."""
         wkey = wire_key(self.model, key)
-        return self._queue(BatchEntry("delete", wkey, None, {"DeleteRequest": {"Key": wkey}}))
+        request = encoded_write("DeleteRequest", "Key", wkey)
+        return self._queue(BatchEntry("delete", wkey, None, request))
 
     def _queue(self, entry: BatchEntry[M]) -> bool:
         identity = key_identity(entry.key, self._identity_order)
