@@ -57,16 +57,18 @@ _SET_TAGS = {"str": "SS", "int": "NS", "float": "NS", "decimal": "NS"}
 
 
 class DecodedItems(list[Any]):
-    """A Query or Scan answer's ``Items`` read from its body by a ``BodyReader``: every item of
-    the page as a model instance, in order (the read core takes them as decoded)."""
+    """Items read from an answer's body by a ``BodyReader``, in order: a Query or Scan page's
+    ``Items`` as model instances; a batch get's items (each table's ``Responses``) as
+    ``(key, instance)`` pairs, ``key`` the stored key attributes the read matches them by."""
 
     __slots__ = ()
 
 
-BodyReader = Callable[[bytes], "dict[str, Any] | None"]
-"""A Query or Scan answer's JSON body to the parsed answer with ``Items`` a ``DecodedItems``, or
-None: the body is parsed and its items decoded the usual way (it did not read as the model's,
-or is not JSON)."""
+BodyReader = Callable[[bytes], "tuple[dict[str, Any], dict[str, Any]] | None"]
+"""An answer's JSON body to ``(rest, decoded)``: the members it does not decode, as JSON
+values (parsed further by the transport), and the one it decodes (``Items`` or ``Responses``,
+holding ``DecodedItems``); None: the body is parsed and its items decoded the usual way (it
+did not read as the model's, or is not JSON)."""
 
 
 class _Compiled:
@@ -75,7 +77,8 @@ class _Compiled:
 
     def __init__(self, codec: ItemCodec[Any], item: Any, definitions: Any, config: Any) -> None:
         self._item, self._definitions, self._config = item, definitions, config
-        self._bodies: dict[bool, BodyReader | None] = {}
+        self._bodies: dict[tuple[bool, bool], BodyReader | None] = {}
+        self._key_attributes = tuple(k.attribute for k in codec.schema.key_attributes)
         model: type[BaseModel] = codec.model
         plan = codec._decode_plans.get(model) or codec._decode_plan(model)
         always_set = frozenset(plan.set_fields | plan.none_fields)
@@ -84,13 +87,16 @@ class _Compiled:
         new = model.__new__
         assign = object.__setattr__
 
-        def instances(validated: Sequence[Any]) -> list[Any]:
+        def instances(validated: Sequence[Any], own: frozenset[str] = frozenset()) -> list[Any]:
+            """Model instances of validated fields (less the reader's ``own`` fields, popped
+            from the values before)."""
             out = []
             for values, _, fields_set in validated:
                 instance = new(model)
                 values.pop(_GUARD, None)  # the refusal's default (never set: refused)
                 assign(instance, "__dict__", values)
-                assign(instance, "__pydantic_fields_set__", fields_set | always_set)
+                was_set = fields_set | always_set
+                assign(instance, "__pydantic_fields_set__", was_set - own if own else was_set)
                 assign(instance, "__pydantic_extra__", {} if extra_allowed else None)
                 assign(instance, "__pydantic_private__", None)
                 out.append(instance if aware is None else aware(plan, instance))
@@ -119,23 +125,36 @@ class _Compiled:
         except Exception:  # a schema pydantic-core will not compile: per-item decoding
             return None
 
-    def body(self, refuse_guards: bool) -> BodyReader | None:
-        """The reader of answer bodies; ``refuse_guards``: an item holding the guard owner's
-        table attribute makes the body unread (the read core leaves guard items out)."""
-        if refuse_guards not in self._bodies:
-            self._bodies[refuse_guards] = self._body(refuse_guards)
-        return self._bodies[refuse_guards]
+    def body(self, refuse_guards: bool, batch: bool) -> BodyReader | None:
+        """The reader of Query and Scan (``batch``: BatchGetItem) answer bodies;
+        ``refuse_guards``: an item holding the guard owner's table attribute makes the body
+        unread (the read core leaves guard items out)."""
+        if (refuse_guards, batch) not in self._bodies:
+            self._bodies[refuse_guards, batch] = self._body(refuse_guards, batch)
+        return self._bodies[refuse_guards, batch]
 
-    def _body(self, refuse_guards: bool) -> BodyReader | None:
+    def _body(self, refuse_guards: bool, batch: bool) -> BodyReader | None:
         item = self._item
+        fields = dict(item["fields"])
         if refuse_guards:
-            refusal = core_schema.model_field(
+            fields[_GUARD] = core_schema.model_field(
                 core_schema.with_default_schema(core_schema.none_schema(), default=None),
                 validation_alias=[[cast(str | int, GUARD_OWNER_TABLE_ATTRIBUTE)]],
             )
-            item = {**item, "fields": {**item["fields"], _GUARD: refusal}}
+        keys = {f"{_KEY}{attribute}": attribute for attribute in self._key_attributes}
+        if batch:  # each item's stored key attributes, as they are (binary ones decline)
+            text_or_number = core_schema.dict_schema(
+                core_schema.literal_schema(["S", "N"]), core_schema.str_schema(strict=True)
+            )
+            for field, attribute in keys.items():
+                fields[field] = core_schema.model_field(
+                    text_or_number, validation_alias=[[cast(str | int, attribute)]]
+                )
+        items = core_schema.list_schema({**item, "fields": fields})
+        member = "Responses" if batch else "Items"
+        schema = core_schema.dict_schema(core_schema.str_schema(), items) if batch else items
         answer = core_schema.typed_dict_schema(
-            {"Items": core_schema.typed_dict_field(core_schema.list_schema(item), required=False)},
+            {member: core_schema.typed_dict_field(schema, required=False)},
             extra_behavior="allow",
         )
         validator = self._validator(answer)
@@ -143,21 +162,32 @@ class _Compiled:
             return None
         validate_json, instances = validator.validate_json, self.instances
 
-        def read(body: bytes) -> dict[str, Any] | None:
+        own = frozenset(keys)
+
+        def keyed(validated: Sequence[Any]) -> DecodedItems:
+            stored = [{a: values.pop(f) for f, a in keys.items()} for values, _, _ in validated]
+            return DecodedItems(zip(stored, instances(validated, own), strict=True))
+
+        def read(body: bytes) -> tuple[dict[str, Any], dict[str, Any]] | None:
             try:
                 parsed: dict[str, Any] = validate_json(body)
             except Exception:  # not the model's items (or not JSON): parsed the usual way
                 return None
-            items = parsed.get("Items")
-            if items is not None:
-                parsed["Items"] = DecodedItems(instances(items))
-            return parsed
+            found = parsed.pop(member, None)
+            if found is None:
+                return parsed, {}
+            if batch:
+                return parsed, {member: {table: keyed(v) for table, v in found.items()}}
+            return parsed, {member: DecodedItems(instances(found))}
 
         return read
 
 
 _GUARD = "\x00guard"
 """The body reader's own field: the guard owner's table attribute, refused when present."""
+
+_KEY = "\x00key:"
+"""The batch body reader's own fields: each stored key attribute (by name after the prefix)."""
 
 _compiled: dict[int, tuple[ItemCodec[Any], _Compiled | None]] = {}
 
@@ -176,15 +206,18 @@ def page_decoder(codec: ItemCodec[Any]) -> PageDecoder | None:
     return None if compiled is None else compiled.page
 
 
-def body_reader(codec: ItemCodec[Any], *, refuse_guards: bool) -> BodyReader | None:
-    """The compiled reader of Query and Scan answer bodies holding ``codec``'s model's items
-    (None when it cannot vouch for the model). The items are read by the page decoder's
-    schema straight from the JSON, without building the raw items first. A body with binary
-    values is not for it: their base64 text would read as text."""
+def body_reader(
+    codec: ItemCodec[Any], *, refuse_guards: bool, batch: bool = False
+) -> BodyReader | None:
+    """The compiled reader of Query and Scan (``batch``: BatchGetItem, one table) answer
+    bodies holding ``codec``'s model's items (None when it cannot vouch for the model). The
+    items are read by the page decoder's schema straight from the JSON, without building the
+    raw items first. Binary values decline the body (their base64 text is refused where bytes
+    are read)."""
     compiled = _compiled_for(codec)
     if compiled is None or compiled.page is None:
         return None
-    return compiled.body(refuse_guards)
+    return compiled.body(refuse_guards, batch)
 
 
 def _compile(codec: ItemCodec[Any]) -> _Compiled | None:

@@ -937,3 +937,50 @@ def test_sync_reads_over_the_direct_transport_take_the_body_reader(
     assert reads.query(pk="p").items == tuple(DOCS)
     assert list(reads.query_all(pk="p")) == DOCS
     assert decoded == [DecodedItems, DecodedItems]
+
+
+def test_batch_gets_over_the_direct_transport_give_what_botocore_gives(
+    client: Any, server: CannedServer
+) -> None:
+    guard = {"pk": {"S": "Doc#x#1"}, "sk": {"S": "-"}, "owner": {"S": "{}"}}
+    guard["owner_table"] = {"S": "docs"}
+    answers = {
+        "ordinary": [DOC_CODEC.encode(d) for d in DOCS],
+        "with a guard item": [DOC_CODEC.encode(DOCS[0]), guard],
+        "with a corrupt item": [
+            DOC_CODEC.encode(DOCS[0]),
+            {"pk": {"S": "p"}, "sk": {"S": "s1"}, "n": {"S": "x"}},
+        ],
+        "a number spelled otherwise": [{**DOC_CODEC.encode(DOCS[2]), "n": {"N": "2.0"}}],
+    }
+    keys = [{"pk": "p", "sk": f"s{i}"} for i in (2, 0, 1, 0)]
+    for name, items in answers.items():
+        results = []
+        for transport in ("direct", "botocore"):
+            server.queue = [answer({"Responses": {"docs": items}, "UnprocessedKeys": {}})]
+            reads = ReadApi[Doc](TableGateway(client, transport=transport))
+            got = reads.batch_get(keys, on_corrupt="skip")
+            results.append((got.results, got.missing, len(got.corrupt)))
+        assert results[0] == results[1], name
+    assert results[0][0] == (DOCS[2], None, None, None)  # the last answer: one item, re-spelled
+
+
+def test_sync_batch_gets_over_the_direct_transport_take_the_body_reader(
+    client: Any, server: CannedServer
+) -> None:
+    items = [DOC_CODEC.encode(d) for d in DOCS]
+    server.queue = [answer({"Responses": {"docs": items}, "UnprocessedKeys": {}})]
+    reads = ReadApi[Doc](TableGateway(client, transport="direct"))
+    seen: list[Any] = []
+    real = reads._core._decoded_found
+
+    def spy(found: Any, view: Any) -> Any:
+        seen.extend(type(entry) for entry in found.values())
+        return real(found, view)
+
+    reads._core._decoded_found = spy  # type: ignore[method-assign]
+
+    got = reads.batch_get([{"pk": "p", "sk": f"s{i}"} for i in (1, 0, 2)])
+
+    assert got.items == (DOCS[1], DOCS[0], DOCS[2])
+    assert seen == [tuple, tuple, tuple]  # (stored key, instance) pairs: no raw item built

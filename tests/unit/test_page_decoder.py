@@ -61,8 +61,22 @@ def reads_as_per_item(codec: ItemCodec[Any], raws: list[Item]) -> bool:
     from_body = read_body(dumps({"Items": raws, "Count": len(raws)}))
     if from_body is not None:
         assert isinstance(want, list), f"read a body the per-item decoder refuses ({want})"
-        assert type(from_body["Items"]) is DecodedItems
-        same_instances(from_body["Items"], want)
+        rest, decoded = from_body
+        assert rest == {"Count": len(raws)}
+        assert type(decoded["Items"]) is DecodedItems
+        same_instances(decoded["Items"], want)
+    read_batch = body_reader(codec, refuse_guards=True, batch=True)
+    assert read_batch is not None
+    from_batch = read_batch(dumps({"Responses": {"t": raws}, "UnprocessedKeys": {}}))
+    if from_batch is not None:
+        assert isinstance(want, list), f"read a batch the per-item decoder refuses ({want})"
+        rest, decoded = from_batch
+        assert rest == {"UnprocessedKeys": {}}
+        pairs = decoded["Responses"]["t"]
+        assert [key for key, _ in pairs] == [
+            {k.attribute: raw[k.attribute] for k in codec.schema.key_attributes} for raw in raws
+        ]
+        same_instances([instance for _, instance in pairs], want)
     got = decode_page(raws)
     if got is None:
         return False
@@ -368,10 +382,10 @@ def test_an_ordinary_body_is_read_by_the_body_reader() -> None:
     answer = read_body(body_of(raws))
 
     assert answer is not None
-    same_instances(answer["Items"], [STORED.decode(raw) for raw in raws])
+    same_instances(answer[1]["Items"], [STORED.decode(raw) for raw in raws])
 
 
-def test_the_body_readers_other_members_are_the_answers() -> None:
+def test_the_body_readers_other_members_are_left_as_json() -> None:
     last = {"pk": {"S": "q"}}
     read_body = body_reader(STORED, refuse_guards=True)
     assert read_body is not None
@@ -379,11 +393,8 @@ def test_the_body_readers_other_members_are_the_answers() -> None:
     answer = read_body(body_of([stored()], LastEvaluatedKey=last))
 
     assert answer is not None
-    assert {k: v for k, v in answer.items() if k != "Items"} == {
-        "Count": 1,
-        "ScannedCount": 1,
-        "LastEvaluatedKey": last,
-    }
+    assert answer[0] == {"Count": 1, "ScannedCount": 1, "LastEvaluatedKey": last}
+    assert list(answer[1]) == ["Items"]
 
 
 def test_a_body_with_a_binary_value_is_declined() -> None:
@@ -413,7 +424,7 @@ def test_a_guard_item_declines_the_body_when_guards_are_refused() -> None:
 
     assert refusing(body) is None
     read = trusting(body)  # a guard item would read as a Guarded: why the read core refuses
-    assert read is not None and [g.pk for g in read["Items"]] == ["p", "Guarded#email#a"]
+    assert read is not None and [g.pk for g in read[1]["Items"]] == ["p", "Guarded#email#a"]
 
 
 @pytest.mark.parametrize(
@@ -429,3 +440,31 @@ def test_a_body_that_is_not_an_answer_is_declined(body: bytes) -> None:
 
 def test_a_model_it_cannot_vouch_for_has_no_body_reader() -> None:
     assert body_reader(ItemCodec(WithModelValidator), refuse_guards=True) is None
+
+
+def test_a_batch_body_gives_each_item_with_its_stored_key() -> None:
+    raws = [stored(), stored(pk={"S": "q"})]
+    read_batch = body_reader(STORED, refuse_guards=True, batch=True)
+    assert read_batch is not None
+
+    answer = read_batch(dumps({"Responses": {"stored": raws}}))
+
+    assert answer is not None
+    pairs = answer[1]["Responses"]["stored"]
+    assert [key for key, _ in pairs] == [{"pk": {"S": "p"}}, {"pk": {"S": "q"}}]
+    same_instances([item for _, item in pairs], [STORED.decode(raw) for raw in raws])
+
+
+def test_a_batch_body_with_a_binary_key_is_declined() -> None:
+    class BinaryKeyed(DomainModel):
+        pk: bytes
+        n: int = 0
+
+        class Meta:
+            table_name = "binary_keyed"
+            partition_key = "pk"
+
+    codec = ItemCodec(BinaryKeyed)
+    read_batch = body_reader(codec, refuse_guards=True, batch=True)
+    raws = [codec.encode(BinaryKeyed(pk=b"\x01")), codec.encode(BinaryKeyed(pk=b"\x02"))]
+    assert read_batch is None or read_batch(dumps({"Responses": {"t": raws}})) is None

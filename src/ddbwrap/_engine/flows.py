@@ -94,18 +94,22 @@ Pending = list[tuple[str, Params]]
 
 
 def batch_get(
-    policy: RetryPolicy, request_items: Mapping[str, Mapping[str, Any]]
-) -> Flow[dict[str, list[Params]]]:
+    policy: RetryPolicy,
+    request_items: Mapping[str, Mapping[str, Any]],
+    items: BodyReader | None = None,
+) -> Flow[dict[str, list[Any]]]:
     """BatchGetItem for any number of keys: requests of 100, leftovers re-sent with backoff.
 
-    Returns ``{table: [raw items]}`` with an entry for every table asked for.
+    Returns ``{table: [raw items]}`` with an entry for every table asked for (``items``, a
+    body reader of one table's answers: each answer it reads gives ``(key, instance)`` pairs
+    instead, see ``Call``).
     """
     options = {
         table: {name: value for name, value in spec.items() if name != "Keys"}
         for table, spec in request_items.items()
     }
     pending: Pending = [(t, key) for t, spec in request_items.items() for key in spec["Keys"]]
-    results: dict[str, list[Params]] = {table: [] for table in request_items}
+    results: dict[str, list[Any]] = {table: [] for table in request_items}
 
     def request(chunk: Sequence[tuple[str, Params]]) -> Params:
         grouped: dict[str, Params] = {}
@@ -117,8 +121,8 @@ def batch_get(
         return {"RequestItems": grouped}
 
     def collect(response: Params) -> Pending:
-        for table, items in response.get("Responses", {}).items():
-            results[table].extend(items)
+        for table, found in response.get("Responses", {}).items():
+            results[table].extend(found)
         return [
             (table, key)
             for table, spec in response.get("UnprocessedKeys", {}).items()
@@ -126,7 +130,15 @@ def batch_get(
         ]
 
     yield from _batches(
-        policy, "BatchGetItem", pending, MAX_BATCH_GET_KEYS, request, collect, "keys", "read"
+        policy,
+        "BatchGetItem",
+        pending,
+        MAX_BATCH_GET_KEYS,
+        request,
+        collect,
+        "keys",
+        "read",
+        items=items,
     )
     return results
 
@@ -187,6 +199,7 @@ def _batches(
     noun: str,
     verb: str,
     done: Callable[[Sequence[tuple[str, Params]], Pending], None] | None = None,
+    items: BodyReader | None = None,
 ) -> Flow[None]:
     """Send ``pending`` in chunks of ``size``; re-send each chunk's leftovers with backoff.
 
@@ -202,7 +215,7 @@ def _batches(
             attempts += 1
             cause: AttemptError | None = None
             try:
-                response = yield Call(operation, request(leftover))
+                response = yield Call(operation, request(leftover), items)
             except AttemptError as failed:
                 unprocessed, cause = list(leftover), failed
             else:

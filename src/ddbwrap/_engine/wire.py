@@ -252,8 +252,8 @@ class Wire:
         """The response to one call (``lowered``: the answer's headers by lowercase name, as
         ``http1.AnswerParser`` reads them), or the failure ``BotocoreTransport`` raises for the
         same answer: ``AttemptError`` (throttling, 5xx, an unreadable 2xx) or a
-        ``DdbwrapError``. ``items`` reads a Query or Scan body's items straight into models
-        (``steps.Call``) unless it declines the body."""
+        ``DdbwrapError``. ``items`` reads a Query, Scan or BatchGetItem body's items straight
+        into models (``steps.Call``) unless it declines the body."""
         if status >= 300:
             raise_failure(self.error(operation, params, status, lowered, body))
         problem = body_problem(body, lowered)
@@ -271,20 +271,19 @@ class Wire:
         return parsed
 
     def _read(self, operation: str, body: bytes, items: BodyReader) -> Params | None:
-        """A Query or Scan body read by ``items`` (its Items decoded as models), the rest (a
-        few small members) parsed as ``parse_body`` parses them; None when the reader declines
-        the body."""
+        """A body read by ``items`` (its items decoded as models), the rest (a few small
+        members) parsed as ``parse_body`` parses them; None when the reader declines the
+        body."""
         with gc_pause.paused():
             read = items(body)
         if read is None:
             return None
-        decoded = read.pop("Items", None)
+        rest, decoded = read
         try:
-            parsed: Params = self._compiled.deep[operation](read)
+            parsed: Params = self._compiled.deep[operation](rest)
         except BODY_ERRORS:
             return None
-        if decoded is not None:
-            parsed["Items"] = decoded
+        parsed.update(decoded)
         return parsed
 
     def _parsed(self, operation: str, params: Params, body: bytes) -> Params:

@@ -267,16 +267,22 @@ class ReadCore(Generic[M]):
         now: int | None = None,
     ) -> Flow[BatchResult[Any]]:
         """BatchGetItem of the distinct keys, assembled in the order asked (an item expired
-        at ``now`` is missing)."""
+        at ``now`` is missing). Answers are read straight into models by the body reader when
+        nothing but the model's items is expected (no view, no other entity, no post-read TTL
+        check)."""
         distinct = self.distinct(requested)
-        found: dict[tuple[Any, ...], Mapping[str, Any]] = {}
+        found: dict[tuple[Any, ...], Any] = {}
         if distinct:
             request = batch_get_request(
                 self.model, list(distinct.values()), view=view, consistent=consistent
             )
-            response = yield from flows.batch_get(policy, request)
+            reader = None
+            if view is None and now is None and self._trivial:
+                reader = body_reader(self.codec, refuse_guards=self._guards, batch=True)
+            response = yield from flows.batch_get(policy, request, reader)
             for raw in response.get(self.schema.table_name, ()):
-                found[self.identity(raw)] = raw
+                # a (stored key, instance) pair from the body reader, else a raw item
+                found[self.identity(raw[0] if type(raw) is tuple else raw)] = raw
         logger.debug(
             "batch_get table=%s requested=%d distinct=%d found=%d",
             self.schema.table_name,
@@ -501,7 +507,7 @@ class ReadCore(Generic[M]):
     def assemble(
         self,
         requested: Requested,
-        found: Mapping[tuple[Any, ...], Mapping[str, Any]],
+        found: Mapping[tuple[Any, ...], Any],
         view: type[View[Any]] | None,
         on_corrupt: OnCorrupt,
         now: int | None = None,
@@ -538,21 +544,25 @@ class ReadCore(Generic[M]):
         return BatchResult(tuple(items), tuple(results), tuple(missing), tuple(corrupt))
 
     def _decoded_found(
-        self, found: Mapping[tuple[Any, ...], Mapping[str, Any]], view: type[View[Any]] | None
+        self, found: Mapping[tuple[Any, ...], Any], view: type[View[Any]] | None
     ) -> dict[tuple[Any, ...], Any]:
         """A batch read's found items decoded in one call, by key identity, when the model's
-        items are all the table holds besides guard items (empty: decode them one by one)."""
+        items are all the table holds besides guard items (empty: decode them one by one).
+        Items the body reader decoded (``(stored key, instance)`` pairs) are taken as they
+        are."""
         if not self._trivial:
             return {}
-        mine = [
-            (identity, raw)
-            for identity, raw in found.items()
-            if not (self._guards and _OWNER_TABLE in raw and _OWNER in raw)
-        ]
+        ready: dict[tuple[Any, ...], Any] = {}
+        mine = []
+        for identity, raw in found.items():
+            if type(raw) is tuple:  # decoded by the body reader: (stored key, instance)
+                ready[identity] = raw[1]
+            elif not (self._guards and _OWNER_TABLE in raw and _OWNER in raw):
+                mine.append((identity, raw))
         decoded = self._decode_page([raw for _, raw in mine], view)
-        if decoded is None:
-            return {}
-        return {identity: value for (identity, _), value in zip(mine, decoded, strict=True)}
+        if decoded is not None:
+            ready.update((i, value) for (i, _), value in zip(mine, decoded, strict=True))
+        return ready
 
     def item_decoder(self, view: type[View[Any]] | None) -> Callable[[Mapping[str, Any]], Any]:
         """A function of a raw item: the item decoded as its model (or ``view``), or the
