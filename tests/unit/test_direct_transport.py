@@ -811,6 +811,20 @@ def reader() -> Any:
     return read_body
 
 
+def pages_decoded(reads: Any) -> list[type]:
+    """The type of each page's items the read core decodes from now on (``DecodedItems``: the
+    body reader's), recorded by a spy on ``reads``."""
+    decoded: list[type] = []
+    real = reads._core.decode_all
+
+    def spy(raws: Any, *args: Any) -> Any:
+        decoded.append(type(raws))
+        return real(raws, *args)
+
+    reads._core.decode_all = spy
+    return decoded
+
+
 def test_a_query_answer_read_by_the_body_reader_is_the_parsed_answer_with_models(
     client: Any, server: CannedServer
 ) -> None:
@@ -904,14 +918,7 @@ def test_async_reads_over_the_direct_transport_take_the_body_reader(server: Cann
             aws_secret_access_key="secret",
         ) as client:
             reads = AsyncReadApi[Doc](AsyncTableGateway(client), cursor_secret="s" * 32)
-            decoded: list[Any] = []
-            real = reads._core.decode_all
-
-            def spy(raws: Any, *args: Any) -> Any:
-                decoded.append(type(raws))
-                return real(raws, *args)
-
-            reads._core.decode_all = spy  # type: ignore[method-assign]
+            decoded = pages_decoded(reads)
             page = await reads.query(pk="p")
             return page.items, decoded
 
@@ -925,14 +932,7 @@ def test_sync_reads_over_the_direct_transport_take_the_body_reader(
 ) -> None:
     server.queue = [doc_page([DOC_CODEC.encode(d) for d in DOCS])]
     reads = ReadApi[Doc](TableGateway(client, transport="direct"), cursor_secret="s" * 32)
-    decoded: list[Any] = []
-    real = reads._core.decode_all
-
-    def spy(raws: Any, *args: Any) -> Any:
-        decoded.append(type(raws))
-        return real(raws, *args)
-
-    reads._core.decode_all = spy  # type: ignore[method-assign]
+    decoded = pages_decoded(reads)
 
     assert reads.query(pk="p").items == tuple(DOCS)
     assert list(reads.query_all(pk="p")) == DOCS
