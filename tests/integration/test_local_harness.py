@@ -16,7 +16,6 @@ from ddbwrap.testing import local
 from ddbwrap.testing.local import (
     ENDPOINT_ENV,
     DynamoDBLocal,
-    env_endpoint,
     free_port,
     local_client,
 )
@@ -191,15 +190,13 @@ class _ImpostorHandler(BaseHTTPRequestHandler):
 def test_a_port_taken_by_another_server_is_not_mistaken_for_ours(
     ddb_endpoint: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if env_endpoint() is not None:
-        pytest.skip(f"starts its own DynamoDB Local; {ENDPOINT_ENV} is set")
     impostor = ThreadingHTTPServer(("", 0), _ImpostorHandler)
     threading.Thread(target=impostor.serve_forever, args=(0.05,), daemon=True).start()
     taken = impostor.server_address[1]
     ports = iter([taken])
     monkeypatch.setattr(local, "free_port", lambda: next(ports, None) or free_port())
     try:
-        with DynamoDBLocal() as server:
+        with DynamoDBLocal(use_env_endpoint=False) as server:  # its own, whatever the env says
             assert not server.endpoint_url.endswith(f":{taken}")
             assert local_client(server.endpoint_url).list_tables()["TableNames"] == []
     finally:
