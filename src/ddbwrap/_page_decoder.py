@@ -75,12 +75,13 @@ class _Compiled:
     """One model's compiled readers: of parsed pages, and of answer bodies (with or without the
     refusal of guard items), built on first use."""
 
-    def __init__(self, codec: ItemCodec[Any], item: Any, definitions: Any, config: Any) -> None:
+    def __init__(
+        self, codec: ItemCodec[Any], plan: Any, item: Any, definitions: Any, config: Any
+    ) -> None:
         self._item, self._definitions, self._config = item, definitions, config
         self._bodies: dict[tuple[bool, bool], BodyReader | None] = {}
         self._key_attributes = tuple(k.attribute for k in codec.schema.key_attributes)
         model: type[BaseModel] = codec.model
-        plan = codec._decode_plans.get(model) or codec._decode_plan(model)
         always_set = frozenset(plan.set_fields | plan.none_fields)
         extra_allowed = model.model_config.get("extra") == "allow"
         aware = codec._aware if plan.nested_datetimes else None
@@ -88,12 +89,12 @@ class _Compiled:
         assign = object.__setattr__
 
         def instances(validated: Sequence[Any], own: frozenset[str] = frozenset()) -> list[Any]:
-            """Model instances of validated fields (less the reader's ``own`` fields, popped
-            from the values before)."""
+            """Model instances of validated fields, less the body reader's ``own`` fields."""
             out = []
             for values, _, fields_set in validated:
                 instance = new(model)
-                values.pop(_GUARD, None)  # the refusal's default (never set: refused)
+                for field in own:
+                    values.pop(field, None)
                 assign(instance, "__dict__", values)
                 was_set = fields_set | always_set
                 assign(instance, "__pydantic_fields_set__", was_set - own if own else was_set)
@@ -136,12 +137,13 @@ class _Compiled:
     def _body(self, refuse_guards: bool, batch: bool) -> BodyReader | None:
         item = self._item
         fields = dict(item["fields"])
+        keys = {f"{_KEY}{attribute}": attribute for attribute in self._key_attributes}
+        own = frozenset({_GUARD} if refuse_guards else ()) | frozenset(keys if batch else ())
         if refuse_guards:
             fields[_GUARD] = core_schema.model_field(
                 core_schema.with_default_schema(core_schema.none_schema(), default=None),
                 validation_alias=[[cast(str | int, GUARD_OWNER_TABLE_ATTRIBUTE)]],
             )
-        keys = {f"{_KEY}{attribute}": attribute for attribute in self._key_attributes}
         if batch:  # each item's stored key attributes, as they are (binary ones decline)
             text_or_number = core_schema.dict_schema(
                 core_schema.literal_schema(["S", "N"]), core_schema.str_schema(strict=True)
@@ -162,8 +164,6 @@ class _Compiled:
             return None
         validate_json, instances = validator.validate_json, self.instances
 
-        own = frozenset(keys)
-
         def keyed(validated: Sequence[Any]) -> DecodedItems:
             stored = [{a: values.pop(f) for f, a in keys.items()} for values, _, _ in validated]
             return DecodedItems(zip(stored, instances(validated, own), strict=True))
@@ -178,13 +178,14 @@ class _Compiled:
                 return parsed, {}
             if batch:
                 return parsed, {member: {table: keyed(v) for table, v in found.items()}}
-            return parsed, {member: DecodedItems(instances(found))}
+            return parsed, {member: DecodedItems(instances(found, own))}
 
         return read
 
 
 _GUARD = "\x00guard"
-"""The body reader's own field: the guard owner's table attribute, refused when present."""
+"""The body reader's own field: the guard owner's table attribute, refused when present (its
+default, None, is dropped from each item)."""
 
 _KEY = "\x00key:"
 """The batch body reader's own fields: each stored key attribute (by name after the prefix)."""
@@ -247,7 +248,7 @@ def _compile(codec: ItemCodec[Any]) -> _Compiled | None:
     config: Any = dict(top.get("config") or {})
     config.update(validate_by_alias=True, validate_by_name=False, extra_fields_behavior="ignore")
     item = {**inner, "fields": fields, "extra_behavior": "ignore"}
-    return _Compiled(codec, item, definitions, config)
+    return _Compiled(codec, plan, item, definitions, config)
 
 
 def _plain_model(model: type[BaseModel]) -> bool:

@@ -13,6 +13,10 @@ paging, batch leftovers, resolving writes whose response was lost). A failed att
 - ``BotocoreTransport``: every call through the boto3 client (``transport="botocore"``, or
   ``DDBWRAP_TRANSPORT=botocore``);
 - ``ddbwrap.testing.ScriptedTransport``: answers and faults scripted per call, for tests.
+
+A transport whose ``reads_items`` is true also takes ``call(operation, params, items=reader)``
+for a Query, Scan or BatchGetItem: the reader turns the answer's body into model instances
+(the direct transports; see ``docs/architecture.md#transports``). Others get raw items.
 """
 
 from __future__ import annotations

@@ -276,9 +276,7 @@ class ReadCore(Generic[M]):
             request = batch_get_request(
                 self.model, list(distinct.values()), view=view, consistent=consistent
             )
-            reader = None
-            if view is None and now is None and self._trivial:
-                reader = body_reader(self.codec, refuse_guards=self._guards, batch=True)
+            reader = self.body_reader(view, now is not None, batch=True)
             response = yield from flows.batch_get(policy, request, reader)
             for raw in response.get(self.schema.table_name, ()):
                 # a (stored key, instance) pair from the body reader, else a raw item
@@ -342,7 +340,7 @@ class ReadCore(Generic[M]):
         scanned = requests = 0
         next_key: Mapping[str, Any] | None = None
         live = self.live(plan)
-        reader = self.body_reader(plan, view) if limit is None else None
+        reader = None if limit is not None else self.body_reader(view, plan.raw_needed)
         while True:
             response = yield from flows.call(policy, plan.operation, params, items=reader)
             requests += 1
@@ -420,17 +418,19 @@ class ReadCore(Generic[M]):
                 raw_items = yield from self.fetch_full(policy, raw_items, view)
             return live(raw_items)
 
-        reader = self.body_reader(plan, view)
+        reader = self.body_reader(view, plan.raw_needed)
         return flows.pages(policy, plan.operation, params, emit=page_items, items=reader)
 
-    def body_reader(self, plan: ReadPlan, view: type[View[Any]] | None) -> BodyReader | None:
+    def body_reader(
+        self, view: type[View[Any]] | None, raw_needed: bool, *, batch: bool = False
+    ) -> BodyReader | None:
         """The reader of answer bodies straight into the model's items (``steps.Call``), for a
-        plan whose pages are decoded whole as the model: no view, no other entity, no full
-        item fetched and no expired item to leave out after the read (guard items make the
-        reader decline the page)."""
-        if view is not None or not self._trivial or plan.fetch_full or plan.live_at is not None:
+        read whose answers are decoded whole as the model: no view, no other entity, and no
+        ``raw_needed`` after the read (an expiry check, a fetch of the full items); guard
+        items make the reader decline the answer."""
+        if view is not None or not self._trivial or raw_needed:
             return None
-        return body_reader(self.codec, refuse_guards=self._guards)
+        return body_reader(self.codec, refuse_guards=self._guards, batch=batch)
 
     def count(self, policy: RetryPolicy, plan: ReadPlan) -> Flow[int]:
         """How many items every page of a Select=COUNT plan holds.

@@ -253,6 +253,12 @@ class ReadPlan:
     fetch_full: bool = False
     live_at: int | None = None
 
+    @property
+    def raw_needed(self) -> bool:
+        """Whether the page's raw items are still needed after the read: fetched again in
+        full (``fetch_full``) or checked for expiry (``live_at``)."""
+        return self.fetch_full or self.live_at is not None
+
 
 def _resolve_index(schema: TableSchema, index: str | None) -> IndexSchema | None:
     if index is None:
