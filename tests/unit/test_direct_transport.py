@@ -15,6 +15,7 @@ import base64
 import binascii
 import json
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -29,7 +30,7 @@ from botocore.credentials import Credentials
 from botocore.stub import Stubber
 from pydantic import Field
 
-from ddbwrap import DomainModel, ItemCodec, ReadApi
+from ddbwrap import DomainModel, ItemCodec, ReadApi, RetryPolicy
 from ddbwrap._engine.sigv4 import Signer
 from ddbwrap._engine.wire import Watch
 from ddbwrap._page_decoder import DecodedItems, body_reader
@@ -42,6 +43,11 @@ from ddbwrap.errors import (
 from ddbwrap.gateway import TableGateway
 from ddbwrap.testing import ScriptedTransport
 from ddbwrap.transport import AttemptError, BotocoreTransport, DirectTransport
+
+LOST, LATE = 0, 1
+"""Queued statuses for no answer: the connection closed at once, or after the read timeout."""
+READ_TIMEOUT = 0.2
+"""The read timeout of the clients of the fault tests."""
 
 TARGET = "DynamoDB_20120810.GetItem"
 JSON_1_0 = "application/x-amz-json-1.0"
@@ -57,6 +63,11 @@ class Canned(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         server.requests.append((dict(self.headers), body))
         status, headers, answer = server.queue.pop(0) if len(server.queue) > 1 else server.queue[0]
+        if status in (LOST, LATE):  # no answer: the connection closes (at once, or too late)
+            if status == LATE:
+                time.sleep(3 * READ_TIMEOUT)
+            self.close_connection = True
+            return
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
@@ -812,16 +823,22 @@ def reader() -> Any:
 
 
 def pages_decoded(reads: Any) -> list[type]:
-    """The type of each page's items the read core decodes from now on (``DecodedItems``: the
-    body reader's), recorded by a spy on ``reads``."""
+    """What the read core decodes from now on, recorded by spies on ``reads``: the type of
+    each page's items (``DecodedItems``: the body reader's), and of a batch read's found
+    items (``tuple``: the body reader's ``(stored key, instance)`` pairs)."""
     decoded: list[type] = []
-    real = reads._core.decode_all
+    core = reads._core
+    decode_all, decoded_found = core.decode_all, core._decoded_found
 
-    def spy(raws: Any, *args: Any) -> Any:
+    def page(raws: Any, *args: Any) -> Any:
         decoded.append(type(raws))
-        return real(raws, *args)
+        return decode_all(raws, *args)
 
-    reads._core.decode_all = spy
+    def batch(found: Any, view: Any) -> Any:
+        decoded.extend({type(entry) for entry in found.values()})
+        return decoded_found(found, view)
+
+    core.decode_all, core._decoded_found = page, batch
     return decoded
 
 
@@ -971,16 +988,94 @@ def test_sync_batch_gets_over_the_direct_transport_take_the_body_reader(
     items = [DOC_CODEC.encode(d) for d in DOCS]
     server.queue = [answer({"Responses": {"docs": items}, "UnprocessedKeys": {}})]
     reads = ReadApi[Doc](TableGateway(client, transport="direct"))
-    seen: list[Any] = []
-    real = reads._core._decoded_found
-
-    def spy(found: Any, view: Any) -> Any:
-        seen.extend(type(entry) for entry in found.values())
-        return real(found, view)
-
-    reads._core._decoded_found = spy  # type: ignore[method-assign]
+    seen = pages_decoded(reads)
 
     got = reads.batch_get([{"pk": "p", "sk": f"s{i}"} for i in (1, 0, 2)])
 
     assert got.items == (DOCS[1], DOCS[0], DOCS[2])
-    assert seen == [tuple, tuple, tuple]  # (stored key, instance) pairs: no raw item built
+    assert seen == [tuple]  # (stored key, instance) pairs: no raw item built
+
+
+
+# --- the body reader's reads under faults: retried, then read from the body -------------------
+
+PAGE_FAULTS = {
+    "throttled": error_answer("ThrottlingException", "slow down"),
+    "5xx": error_answer("InternalServerError", "oops", status=500),
+    "empty body": answer(b""),
+    "corrupt body": answer(b'{"Items": [{"pk": '),
+    "checksum mismatch": answer({"Items": []}, crc=1),
+    "lost response": (LOST, {}, b""),
+    "timeout": (LATE, {}, b""),
+}
+RETRY = RetryPolicy(base_delay=0.0, max_delay=0.0, request_attempts=3)
+KEYS = [{"pk": "p", "sk": f"s{i}"} for i in range(3)]
+
+
+def good_answer(read: str) -> Any:
+    items = [DOC_CODEC.encode(d) for d in DOCS]
+    if read == "batch_get":
+        return answer({"Responses": {"docs": items}, "UnprocessedKeys": {}})
+    return doc_page(items)
+
+
+def fault_config() -> Config:
+    return Config(retries={"total_max_attempts": 1}, read_timeout=READ_TIMEOUT)
+
+
+@pytest.mark.parametrize("read", ["query", "query_all", "batch_get"])
+@pytest.mark.parametrize("fault", PAGE_FAULTS)
+def test_a_read_by_the_body_reader_is_retried_after_a_fault(
+    server: CannedServer, fault: str, read: str
+) -> None:
+    server.queue = [PAGE_FAULTS[fault], good_answer(read)]
+    client = shared_session().client("dynamodb", endpoint_url=server.url, config=fault_config())
+    reads = ReadApi[Doc](TableGateway(client, retry=RETRY), cursor_secret="s" * 32)
+    decoded = pages_decoded(reads)
+
+    if read == "query":
+        got = list(reads.query(pk="p").items)
+    elif read == "query_all":
+        got = list(reads.query_all(pk="p"))
+    else:
+        got = list(reads.batch_get(KEYS).items)
+
+    assert got == DOCS
+    assert len(server.requests) == 2
+    assert decoded == ([tuple] if read == "batch_get" else [DecodedItems])
+
+
+@pytest.mark.parametrize("read", ["query", "query_all", "batch_get"])
+@pytest.mark.parametrize("fault", PAGE_FAULTS)
+def test_an_async_read_by_the_body_reader_is_retried_after_a_fault(
+    server: CannedServer, fault: str, read: str
+) -> None:
+    from ddbwrap.aio import AsyncReadApi, AsyncTableGateway
+
+    server.queue = [PAGE_FAULTS[fault], good_answer(read)]
+
+    async def main() -> tuple[list[Any], list[type]]:
+        session = aiobotocore.session.get_session()
+        async with session.create_client(
+            "dynamodb",
+            endpoint_url=server.url,
+            region_name="eu-west-1",
+            aws_access_key_id="AKIDEXAMPLE",
+            aws_secret_access_key="secret",
+            config=fault_config(),
+        ) as client:
+            gateway = AsyncTableGateway(client, retry=RETRY)
+            reads = AsyncReadApi[Doc](gateway, cursor_secret="s" * 32)
+            decoded = pages_decoded(reads)
+            if read == "query":
+                got = list((await reads.query(pk="p")).items)
+            elif read == "query_all":
+                got = [item async for item in reads.query_all(pk="p")]
+            else:
+                got = list((await reads.batch_get(KEYS)).items)
+            return got, decoded
+
+    got, decoded = asyncio.run(main())
+    assert got == DOCS
+    assert len(server.requests) == 2
+    assert decoded == ([tuple] if read == "batch_get" else [DecodedItems])
