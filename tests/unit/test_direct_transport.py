@@ -20,7 +20,6 @@ from collections.abc import Awaitable, Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import aiobotocore.session
 import boto3
 import pytest
 from botocore.auth import SigV4Auth
@@ -925,21 +924,13 @@ def test_async_reads_over_the_direct_transport_take_the_body_reader(server: Cann
 
     server.queue = [doc_page([DOC_CODEC.encode(d) for d in DOCS])]
 
-    async def main() -> Any:
-        session = aiobotocore.session.get_session()
-        async with session.create_client(
-            "dynamodb",
-            endpoint_url=server.url,
-            region_name="eu-west-1",
-            aws_access_key_id="AKIDEXAMPLE",
-            aws_secret_access_key="secret",
-        ) as client:
-            reads = AsyncReadApi[Doc](AsyncTableGateway(client), cursor_secret="s" * 32)
-            decoded = pages_decoded(reads)
-            page = await reads.query(pk="p")
-            return page.items, decoded
+    async def check(client: Any) -> Any:
+        reads = AsyncReadApi[Doc](AsyncTableGateway(client), cursor_secret="s" * 32)
+        decoded = pages_decoded(reads)
+        page = await reads.query(pk="p")
+        return page.items, decoded
 
-    items, decoded = asyncio.run(main())
+    items, decoded = run_async(server.url, check)
     assert items == tuple(DOCS)
     assert decoded == [DecodedItems]
 
@@ -1054,28 +1045,18 @@ def test_an_async_read_by_the_body_reader_is_retried_after_a_fault(
 
     server.queue = [PAGE_FAULTS[fault], good_answer(read)]
 
-    async def main() -> tuple[list[Any], list[type]]:
-        session = aiobotocore.session.get_session()
-        async with session.create_client(
-            "dynamodb",
-            endpoint_url=server.url,
-            region_name="eu-west-1",
-            aws_access_key_id="AKIDEXAMPLE",
-            aws_secret_access_key="secret",
-            config=fault_config(),
-        ) as client:
-            gateway = AsyncTableGateway(client, retry=RETRY)
-            reads = AsyncReadApi[Doc](gateway, cursor_secret="s" * 32)
-            decoded = pages_decoded(reads)
-            if read == "query":
-                got = list((await reads.query(pk="p")).items)
-            elif read == "query_all":
-                got = [item async for item in reads.query_all(pk="p")]
-            else:
-                got = list((await reads.batch_get(KEYS)).items)
-            return got, decoded
+    async def check(client: Any) -> tuple[list[Any], list[type]]:
+        reads = AsyncReadApi[Doc](AsyncTableGateway(client, retry=RETRY), cursor_secret="s" * 32)
+        decoded = pages_decoded(reads)
+        if read == "query":
+            got = list((await reads.query(pk="p")).items)
+        elif read == "query_all":
+            got = [item async for item in reads.query_all(pk="p")]
+        else:
+            got = list((await reads.batch_get(KEYS)).items)
+        return got, decoded
 
-    got, decoded = asyncio.run(main())
+    got, decoded = run_async(server.url, check, read_timeout=READ_TIMEOUT)
     assert got == DOCS
     assert len(server.requests) == 2
     assert decoded == ([tuple] if read == "batch_get" else [DecodedItems])
