@@ -6,8 +6,9 @@ model, a pydantic-core validator that reads the AttributeValues itself (a scalar
 attribute's ``S``, ``N``, ``BOOL``, ``SS`` or ``NS`` through a validation alias path, a list or
 map of scalars each element's tag through ``itemgetter``, in Rust), so only nested models,
 lists and maps of other values, nullable and untyped fields still go through ``decode_value``
-in Python. ``body_reader(codec)`` runs the same validator on a Query or Scan answer's JSON
-body, so the raw items are never built as Python objects (the direct transport holds bodies).
+in Python; pydantic-core builds the model instances too. ``body_reader(codec)`` runs the same
+validator on a Query or Scan answer's JSON body, so the raw items are never built as Python
+objects (the direct transport holds bodies).
 
 For items in DynamoDB's form (every attribute an AttributeValue of one tag, as answers always
 are) it gives what the per-item decoder gives, or nothing: anything the compiled validator does
@@ -21,7 +22,9 @@ custom ``__init__``, strict fields, validation aliases of its own) gets None fro
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, cast
 
@@ -73,48 +76,56 @@ did not read as the model's, or is not JSON)."""
 
 class _Compiled:
     """One model's compiled readers: of parsed pages, and of answer bodies (with or without the
-    refusal of guard items), built on first use."""
+    refusal of guard items), built on first use. pydantic-core builds the instances itself (a
+    ``model`` schema around the aliased fields); ``settle`` makes them what the per-item decoder
+    gives, where the model needs it."""
 
     def __init__(
-        self, codec: ItemCodec[Any], plan: Any, item: Any, definitions: Any, config: Any
+        self, codec: ItemCodec[Any], plan: Any, model_schema: Any, definitions: Any, config: Any
     ) -> None:
-        self._item, self._definitions, self._config = item, definitions, config
+        self._model_schema, self._definitions, self._config = model_schema, definitions, config
         self._bodies: dict[tuple[bool, bool], BodyReader | None] = {}
         self._key_attributes = tuple(k.attribute for k in codec.schema.key_attributes)
-        model: type[BaseModel] = codec.model
+        self._model: type[BaseModel] = codec.model
         always_set = frozenset(plan.set_fields | plan.none_fields)
-        extra_allowed = model.model_config.get("extra") == "allow"
+        extra: dict[str, Any] | None = (
+            {} if self._model.model_config.get("extra") == "allow" else None
+        )
         aware = codec._aware if plan.nested_datetimes else None
-        new = model.__new__
         assign = object.__setattr__
+        as_read = bool(always_set) or extra is not None or aware is not None
 
-        def instances(validated: Sequence[Any], own: frozenset[str] = frozenset()) -> list[Any]:
-            """Model instances of validated fields, less the body reader's ``own`` fields."""
-            out = []
-            for values, _, fields_set in validated:
-                instance = new(model)
-                for field in own:
-                    values.pop(field, None)
-                assign(instance, "__dict__", values)
-                was_set = fields_set | always_set
+        def settle(instances: list[Any], own: frozenset[str] = frozenset()) -> list[Any]:
+            """The validator's instances as the per-item decoder gives them (in place): less
+            the body reader's ``own`` fields, sets and None fills counted as set, an empty
+            extra where the model allows extras, nested naive datetimes made aware."""
+            if not (own or as_read):
+                return instances
+            for instance in instances:
+                if own:
+                    values = instance.__dict__
+                    for field in own:
+                        values.pop(field, None)
+                was_set = instance.__pydantic_fields_set__ | always_set
                 assign(instance, "__pydantic_fields_set__", was_set - own if own else was_set)
-                assign(instance, "__pydantic_extra__", {} if extra_allowed else None)
-                assign(instance, "__pydantic_private__", None)
-                out.append(instance if aware is None else aware(plan, instance))
-            return out
+                if extra is not None:
+                    assign(instance, "__pydantic_extra__", {})
+                if aware is not None:
+                    aware(plan, instance)
+            return instances
 
-        self.instances = instances
+        self.settle = settle
         self.page: PageDecoder | None = None
-        validate = self._validator(core_schema.list_schema(item))
+        validate = self._validator(core_schema.list_schema(model_schema))
         if validate is not None:
             validate_page = validate.validate_python
 
             def decode_page(raws: Sequence[Mapping[str, Any]]) -> list[Any] | None:
                 try:
-                    validated = validate_page(raws)
+                    instances = validate_page(raws)
                 except Exception:  # the per-item decoder reads or reports the page
                     return None
-                return instances(validated)
+                return settle(instances)
 
             self.page = decode_page
 
@@ -122,7 +133,8 @@ class _Compiled:
         if self._definitions is not None:
             schema = core_schema.definitions_schema(schema, list(self._definitions))
         try:
-            return SchemaValidator(schema, self._config)
+            with _own_schema(self._model):
+                return SchemaValidator(schema, self._config)
         except Exception:  # a schema pydantic-core will not compile: per-item decoding
             return None
 
@@ -135,8 +147,8 @@ class _Compiled:
         return self._bodies[refuse_guards, batch]
 
     def _body(self, refuse_guards: bool, batch: bool) -> BodyReader | None:
-        item = self._item
-        fields = dict(item["fields"])
+        model_schema = self._model_schema
+        fields = dict(model_schema["schema"]["fields"])
         keys = {f"{_KEY}{attribute}": attribute for attribute in self._key_attributes}
         own = frozenset({_GUARD} if refuse_guards else ()) | frozenset(keys if batch else ())
         if refuse_guards:
@@ -152,7 +164,9 @@ class _Compiled:
                 fields[field] = core_schema.model_field(
                     text_or_number, validation_alias=[[cast(str | int, attribute)]]
                 )
-        items = core_schema.list_schema({**item, "fields": fields})
+        items = core_schema.list_schema(
+            {**model_schema, "schema": {**model_schema["schema"], "fields": fields}}
+        )
         member = "Responses" if batch else "Items"
         schema = core_schema.dict_schema(core_schema.str_schema(), items) if batch else items
         answer = core_schema.typed_dict_schema(
@@ -162,11 +176,11 @@ class _Compiled:
         validator = self._validator(answer)
         if validator is None:
             return None
-        validate_json, instances = validator.validate_json, self.instances
+        validate_json, settle = validator.validate_json, self.settle
 
-        def keyed(validated: Sequence[Any]) -> DecodedItems:
-            stored = [{a: values.pop(f) for f, a in keys.items()} for values, _, _ in validated]
-            return DecodedItems(zip(stored, instances(validated, own), strict=True))
+        def keyed(instances: list[Any]) -> DecodedItems:
+            stored = [{a: i.__dict__[f] for f, a in keys.items()} for i in instances]
+            return DecodedItems(zip(stored, settle(instances, own), strict=True))
 
         def read(body: bytes) -> tuple[dict[str, Any], dict[str, Any]] | None:
             try:
@@ -178,7 +192,7 @@ class _Compiled:
                 return parsed, {}
             if batch:
                 return parsed, {member: {table: keyed(v) for table, v in found.items()}}
-            return parsed, {member: DecodedItems(instances(found, own))}
+            return parsed, {member: DecodedItems(settle(found, own))}
 
         return read
 
@@ -248,7 +262,26 @@ def _compile(codec: ItemCodec[Any]) -> _Compiled | None:
     config: Any = dict(top.get("config") or {})
     config.update(validate_by_alias=True, validate_by_name=False, extra_fields_behavior="ignore")
     item = {**inner, "fields": fields, "extra_behavior": "ignore"}
-    return _Compiled(codec, plan, item, definitions, config)
+    model_schema = {**top, "schema": item, "config": config}
+    model_schema.pop("ref", None)
+    return _Compiled(codec, plan, model_schema, definitions, config)
+
+
+@contextmanager
+def _own_schema(model: type[BaseModel]) -> Iterator[None]:
+    """While building a validator: pydantic-core takes a complete model's own validator for any
+    ``model`` schema of its class (``__pydantic_complete__``), where ours reads stored items."""
+    with _building:
+        complete = model.__pydantic_complete__
+        model.__pydantic_complete__ = False
+        try:
+            yield
+        finally:
+            model.__pydantic_complete__ = complete
+
+
+_building = threading.Lock()
+"""Held while ``_own_schema`` builds: no thread sees the model made incomplete by another."""
 
 
 def _plain_model(model: type[BaseModel]) -> bool:

@@ -327,6 +327,30 @@ def test_a_recursive_model_reads_as_item_by_item() -> None:
     assert reads_as_per_item(codec, [codec.encode(tree), codec.encode(Node(pk="d"))])
 
 
+class Fresh(DomainModel):
+    pk: str
+    count: int = 0
+
+    class Meta:
+        table_name = "fresh"
+        partition_key = "pk"
+
+
+def test_compiling_leaves_the_models_own_validation_as_it_was() -> None:
+    # pydantic-core builds the compiled reader's instances; building it must not change how
+    # the model itself validates or that pydantic holds it complete
+    codec = ItemCodec(Fresh)
+    decode_page = page_decoder(codec)
+    assert decode_page is not None
+    page = decode_page([{"pk": {"S": "a"}, "count": {"N": "3"}}])
+    assert page == [Fresh(pk="a", count=3)]
+    assert Fresh.__pydantic_complete__ is True
+    assert Fresh(pk="b", count="4").count == 4  # type: ignore[arg-type]
+    assert Fresh.model_validate({"pk": "c"}) == Fresh(pk="c")
+    with pytest.raises(ValueError):
+        Fresh.model_validate({"pk": {"S": "a"}})
+
+
 # --- the read core's page decoding -----------------------------------------------------------
 
 
