@@ -149,8 +149,8 @@ def test_batch_out_of_budget_lists_exactly_the_items_not_written(
 ) -> None:
     gateway, _ = make_gateway(always_some, 3)
     writes = WriteApi[Reading](gateway)
-    with pytest.raises(UnprocessedItemsError) as caught, writes.batch() as batch:
-        for reading in readings():
+    with pytest.raises(UnprocessedItemsError) as caught, writes.batch(flush_at=ITEMS) as batch:
+        for reading in readings():  # one flush of every reading, in several requests
             batch.put(reading)
     missing = caught.value.unprocessed
     assert all(isinstance(entry, BatchEntry) and entry.item is not None for entry in missing)

@@ -774,6 +774,18 @@ def test_a_transaction_block_left_by_an_exception_commits_nothing(
 # -- batches: exact accounting ----------------------------------------------------------------
 
 
+def test_a_batch_sends_each_request_of_25_as_it_fills(
+    counters: Any, transport: ScriptedTransport
+) -> None:
+    batch = counters.batch()
+    for index in range(24):
+        batch.put(Counter(counter_id=f"c{index}"))
+    assert transport.count("BatchWriteItem") == 0
+    batch.put(Counter(counter_id="c24"))
+    assert transport.count("BatchWriteItem") == 1
+    assert (batch.written, batch.pending) == (25, ())
+
+
 def test_a_batch_stopped_by_an_error_lists_exactly_what_was_not_written(
     counters: Any, transport: ScriptedTransport
 ) -> None:
@@ -786,7 +798,7 @@ def test_a_batch_stopped_by_an_error_lists_exactly_what_was_not_written(
             for r in rs
         ),
     )
-    batch = counters.batch()
+    batch = counters.batch(flush_at=100)  # one flush of three requests
     for index in range(60):
         batch.put(Counter(counter_id=f"c{index}"))
     with pytest.raises(UnprocessedItemsError) as caught:

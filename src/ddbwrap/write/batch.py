@@ -6,7 +6,8 @@
         for user in users:
             batch.put(user)
         batch.delete({"user_id": "old"})
-    # sent here, in requests of 25; leftovers (UnprocessedItems) re-sent with backoff
+    # sent a request of 25 at a time as the queue fills, the rest here; leftovers
+    # (UnprocessedItems) re-sent with backoff
 
 What a batch is *not* (use ``WriteApi``/``Transaction`` when you need these):
 
@@ -45,7 +46,9 @@ M = TypeVar("M", bound=DomainModel)
 
 logger = logging.getLogger("ddbwrap.write")
 
-DEFAULT_FLUSH_AT = 1000
+DEFAULT_FLUSH_AT = 25
+"""One BatchWriteItem request's worth (as boto3's ``batch_writer``): each request is sent while
+its items are fresh, and memory stays bounded."""
 
 
 @dataclass(frozen=True)
@@ -193,9 +196,10 @@ class BaseBatchWriter(Generic[M]):
 class BatchWriter(BaseBatchWriter[M]):
     """Queues puts/deletes of ``model`` and sends them with BatchWriteItem on ``flush``/exit.
 
-    ``flush_at`` pending writes trigger a flush on their own, bounding memory on big loads
-    (``put``/``delete`` send only then). Leaving the ``with`` block by an exception sends
-    nothing more: queued writes are dropped (and may be queued again).
+    ``flush_at`` pending writes (25 unless given: one request) trigger a flush on their own,
+    bounding memory on big loads (``put``/``delete`` send only then). Leaving the ``with``
+    block by an exception sends nothing more: queued writes are dropped (and may be queued
+    again); what earlier flushes sent stays written.
     """
 
     gateway: TableGateway
