@@ -415,8 +415,10 @@ def datetime_text(value: dt.datetime, zone: dt.tzinfo | None = None) -> str:
             )
         value = value.replace(tzinfo=zone)
         offset = value.utcoffset()
+    if not offset:  # already UTC: its own text, "+00:00" written as "Z"
+        return value.isoformat(timespec="microseconds")[:-6] + "Z"
     try:  # what astimezone(utc) does, without its second utcoffset() call
-        utc = value.replace(tzinfo=None) - offset if offset else value.replace(tzinfo=None)
+        utc = value.replace(tzinfo=None) - offset
     except OverflowError:
         raise ValidationError(
             f"datetime {shown_text(value.isoformat())} is outside years 1-9999 once converted "

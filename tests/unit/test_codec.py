@@ -241,6 +241,21 @@ aware_datetimes = st.datetimes(
 )
 
 
+@given(aware_datetimes)
+def test_datetime_text_is_the_utc_instant(value: dt.datetime) -> None:
+    utc = value.astimezone(UTC).replace(tzinfo=None)
+    assert datetime_text(value) == utc.isoformat(timespec="microseconds") + "Z"
+
+
+@pytest.mark.parametrize(
+    "zone", [UTC, zoneinfo.ZoneInfo("UTC"), zoneinfo.ZoneInfo("Europe/London")], ids=str
+)
+def test_a_datetime_at_offset_zero_is_written_with_z_in_any_zone(zone: dt.tzinfo) -> None:
+    assert datetime_text(dt.datetime(2026, 1, 5, 7, 8, 9, tzinfo=zone)) == (
+        "2026-01-05T07:08:09.000000Z"
+    )
+
+
 @given(aware_datetimes, aware_datetimes)
 def test_stored_datetimes_sort_in_instant_order(a: dt.datetime, b: dt.datetime) -> None:
     text_a, text_b = datetime_text(a), datetime_text(b)
