@@ -415,16 +415,27 @@ def datetime_text(value: dt.datetime, zone: dt.tzinfo | None = None) -> str:
             )
         value = value.replace(tzinfo=zone)
         offset = value.utcoffset()
-    if not offset:  # already UTC: its own text, "+00:00" written as "Z"
-        return value.isoformat(timespec="microseconds")[:-6] + "Z"
-    try:  # what astimezone(utc) does, without its second utcoffset() call
-        utc = value.replace(tzinfo=None) - offset
-    except OverflowError:
-        raise ValidationError(
-            f"datetime {shown_text(value.isoformat())} is outside years 1-9999 once converted "
-            "to UTC"
-        ) from None
-    return utc.isoformat(timespec="microseconds") + "Z"
+    if offset:
+        try:  # what astimezone(utc) does, without its second utcoffset() call
+            value = value.replace(tzinfo=None) - offset
+        except OverflowError:
+            raise ValidationError(
+                f"datetime {shown_text(value.isoformat())} is outside years 1-9999 once "
+                "converted to UTC"
+            ) from None
+    return _UTC_TEXT % (
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+        value.microsecond,
+    )
+
+
+_UTC_TEXT = "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ"
+"""What ``isoformat(timespec="microseconds")`` writes of a UTC time, with ``Z``: faster."""
 
 
 def epoch_seconds(value: Any, *, zone: dt.tzinfo | None = None) -> int:

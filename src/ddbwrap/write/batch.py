@@ -51,7 +51,7 @@ DEFAULT_FLUSH_AT = 25
 its items are fresh, and memory stays bounded."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BatchEntry(Generic[M]):
     """One queued write: ``kind``, the item's primary key (wire form) and, for a put, the item."""
 
