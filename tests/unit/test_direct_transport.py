@@ -824,7 +824,7 @@ def reader() -> Any:
 def pages_decoded(reads: Any) -> list[type]:
     """What the read core decodes from now on, recorded by spies on ``reads``: the type of
     each page's items (``DecodedItems``: the body reader's), and of a batch read's found
-    items (``tuple``: the body reader's ``(stored key, instance)`` pairs)."""
+    items (``tuple``: read by the body reader as ``(stored key, instance)`` pairs)."""
     decoded: list[type] = []
     core = reads._core
     decode_all, decoded_found = core.decode_all, core._decoded_found
@@ -833,9 +833,9 @@ def pages_decoded(reads: Any) -> list[type]:
         decoded.append(type(raws))
         return decode_all(raws, *args)
 
-    def batch(found: Any, view: Any) -> Any:
-        decoded.extend({type(entry) for entry in found.values()})
-        return decoded_found(found, view)
+    def batch(found: Any, view: Any, read: Any) -> Any:
+        decoded.extend({tuple if i in read else type(entry) for i, entry in found.items()})
+        return decoded_found(found, view, read)
 
     core.decode_all, core._decoded_found = page, batch
     return decoded

@@ -271,16 +271,21 @@ class ReadCore(Generic[M]):
         nothing but the model's items is expected (no view, no other entity, no post-read TTL
         check)."""
         distinct = self.distinct(requested)
-        found: dict[tuple[Any, ...], Any] = {}
+        found: dict[tuple[Any, ...], Mapping[str, Any]] = {}
+        read: dict[tuple[Any, ...], Any] = {}
         if distinct:
             request = batch_get_request(
                 self.model, list(distinct.values()), view=view, consistent=consistent
             )
             reader = self.body_reader(view, now is not None, batch=True)
             response = yield from flows.batch_get(policy, request, reader)
-            for raw in response.get(self.schema.table_name, ()):
-                # a (stored key, instance) pair from the body reader, else a raw item
-                found[self.identity(raw[0] if type(raw) is tuple else raw)] = raw
+            for entry in response.get(self.schema.table_name, ()):
+                if type(entry) is tuple:  # read by the body reader: (stored key, instance)
+                    key, instance = entry
+                    identity = self.identity(key)
+                    found[identity], read[identity] = key, instance
+                else:
+                    found[self.identity(entry)] = entry
         logger.debug(
             "batch_get table=%s requested=%d distinct=%d found=%d",
             self.schema.table_name,
@@ -288,7 +293,7 @@ class ReadCore(Generic[M]):
             len(distinct),
             len(found),
         )
-        return self.assemble(requested, found, view, on_corrupt, now)
+        return self.assemble(requested, found, view, on_corrupt, now, read)
 
     def transact_get(
         self,
@@ -511,12 +516,14 @@ class ReadCore(Generic[M]):
         view: type[View[Any]] | None,
         on_corrupt: OnCorrupt,
         now: int | None = None,
+        read: Mapping[tuple[Any, ...], Any] | None = None,
     ) -> BatchResult[Any]:
         """A batch read's result in the order asked: items, per-key results, missing, corrupt
-        (an item expired at ``now`` is missing)."""
+        (an item expired at ``now`` is missing). ``read``: instances the body reader decoded,
+        by key identity (``found`` then holds their stored keys)."""
         expired = self.expired(now) if now is not None else None
         decoded: dict[tuple[Any, ...], Any] = {}
-        ready = self._decoded_found(found, view)
+        ready = self._decoded_found(found, view, read or {})
         items: list[Any] = []
         missing: list[dict[str, Any]] = []
         corrupt: list[CorruptItemError] = []
@@ -544,20 +551,22 @@ class ReadCore(Generic[M]):
         return BatchResult(tuple(items), tuple(results), tuple(missing), tuple(corrupt))
 
     def _decoded_found(
-        self, found: Mapping[tuple[Any, ...], Any], view: type[View[Any]] | None
+        self,
+        found: Mapping[tuple[Any, ...], Any],
+        view: type[View[Any]] | None,
+        read: Mapping[tuple[Any, ...], Any],
     ) -> dict[tuple[Any, ...], Any]:
         """A batch read's found items decoded in one call, by key identity, when the model's
         items are all the table holds besides guard items (empty: decode them one by one).
-        Items the body reader decoded (``(stored key, instance)`` pairs) are taken as they
-        are."""
+        Those the body reader decoded (``read``) are taken as they are."""
+        ready = dict(read)
         if not self._trivial:
-            return {}
-        ready: dict[tuple[Any, ...], Any] = {}
+            return ready
         mine = []
         for identity, raw in found.items():
-            if type(raw) is tuple:  # decoded by the body reader: (stored key, instance)
-                ready[identity] = raw[1]
-            elif not (self._guards and _OWNER_TABLE in raw and _OWNER in raw):
+            if identity in ready:
+                continue
+            if not (self._guards and _OWNER_TABLE in raw and _OWNER in raw):
                 mine.append((identity, raw))
         decoded = self._decode_page([raw for _, raw in mine], view)
         if decoded is not None:
