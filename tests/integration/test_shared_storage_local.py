@@ -353,3 +353,32 @@ def test_a_create_over_a_live_item_with_a_ttl_and_unique_values_still_refuses(
     with pytest.raises(AlreadyExistsError):
         writes.create(Seat(seat_id="s1", email="b@example.com"))
     writes.create(Seat(seat_id="s2", email="b@example.com"))  # b was never claimed
+
+
+def test_a_transactions_create_over_an_expired_item_releases_its_unique_values(
+    seats: TableGateway, ddb_client: DynamoDBClient
+) -> None:
+    from ddbwrap import Transaction, UniqueConstraintError
+
+    writes = WriteApi[Seat](seats)
+    writes.create(Seat(seat_id="s1", email="old@example.com"))
+    expire(ddb_client, seats, "s1")
+
+    with Transaction(seats) as tx:
+        tx.create(Seat(seat_id="s1", email="new@example.com"))
+
+    writes.create(Seat(seat_id="s2", email="old@example.com"))  # free again
+    with pytest.raises(UniqueConstraintError):
+        writes.create(Seat(seat_id="s3", email="new@example.com"))
+
+
+def test_a_transactions_create_over_a_live_item_with_unique_values_still_refuses(
+    seats: TableGateway,
+) -> None:
+    from ddbwrap import Transaction, TransactionCanceledError
+
+    writes = WriteApi[Seat](seats)
+    writes.create(Seat(seat_id="s1", email="a@example.com"))
+    with pytest.raises(TransactionCanceledError), Transaction(seats) as tx:
+        tx.create(Seat(seat_id="s1", email="b@example.com"))
+    writes.create(Seat(seat_id="s2", email="b@example.com"))  # b was never claimed

@@ -11,7 +11,8 @@
 Each call builds its actions at once (unique guard items included) and checks the limits
 before anything is sent: at most 100 actions, never two on the same item. Adding an action
 never sends anything: a write that moves a unique guard and must read the stored item first
-(an update or put of a unique field by key) is read inside ``commit()``. ``actions`` and
+(an update or put of a unique field by key, a create that may replace an expired item of a
+model with a TTL) is read inside ``commit()``. ``actions`` and
 ``params()`` show the request without sending it (once such reads are done). A cancellation raises
 ``TransactionCanceledError`` whose ``reasons`` are ``ActionCancellationReason``s: one per
 action, naming its operation, model, table and key, with the current item decoded and a ddbwrap
@@ -56,6 +57,7 @@ from .requests import (
     create_plan,
     delete_plan,
     put_plan,
+    reads_current,
     unique_fields_changed,
     update_plan,
     wire_key,
@@ -104,11 +106,24 @@ class BaseTransaction:
     # -- building -------------------------------------------------------------------------
 
     def create(self, obj: M | CreateDTO[M], *, condition: Condition | None = None) -> M:
-        """Add a create (refuses to overwrite); returns the item as it will be stored."""
+        """Add a create (refuses to overwrite); returns the item as it will be stored.
+
+        On a model with a TTL and unique fields, the stored item is read inside ``commit()``
+        (as ``WriteApi.create`` reads it): an expired item the create replaces has its unique
+        guards released in the same transaction.
+        """
         model = _model_of(obj)
-        plan = create_plan(model, obj, now=checked_now(self._clock), condition=condition)
-        self._add(plan.actions)
+        now = checked_now(self._clock)
+        plan = create_plan(model, obj, now=now, condition=condition)
         assert plan.item is not None
+        if not reads_current(model, "create"):
+            self._add(plan.actions)
+            return plan.item
+
+        def build(current: Current) -> WritePlan[Any]:
+            return create_plan(model, obj, now=now, condition=condition, current=current)
+
+        self._add(plan.actions[:1], _Deferred(model, plan.item, build))
         return plan.item
 
     def put(
@@ -271,8 +286,9 @@ class BaseTransaction:
         if waiting:
             raise ValidationError(
                 "this transaction's request is known once commit() has read the items of its "
-                f"writes that move unique values ({', '.join(waiting)}); pass the instance you "
-                "read as the key to build them at once"
+                f"writes that move unique values ({', '.join(waiting)}): updates, puts and "
+                "deletes of unique fields, creates that may replace an expired item; pass the "
+                "instance you read as the key to build an update, put or delete at once"
             )
         return [action for entry in self._entries if isinstance(entry, tuple) for action in entry]
 
