@@ -93,21 +93,25 @@ class _Compiled:
         )
         aware = codec._aware if plan.nested_datetimes else None
         assign = object.__setattr__
-        as_read = bool(always_set) or extra is not None or aware is not None
+        only_sets = extra is None and aware is None
 
         def settle(instances: list[Any], own: frozenset[str] = frozenset()) -> list[Any]:
             """The validator's instances as the per-item decoder gives them (in place): less
-            the body reader's ``own`` fields, sets and None fills counted as set, an empty
-            extra where the model allows extras, nested naive datetimes made aware."""
-            if not (own or as_read):
+            the batch body reader's ``own`` fields, sets and None fills counted as set, an
+            empty extra where the model allows extras, nested naive datetimes made aware."""
+            if only_sets and not own:  # the common case: one set update per item at most
+                if always_set:
+                    for instance in instances:
+                        instance.__pydantic_fields_set__.update(always_set)
                 return instances
             for instance in instances:
+                fields_set = instance.__pydantic_fields_set__
+                fields_set.update(always_set)
                 if own:
                     values = instance.__dict__
                     for field in own:
-                        values.pop(field, None)
-                was_set = instance.__pydantic_fields_set__ | always_set
-                assign(instance, "__pydantic_fields_set__", was_set - own if own else was_set)
+                        del values[field]
+                    fields_set.difference_update(own)
                 if extra is not None:
                     assign(instance, "__pydantic_extra__", {})
                 if aware is not None:
@@ -140,8 +144,8 @@ class _Compiled:
 
     def body(self, refuse_guards: bool, batch: bool) -> BodyReader | None:
         """The reader of Query and Scan (``batch``: BatchGetItem) answer bodies;
-        ``refuse_guards``: an item holding the guard owner's table attribute makes the body
-        unread (the read core leaves guard items out)."""
+        ``refuse_guards``: a body naming the guard owner's table attribute is left unread (the
+        read core leaves guard items out; the name in a value declines it too, harmlessly)."""
         if (refuse_guards, batch) not in self._bodies:
             self._bodies[refuse_guards, batch] = self._body(refuse_guards, batch)
         return self._bodies[refuse_guards, batch]
@@ -150,12 +154,7 @@ class _Compiled:
         model_schema = self._model_schema
         fields = dict(model_schema["schema"]["fields"])
         keys = {f"{_KEY}{attribute}": attribute for attribute in self._key_attributes}
-        own = frozenset({_GUARD} if refuse_guards else ()) | frozenset(keys if batch else ())
-        if refuse_guards:
-            fields[_GUARD] = core_schema.model_field(
-                core_schema.with_default_schema(core_schema.none_schema(), default=None),
-                validation_alias=[[cast(str | int, GUARD_OWNER_TABLE_ATTRIBUTE)]],
-            )
+        own = frozenset(keys if batch else ())
         if batch:  # each item's stored key attributes, as they are (binary ones decline)
             text_or_number = core_schema.dict_schema(
                 core_schema.literal_schema(["S", "N"]), core_schema.str_schema(strict=True)
@@ -183,6 +182,8 @@ class _Compiled:
             return DecodedItems(zip(stored, settle(instances, own), strict=True))
 
         def read(body: bytes) -> tuple[dict[str, Any], dict[str, Any]] | None:
+            if refuse_guards and _GUARD_NAME in body:
+                return None
             try:
                 parsed: dict[str, Any] = validate_json(body)
             except Exception:  # not the model's items (or not JSON): parsed the usual way
@@ -197,9 +198,8 @@ class _Compiled:
         return read
 
 
-_GUARD = "\x00guard"
-"""The body reader's own field: the guard owner's table attribute, refused when present (its
-default, None, is dropped from each item)."""
+_GUARD_NAME = b'"' + GUARD_OWNER_TABLE_ATTRIBUTE.encode() + b'"'
+"""The guard owner's table attribute as a JSON string: a body holding it may hold guard items."""
 
 _KEY = "\x00key:"
 """The batch body reader's own fields: each stored key attribute (by name after the prefix)."""

@@ -451,6 +451,17 @@ def test_a_guard_item_declines_the_body_when_guards_are_refused() -> None:
     assert read is not None and [g.pk for g in read[1]["Items"]] == ["p", "Guarded#email#a"]
 
 
+def test_refusing_guards_reads_a_body_unless_it_names_the_guard_attribute() -> None:
+    codec = ItemCodec(Guarded)
+    refusing = body_reader(codec, refuse_guards=True)
+    assert refusing is not None
+    plain = refusing(body_of([codec.encode(Guarded(pk="p", email="a@x"))]))
+    assert plain is not None and plain[1]["Items"] == [Guarded(pk="p", email="a@x")]
+    assert plain[1]["Items"][0].model_fields_set == {"pk", "n", "email"}
+    # the name as a value is no guard item, but declining only costs the usual parse
+    assert refusing(body_of([codec.encode(Guarded(pk="owner_table"))])) is None
+
+
 @pytest.mark.parametrize(
     "body",
     [b"", b"not json", b"[]", b'{"Items": {}}', b'{"Items": [1]}', b'{"Items": null}'],
