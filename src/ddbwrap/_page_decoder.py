@@ -146,11 +146,14 @@ class _Compiled:
         """The reader of Query and Scan (``batch``: BatchGetItem) answer bodies;
         ``refuse_guards``: a body naming the guard owner's table attribute is left unread (the
         read core leaves guard items out; the name in a value declines it too, harmlessly)."""
-        if (refuse_guards, batch) not in self._bodies:
-            self._bodies[refuse_guards, batch] = self._body(refuse_guards, batch)
-        return self._bodies[refuse_guards, batch]
+        key = (refuse_guards, batch)
+        if key not in self._bodies:  # one validator per batch, shared by both
+            self._bodies[key] = (
+                _refusing_guards(self.body(False, batch)) if refuse_guards else self._body(batch)
+            )
+        return self._bodies[key]
 
-    def _body(self, refuse_guards: bool, batch: bool) -> BodyReader | None:
+    def _body(self, batch: bool) -> BodyReader | None:
         model_schema = self._model_schema
         fields = dict(model_schema["schema"]["fields"])
         keys = {f"{_KEY}{attribute}": attribute for attribute in self._key_attributes}
@@ -182,8 +185,6 @@ class _Compiled:
             return DecodedItems(zip(stored, settle(instances, own), strict=True))
 
         def read(body: bytes) -> tuple[dict[str, Any], dict[str, Any]] | None:
-            if refuse_guards and _GUARD_NAME in body:
-                return None
             try:
                 parsed: dict[str, Any] = validate_json(body)
             except Exception:  # not the model's items (or not JSON): parsed the usual way
@@ -200,6 +201,18 @@ class _Compiled:
 
 _GUARD_NAME = b'"' + GUARD_OWNER_TABLE_ATTRIBUTE.encode() + b'"'
 """The guard owner's table attribute as a JSON string: a body holding it may hold guard items."""
+
+
+def _refusing_guards(read: BodyReader | None) -> BodyReader | None:
+    """``read``, declining any body that names the guard owner's table attribute."""
+    if read is None:
+        return None
+    reader = read
+
+    def refusing(body: bytes) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        return None if _GUARD_NAME in body else reader(body)
+
+    return refusing
 
 _KEY = "\x00key:"
 """The batch body reader's own fields: each stored key attribute (by name after the prefix)."""
