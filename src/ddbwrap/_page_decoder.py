@@ -33,6 +33,7 @@ from pydantic_core import SchemaValidator, core_schema
 
 from .codec import _aware_text, _decode_list, _decode_map, decode_value
 from .entities import GUARD_OWNER_TABLE_ATTRIBUTE
+from .keys import stored_key_identity
 
 if TYPE_CHECKING:
     from .codec import ItemCodec
@@ -62,7 +63,8 @@ _SET_TAGS = {"str": "SS", "int": "NS", "float": "NS", "decimal": "NS"}
 class DecodedItems(list[Any]):
     """Items read from an answer's body by a ``BodyReader``, in order: a Query or Scan page's
     ``Items`` as model instances; a batch get's items (each table's ``Responses``) as
-    ``(key, instance)`` pairs, ``key`` the stored key attributes the read matches them by."""
+    ``(identity, instance)`` pairs, ``identity`` the stored key's ``key_identity``, by which
+    the read matches them to the keys asked."""
 
     __slots__ = ()
 
@@ -85,7 +87,7 @@ class _Compiled:
     ) -> None:
         self._model_schema, self._definitions, self._config = model_schema, definitions, config
         self._bodies: dict[tuple[bool, bool], BodyReader | None] = {}
-        self._key_attributes = tuple(k.attribute for k in codec.schema.key_attributes)
+        self._key_attributes = codec.schema.key_attributes
         self._model: type[BaseModel] = codec.model
         always_set = frozenset(plan.set_fields | plan.none_fields)
         extra: dict[str, Any] | None = (
@@ -156,16 +158,19 @@ class _Compiled:
     def _body(self, batch: bool) -> BodyReader | None:
         model_schema = self._model_schema
         fields = dict(model_schema["schema"]["fields"])
-        keys = {f"{_KEY}{attribute}": attribute for attribute in self._key_attributes}
+        keys = {f"{_KEY}{k.attribute}": k for k in self._key_attributes}
         own = frozenset(keys if batch else ())
-        if batch:  # each item's stored key attributes, as they are (binary ones decline)
-            text_or_number = core_schema.dict_schema(
-                core_schema.literal_schema(["S", "N"]), core_schema.str_schema(strict=True)
-            )
-            for field, attribute in keys.items():
+        if batch:  # each item's stored key attributes' texts (binary ones: no body reader)
+            if any(k.type not in ("S", "N") for k in keys.values()):
+                return None
+            for field, k in keys.items():
                 fields[field] = core_schema.model_field(
-                    text_or_number, validation_alias=[[cast(str | int, attribute)]]
+                    core_schema.str_schema(strict=True),
+                    validation_alias=[[k.attribute, cast(str | int, k.type)]],
                 )
+            identity = stored_key_identity(
+                [k.attribute for k in keys.values()], [k.type for k in keys.values()]
+            )
         items = core_schema.list_schema(
             {**model_schema, "schema": {**model_schema["schema"], "fields": fields}}
         )
@@ -181,7 +186,7 @@ class _Compiled:
         validate_json, settle = validator.validate_json, self.settle
 
         def keyed(instances: list[Any]) -> DecodedItems:
-            stored = [{a: i.__dict__[f] for f, a in keys.items()} for i in instances]
+            stored = [identity([i.__dict__[f] for f in keys]) for i in instances]
             return DecodedItems(zip(stored, settle(instances, own), strict=True))
 
         def read(body: bytes) -> tuple[dict[str, Any], dict[str, Any]] | None:
@@ -213,6 +218,7 @@ def _refusing_guards(read: BodyReader | None) -> BodyReader | None:
         return None if _GUARD_NAME in body else reader(body)
 
     return refusing
+
 
 _KEY = "\x00key:"
 """The batch body reader's own fields: each stored key attribute (by name after the prefix)."""

@@ -17,7 +17,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import SchemaValidator
 
 from ._redact import shown
-from .codec import AttributeValue, codec_for, render_key
+from .codec import AttributeValue, EncodedItem, Item, codec_for, render_key
 from .errors import ForeignItemError, ValidationError
 from .model import DomainModel
 from .schema import IndexSchema, KeyAttribute
@@ -148,6 +148,48 @@ def key_fields(
             )
         values[name] = check_field_value(model, name, given[name])
     return values
+
+
+CheckedKey = tuple[dict[str, Any], Item, tuple[Any, ...]]
+"""A key read from a caller: its field values (checked), its wire form, its ``key_identity``."""
+
+
+def text_key_reader(model: type[DomainModel]) -> Callable[[object], CheckedKey | None] | None:
+    """For a model whose table key attributes are each one field of its own (no templates): a
+    function reading the common key, a dict of exactly those field names whose values
+    validate to non-empty ASCII text, in one pass into what ``key_fields``, ``codec.key`` and
+    ``key_identity`` give (None for any other key: the general path reads or refuses it).
+    None for other models. A batch read checks up to 100 keys per request: this is its
+    per-key cost."""
+    keys = codec_for(model).schema.key_attributes
+    parts = tuple(
+        (k.field, k.attribute, domain_field_validator(model, k.field))
+        for k in keys
+        if k.type == "S" and k.template is None and k.field is not None and not k.is_bool
+    )
+    if len(parts) != len(keys) or len({field for field, _, _ in parts}) != len(parts):
+        return None
+    size = len(parts)
+
+    def read(key: object) -> CheckedKey | None:
+        if type(key) is not dict or len(key) != size:
+            return None
+        values: dict[str, Any] = {}
+        wire: Item = EncodedItem()
+        identity = []
+        try:
+            for field, attribute, validate in parts:
+                value = validate(key[field])
+                if type(value) is not str or not value or not value.isascii():
+                    return None
+                values[field] = value
+                wire[attribute] = {"S": value}
+                identity.append((attribute, "S", value))
+        except (KeyError, PydanticValidationError):
+            return None
+        return values, wire, tuple(identity)
+
+    return read
 
 
 def _checked(model: type[DomainModel], name: str, value: object) -> Any:
@@ -285,8 +327,31 @@ def key_identity(
             continue
         ((kind, raw),) = av.items()
         if kind == "N":
-            raw = str(Decimal(raw).normalize())
+            raw = _number_identity(raw)
         elif kind == "B":
             raw = bytes(raw)
         out.append((name, kind, raw))
     return tuple(out)
+
+
+def stored_key_identity(
+    attributes: Sequence[str], types: Sequence[str]
+) -> Callable[[Sequence[str]], tuple[Any, ...]]:
+    """``key_identity`` of a stored key given as the texts of its ``S`` or ``N`` attributes,
+    in ``attributes`` order (of the declared ``types``): how a body reader identifies the
+    items of a batch answer without building their key attributes."""
+    attributes, types = tuple(attributes), tuple(types)
+    if "N" not in types:
+        return lambda texts: tuple(zip(attributes, types, texts, strict=True))
+    numbers = tuple(kind == "N" for kind in types)
+
+    def identity(texts: Sequence[str]) -> tuple[Any, ...]:
+        normal = [_number_identity(t) if n else t for n, t in zip(numbers, texts, strict=True)]
+        return tuple(zip(attributes, types, normal, strict=True))
+
+    return identity
+
+
+def _number_identity(text: str) -> str:
+    """One spelling of a number (``1.50`` and ``1.5`` are one key)."""
+    return str(Decimal(text).normalize())

@@ -26,7 +26,14 @@ from ..entities import (
     resolver,
 )
 from ..errors import CorruptItemError, InvalidCursorError, ValidationError
-from ..keys import KeyLike, check_returned_key, key_fields, key_identity
+from ..keys import (
+    CheckedKey,
+    KeyLike,
+    check_returned_key,
+    key_fields,
+    key_identity,
+    text_key_reader,
+)
 from ..model import DomainModel
 from ..retry import RetryPolicy
 from .page import BatchResult, CursorCodec, Page
@@ -51,7 +58,7 @@ logger = logging.getLogger("ddbwrap.read")
 
 M = TypeVar("M", bound=DomainModel)
 
-Requested = list[tuple[dict[str, Any], Item, tuple[Any, ...]]]
+Requested = list[CheckedKey]
 """Keys asked for: their validated field values, wire form and key identity, in the caller's
 order."""
 
@@ -98,6 +105,7 @@ class ReadCore(Generic[M]):
         self.cursors = cursors
         self._key_fields = self.schema.key_fields
         self._key_attributes = tuple(k.attribute for k in self.schema.key_attributes)
+        self._text_key = text_key_reader(model)
         self.models: tuple[type[DomainModel], ...] = tuple(models) or (model,)
         schemas = [codec_for(m).schema for m in self.models]
         self._matcher = matcher_of(self.schema)
@@ -197,10 +205,14 @@ class ReadCore(Generic[M]):
                 model=self.schema.model_name,
             )
         out = []
+        read = self._text_key
         for key in keys:
-            values = key_fields(self.model, self._key_fields, key, {}, "key")
-            wire = wire_key(self.model, values)
-            out.append((values, wire, self.identity(wire)))
+            checked = read(key) if read is not None else None
+            if checked is None:
+                values = key_fields(self.model, self._key_fields, key, {}, "key")
+                wire = wire_key(self.model, values)
+                checked = (values, wire, self.identity(wire))
+            out.append(checked)
         return out
 
     def distinct(self, requested: Requested) -> dict[tuple[Any, ...], Item]:
@@ -280,10 +292,9 @@ class ReadCore(Generic[M]):
             reader = self.body_reader(view, now is not None, batch=True)
             response = yield from flows.batch_get(policy, request, reader)
             for entry in response.get(self.schema.table_name, ()):
-                if type(entry) is tuple:  # read by the body reader: (stored key, instance)
-                    key, instance = entry
-                    identity = self.identity(key)
-                    found[identity], read[identity] = key, instance
+                if type(entry) is tuple:  # read by the body reader: (identity, instance)
+                    identity, instance = entry
+                    found[identity] = read[identity] = instance
                 else:
                     found[self.identity(entry)] = entry
         logger.debug(
@@ -520,7 +531,7 @@ class ReadCore(Generic[M]):
     ) -> BatchResult[Any]:
         """A batch read's result in the order asked: items, per-key results, missing, corrupt
         (an item expired at ``now`` is missing). ``read``: instances the body reader decoded,
-        by key identity (``found`` then holds their stored keys)."""
+        by key identity (``found`` holds them too)."""
         expired = self.expired(now) if now is not None else None
         decoded: dict[tuple[Any, ...], Any] = {}
         ready = self._decoded_found(found, view, read or {})
