@@ -63,7 +63,7 @@ _SET_TAGS = {"str": "SS", "int": "NS", "float": "NS", "decimal": "NS"}
 class DecodedItems(list[Any]):
     """Items read from an answer's body by a ``BodyReader``, in order: a Query or Scan page's
     ``Items`` as model instances; a batch get's items (each table's ``Responses``) as
-    ``(identity, instance)`` pairs, ``identity`` the stored key's ``key_identity``, by which
+    ``(identity, instance)`` pairs, ``identity`` the stored key's ``table_key_identity``, by which
     the read matches them to the keys asked."""
 
     __slots__ = ()
@@ -168,9 +168,14 @@ class _Compiled:
                     core_schema.str_schema(strict=True),
                     validation_alias=[[k.attribute, cast(str | int, k.type)]],
                 )
-            identity = stored_key_identity(
-                [k.attribute for k in keys.values()], [k.type for k in keys.values()]
-            )
+            identity = stored_key_identity([k.type for k in keys.values()])
+            texts: Callable[[dict[str, Any]], tuple[str, ...]] = itemgetter(*keys)
+            if len(keys) == 1:  # itemgetter of one name gives the value itself
+                (only,) = keys
+
+                def texts(values: dict[str, Any]) -> tuple[str, ...]:
+                    return (values[only],)
+
         items = core_schema.list_schema(
             {**model_schema, "schema": {**model_schema["schema"], "fields": fields}}
         )
@@ -186,7 +191,7 @@ class _Compiled:
         validate_json, settle = validator.validate_json, self.settle
 
         def keyed(instances: list[Any]) -> DecodedItems:
-            stored = [identity([i.__dict__[f] for f in keys]) for i in instances]
+            stored = [identity(texts(i.__dict__)) for i in instances]
             return DecodedItems(zip(stored, settle(instances, own), strict=True))
 
         def read(body: bytes) -> tuple[dict[str, Any], dict[str, Any]] | None:

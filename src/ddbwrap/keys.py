@@ -151,14 +151,15 @@ def key_fields(
 
 
 CheckedKey = tuple[dict[str, Any], Item, tuple[Any, ...]]
-"""A key read from a caller: its field values (checked), its wire form, its ``key_identity``."""
+"""A key read from a caller: its field values (checked), its wire form, its
+``table_key_identity``."""
 
 
 def text_key_reader(model: type[DomainModel]) -> Callable[[object], CheckedKey | None] | None:
     """For a model whose table key attributes are each one field of its own (no templates): a
     function reading the common key, a dict of exactly those field names whose values
     validate to non-empty ASCII text, in one pass into what ``key_fields``, ``codec.key`` and
-    ``key_identity`` give (None for any other key: the general path reads or refuses it).
+    ``table_key_identity`` give (None for any other key: the general path reads or refuses it).
     None for other models. A batch read checks up to 100 keys per request: this is its
     per-key cost."""
     keys = codec_for(model).schema.key_attributes
@@ -176,7 +177,6 @@ def text_key_reader(model: type[DomainModel]) -> Callable[[object], CheckedKey |
             return None
         values: dict[str, Any] = {}
         wire: Item = EncodedItem()
-        identity = []
         try:
             for field, attribute, validate in parts:
                 value = validate(key[field])
@@ -184,10 +184,9 @@ def text_key_reader(model: type[DomainModel]) -> Callable[[object], CheckedKey |
                     return None
                 values[field] = value
                 wire[attribute] = {"S": value}
-                identity.append((attribute, "S", value))
         except (KeyError, PydanticValidationError):
             return None
-        return values, wire, tuple(identity)
+        return values, wire, tuple(values.values())
 
     return read
 
@@ -334,20 +333,36 @@ def key_identity(
     return tuple(out)
 
 
-def stored_key_identity(
-    attributes: Sequence[str], types: Sequence[str]
-) -> Callable[[Sequence[str]], tuple[Any, ...]]:
-    """``key_identity`` of a stored key given as the texts of its ``S`` or ``N`` attributes,
-    in ``attributes`` order (of the declared ``types``): how a body reader identifies the
-    items of a batch answer without building their key attributes."""
-    attributes, types = tuple(attributes), tuple(types)
+def table_key_identity(
+    item: Mapping[str, Mapping[str, Any]], attributes: Sequence[str]
+) -> tuple[Any, ...]:
+    """A hashable identity of an item's key among the items of one table (whose key
+    attributes each have one declared type, so their values alone tell keys apart): the
+    values in ``attributes`` order, numbers in one spelling, None for a missing attribute."""
+    out: list[Any] = []
+    for name in attributes:
+        av = item.get(name)
+        if av is None:
+            out.append(None)
+            continue
+        text = av.get("S")
+        if text is None:
+            ((kind, text),) = av.items()
+            text = _number_identity(text) if kind == "N" else bytes(text)
+        out.append(text)
+    return tuple(out)
+
+
+def stored_key_identity(types: Sequence[str]) -> Callable[[Sequence[str]], tuple[Any, ...]]:
+    """``table_key_identity`` of a stored key given as the texts of its ``S`` or ``N``
+    attributes, in order (of the declared ``types``): how a body reader identifies the items
+    of a batch answer without building their key attributes."""
     if "N" not in types:
-        return lambda texts: tuple(zip(attributes, types, texts, strict=True))
+        return tuple
     numbers = tuple(kind == "N" for kind in types)
 
     def identity(texts: Sequence[str]) -> tuple[Any, ...]:
-        normal = [_number_identity(t) if n else t for n, t in zip(numbers, texts, strict=True)]
-        return tuple(zip(attributes, types, normal, strict=True))
+        return tuple([_number_identity(t) if n else t for n, t in zip(numbers, texts, strict=True)])
 
     return identity
 

@@ -15,7 +15,7 @@ from ddbwrap import DomainModel, KeyTemplate
 from ddbwrap.codec import codec_for
 from ddbwrap.errors import ValidationError
 from ddbwrap.gateway import TableGateway
-from ddbwrap.keys import key_fields, key_identity, stored_key_identity, text_key_reader
+from ddbwrap.keys import key_fields, stored_key_identity, table_key_identity, text_key_reader
 from ddbwrap.read import ReadApi
 
 
@@ -57,7 +57,7 @@ ATTRIBUTES = [k.attribute for k in codec_for(Note).schema.key_attributes]
 def general(key: Any) -> tuple[dict[str, Any], dict[str, Any], tuple[Any, ...]]:
     values = key_fields(Note, codec_for(Note).schema.key_fields, key, {}, "key")
     wire = codec_for(Note).key(values)
-    return values, wire, key_identity(wire, ATTRIBUTES)
+    return values, wire, table_key_identity(wire, ATTRIBUTES)
 
 
 @given(
@@ -141,11 +141,11 @@ def test_a_stored_keys_identity_from_its_texts_is_its_key_identity(
     owner: str, position: Decimal
 ) -> None:
     text = str(position)
-    identity = stored_key_identity(["owner", "position"], ["S", "N"])
+    identity = stored_key_identity(["S", "N"])
     stored = {"owner": {"S": owner}, "position": {"N": text}}
-    assert identity([owner, text]) == key_identity(stored, ["owner", "position"])
+    assert identity([owner, text]) == table_key_identity(stored, ["owner", "position"])
 
 
 def test_two_spellings_of_one_number_are_one_stored_key() -> None:
-    identity = stored_key_identity(["position"], ["N"])
+    identity = stored_key_identity(["N"])
     assert identity(["1.50"]) == identity(["1.5"]) == identity(["15E-1"])

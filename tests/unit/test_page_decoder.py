@@ -23,7 +23,7 @@ from tests.unit.test_codec_properties import EVERYTHING, HOLDERS, TYPES, everyth
 from ddbwrap import DomainModel, ItemCodec, StoreNull
 from ddbwrap._page_decoder import DecodedItems, body_reader, page_decoder
 from ddbwrap.fastpath import dumps
-from ddbwrap.keys import key_identity
+from ddbwrap.keys import table_key_identity
 
 Item = dict[str, Any]
 
@@ -76,7 +76,7 @@ def reads_as_per_item(codec: ItemCodec[Any], raws: list[Item]) -> bool:
         pairs = decoded["Responses"]["t"]
         attributes = [k.attribute for k in codec.schema.key_attributes]
         assert [identity for identity, _ in pairs] == [
-            key_identity(raw, attributes) for raw in raws
+            table_key_identity(raw, attributes) for raw in raws
         ]
         same_instances([instance for _, instance in pairs], want)
     got = decode_page(raws)
@@ -378,8 +378,13 @@ def test_a_long_page_reads_in_order_across_chunks_without_guard_items() -> None:
     for i in range(3 * core.CHUNK + 5):
         raws.append(codec.encode(Guarded(pk=f"p{i:04d}", n=i)))
         if i % 50 == 0:  # a guard item of the same table, as a scan meets them
-            raws.append({"pk": {"S": f"Guarded#email#{i}"}, "owner": {"S": "{}"},
-                         "owner_table": {"S": "guarded"}})
+            raws.append(
+                {
+                    "pk": {"S": f"Guarded#email#{i}"},
+                    "owner": {"S": "{}"},
+                    "owner_table": {"S": "guarded"},
+                }
+            )
     client = boto3.client("dynamodb", region_name="us-east-1")
     reads = ReadApi[Guarded](TableGateway(client))
     expected = [r for r in raws if "owner_table" not in r]
@@ -488,8 +493,41 @@ def test_a_batch_body_gives_each_item_with_its_stored_key_identity() -> None:
 
     assert answer is not None
     pairs = answer[1]["Responses"]["stored"]
-    assert [identity for identity, _ in pairs] == [(("pk", "S", "p"),), (("pk", "S", "q"),)]
+    assert [identity for identity, _ in pairs] == [("p",), ("q",)]
     same_instances([item for _, item in pairs], [STORED.decode(raw) for raw in raws])
+
+
+def test_a_batch_body_identifies_a_number_key_by_its_value_whatever_its_spelling() -> None:
+    class Ranked(DomainModel):
+        board: str
+        score: Decimal
+        name: str = ""
+
+        class Meta:
+            table_name = "ranked"
+            partition_key = "board"
+            sort_key = "score"
+
+    codec = ItemCodec(Ranked)
+    read_batch = body_reader(codec, refuse_guards=True, batch=True)
+    assert read_batch is not None
+    raws = [
+        {"board": {"S": "b"}, "score": {"N": "1.50"}},
+        {"board": {"S": "b"}, "score": {"N": "2"}},
+    ]
+
+    answer = read_batch(dumps({"Responses": {"ranked": raws}}))
+
+    assert answer is not None
+    pairs = answer[1]["Responses"]["ranked"]
+    wanted = [
+        codec.key({"board": "b", "score": Decimal("1.5")}),
+        codec.key({"board": "b", "score": 2}),
+    ]
+    assert [identity for identity, _ in pairs] == [
+        table_key_identity(key, ["board", "score"]) for key in wanted
+    ]
+    assert [item.score for _, item in pairs] == [Decimal("1.50"), Decimal("2")]
 
 
 def test_a_batch_body_with_a_binary_key_is_declined() -> None:

@@ -32,6 +32,7 @@ from ..keys import (
     check_returned_key,
     key_fields,
     key_identity,
+    table_key_identity,
     text_key_reader,
 )
 from ..model import DomainModel
@@ -223,7 +224,7 @@ class ReadCore(Generic[M]):
         return distinct
 
     def identity(self, item: Mapping[str, Any]) -> tuple[Any, ...]:
-        return key_identity(item, self._key_attributes)
+        return table_key_identity(item, self._key_attributes)
 
     def start_key(self, plan: ReadPlan, cursor: str) -> dict[str, Any]:
         """The ExclusiveStartKey a cursor resumes from, checked against this query."""
