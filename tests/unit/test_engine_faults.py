@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import inspect
 import time
+import weakref
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from typing import Any
 
 import boto3
@@ -68,6 +71,16 @@ from ddbwrap.testing import (
 )
 from ddbwrap.tooling import create_tables
 from ddbwrap.transport import BotocoreTransport
+
+
+class Reading(DomainModel):
+    sensor: str
+    at: Decimal
+
+    class Meta:
+        table_name = "readings"
+        partition_key = "sensor"
+        sort_key = "at"
 
 
 class Counter(DomainModel):
@@ -247,7 +260,7 @@ def sleeps() -> Sleeps:
 def transport() -> Iterator[ScriptedTransport]:
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        create_tables(TableGateway(client), [Counter, Doc, Member, Seat, Order])
+        create_tables(TableGateway(client), [Counter, Doc, Member, Seat, Order, Reading])
         yield ScriptedTransport(backend=BotocoreTransport(client))
 
 
@@ -784,6 +797,51 @@ def test_a_batch_sends_each_request_of_25_as_it_fills(
     batch.put(Counter(counter_id="c24"))
     assert transport.count("BatchWriteItem") == 1
     assert (batch.written, batch.pending) == (25, ())
+
+
+def test_a_key_written_again_in_a_batch_goes_in_a_later_request_and_the_last_write_wins(
+    gateway: Any, counters: Any, transport: ScriptedTransport
+) -> None:
+    batch = counters.batch()
+    batch.put(Counter(counter_id="c1", hits=1))
+    batch.put(Counter(counter_id="c2"))
+    batch.put(Counter(counter_id="c1", hits=2))  # the queued writes go first
+    assert transport.count("BatchWriteItem") == 1
+    batch.delete({"counter_id": "c2"})  # c2's put was sent: queued with the second c1
+    batch.flush()
+    kinds = [
+        [next(iter(write)) for write in c.params["RequestItems"]["counters"]]
+        for c in transport.calls
+        if c.operation == "BatchWriteItem"
+    ]
+    assert kinds == [
+        ["PutRequest", "PutRequest"],
+        ["PutRequest", "DeleteRequest"],
+    ]
+    assert batch.written == 4
+    stored = reads(gateway, Counter)
+    assert stored.get(counter_id="c1").hits == 2
+    assert stored.get(counter_id="c2") is None
+
+
+def test_a_batch_keeps_nothing_of_the_writes_it_has_sent(counters: Any) -> None:
+    batch = counters.batch()
+    items = [Counter(counter_id=f"c{index}") for index in range(30)]
+    sent = [weakref.ref(item) for item in items]
+    for item in items:
+        batch.put(item)
+    del items, item
+    batch.flush()
+    gc.collect()
+    assert [ref() for ref in sent] == [None] * 30
+
+
+def test_a_number_key_spelled_two_ways_is_one_key_in_a_batch(transport: ScriptedTransport) -> None:
+    batch = WriteApi[Reading](TableGateway(transport)).batch()
+    batch.delete({"sensor": "s1", "at": Decimal("1.5")})
+    batch.delete({"sensor": "s1", "at": Decimal("1.50")})
+    assert transport.count("BatchWriteItem") == 1
+    assert len(batch.pending) == 1
 
 
 def test_a_batch_stopped_by_an_error_lists_exactly_what_was_not_written(

@@ -214,13 +214,6 @@ def test_transaction_accepts_any_version_on_unversioned_model(gateway: TableGate
 # --- BatchWriter ----------------------------------------------------------------------------
 
 
-def test_batch_refuses_a_duplicate_key_naming_it(gateway: TableGateway) -> None:
-    batch = BatchWriter(gateway, Item)
-    batch.put(Item(item_id="i1"))
-    with pytest.raises(ValidationError, match="key \\{item_id='i1'\\} is already in this batch"):
-        batch.delete({"item_id": "i1"})
-
-
 def test_batch_requests_can_be_inspected_before_sending(gateway: TableGateway) -> None:
     batch = BatchWriter(gateway, Item)
     batch.put(Item(item_id="i1", n=2))
@@ -279,13 +272,6 @@ class Reading(DomainModel):
         table_name = "readings"
         partition_key = "sensor"
         sort_key = "at"
-
-
-def test_batch_refuses_one_numeric_key_spelled_two_ways(gateway: TableGateway) -> None:
-    batch = WriteApi[Reading](gateway).batch()
-    batch.delete({"sensor": "s1", "at": Decimal("1.5")})
-    with pytest.raises(ValidationError, match="already in this batch"):
-        batch.delete({"sensor": "s1", "at": Decimal("1.50")})
 
 
 def test_transaction_refuses_one_numeric_key_spelled_two_ways(gateway: TableGateway) -> None:

@@ -172,9 +172,13 @@ def batch_write(
         ]
 
     def done(chunk: Sequence[tuple[str, Params]], unprocessed: Pending) -> None:
-        if written is not None:
-            left = {id(write) for _, write in unprocessed}
-            written.extend(pair for pair in chunk if id(pair[1]) not in left)
+        if written is None:
+            return
+        if not unprocessed:  # the common answer: every request written
+            written.extend(chunk)
+            return
+        left = {id(write) for _, write in unprocessed}
+        written.extend(pair for pair in chunk if id(pair[1]) not in left)
 
     yield from _batches(
         policy,

@@ -30,7 +30,7 @@ from ..keys import KeyLike
 from ..model import DomainModel
 from ..retry import RetryPolicy
 from ..write.api import BaseWriteApi
-from ..write.batch import DEFAULT_FLUSH_AT, BaseBatchWriter
+from ..write.batch import DEFAULT_FLUSH_AT, BaseBatchWriter, BatchEntry
 from ..write.dto import CreateDTO, UpdateDTO
 from ..write.locking import ExpectedVersion
 from ..write.timestamps import Clock, utc_now
@@ -263,12 +263,16 @@ class AsyncBatchWriter(BaseBatchWriter[M]):
 
     async def put(self, item: M) -> None:
         """Queue a put of the whole item (it replaces any stored item with this key)."""
-        if self._put_entry(item):
-            await self.flush()
+        await self._add(self._put_entry(item))
 
     async def delete(self, key: KeyLike) -> None:
         """Queue a delete by key (a mapping of the key fields, or an instance)."""
-        if self._delete_entry(key):
+        await self._add(self._delete_entry(key))
+
+    async def _add(self, entry: BatchEntry[M]) -> None:
+        if self._repeats(entry):
+            await self.flush()
+        if self._queue(entry):
             await self.flush()
 
     async def flush(self) -> None:
@@ -282,7 +286,7 @@ class AsyncBatchWriter(BaseBatchWriter[M]):
         except DdbwrapError as exc:
             raise self._failed(entries, confirmed, exc) from exc
         except BaseException:  # cancelled: what was not confirmed goes back in the queue
-            self._pending[:0] = self._unconfirmed(entries, confirmed)
+            self._requeue(self._unconfirmed(entries, confirmed))
             raise
         self.written += len(entries)
 

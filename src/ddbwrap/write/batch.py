@@ -21,8 +21,10 @@ What a batch is *not* (use ``WriteApi``/``Transaction`` when you need these):
   items other services also write;
 - no unique guards: models with ``Meta.unique`` are refused.
 
-The same key twice in one batch is refused before anything is sent (DynamoDB would reject the
-request, or silently keep only one of them across requests).
+Writes are sent in the order given. A key written again (a put after a put or a delete) goes in
+a later request than its earlier write, so the last write wins, as with single writes
+(DynamoDB refuses a request naming one key twice). Only the writes not yet sent are kept: a
+batch of any size runs in the memory of one ``flush_at``.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from .._engine.steps import Flow
 from ..codec import Item, codec_for, encoded_write, key_description
 from ..errors import DdbwrapError, UnprocessedItemsError, ValidationError
 from ..gateway import TableGateway
-from ..keys import KeyLike, key_identity
+from ..keys import KeyLike, table_key_identity
 from ..model import DomainModel, schema_of
 from .hooks import with_server_attributes
 from .requests import Params, wire_key
@@ -88,14 +90,14 @@ class BaseBatchWriter(Generic[M]):
         self._schema = schema
         self._codec = codec_for(model)
         self._key_attributes = tuple(k.attribute for k in schema.key_attributes)
-        self._identity_order = tuple(sorted(self._key_attributes))
         self._pending: list[BatchEntry[M]] = []
-        self._seen: dict[tuple[Any, ...], BatchEntry[M]] = {}
+        self._pending_keys: set[tuple[Any, ...]] = set()
+        """The key identities of ``_pending`` (one request may not name a key twice)."""
         self.written = 0
         """How many writes this batch has sent successfully so far."""
 
-    def _put_entry(self, item: M) -> bool:
-        """Queue a put of ``item``; True when the queue reached ``flush_at``."""
+    def _put_entry(self, item: M) -> BatchEntry[M]:
+        """The write of a put of ``item`` (checked and encoded)."""
         if not isinstance(item, self.model):
             raise ValidationError(
                 f"batch.put takes a {self.model.__name__}, not {type(item).__name__}",
@@ -104,27 +106,30 @@ class BaseBatchWriter(Generic[M]):
         encoded = with_server_attributes(self._schema, "put", self._codec.encode(item))
         key = {attribute: encoded[attribute] for attribute in self._key_attributes}
         request = encoded_write("PutRequest", "Item", encoded)
-        return self._queue(BatchEntry("put", key, item, request))
+        return BatchEntry("put", key, item, request)
 
-    def _delete_entry(self, key: KeyLike) -> bool:
-        """Queue a delete of ``key``; True when the queue reached ``flush_at``."""
+    def _delete_entry(self, key: KeyLike) -> BatchEntry[M]:
+        """The write of a delete of ``key`` (checked)."""
         wkey = wire_key(self.model, key)
         request = encoded_write("DeleteRequest", "Key", wkey)
-        return self._queue(BatchEntry("delete", wkey, None, request))
+        return BatchEntry("delete", wkey, None, request)
+
+    def _repeats(self, entry: BatchEntry[M]) -> bool:
+        """True when ``entry``'s key is among the queued writes: they are sent first."""
+        return table_key_identity(entry.key, self._key_attributes) in self._pending_keys
 
     def _queue(self, entry: BatchEntry[M]) -> bool:
-        identity = key_identity(entry.key, self._identity_order)
-        earlier = self._seen.get(identity)
-        if earlier is not None:
-            raise ValidationError(
-                f"key {key_description(entry.key)} is already in this batch ({earlier.kind}); "
-                "one batch may write each key once: drop the duplicate or send it in a later "
-                "batch",
-                model=self.model.__name__,
-            )
-        self._seen[identity] = entry
+        """Queue ``entry`` (its key not queued); True when the queue reached ``flush_at``."""
+        self._pending_keys.add(table_key_identity(entry.key, self._key_attributes))
         self._pending.append(entry)
         return len(self._pending) >= self.flush_at
+
+    def _requeue(self, entries: list[BatchEntry[M]]) -> None:
+        """Put ``entries`` (not sent) back at the head of the queue."""
+        self._pending[:0] = entries
+        self._pending_keys.update(
+            table_key_identity(entry.key, self._key_attributes) for entry in entries
+        )
 
     @property
     def pending(self) -> tuple[BatchEntry[M], ...]:
@@ -141,6 +146,7 @@ class BaseBatchWriter(Generic[M]):
         if not self._pending:
             return None
         entries, self._pending = self._pending, []
+        self._pending_keys = set()
         logger.debug(
             "batch model=%s table=%s writes=%d",
             self.model.__name__,
@@ -169,8 +175,6 @@ class BaseBatchWriter(Generic[M]):
         """The error of a flush stopped by ``exc``: the unconfirmed entries, released so they
         may be queued again."""
         missing = self._unconfirmed(entries, confirmed)
-        for entry in missing:
-            del self._seen[key_identity(entry.key, sorted(entry.key))]
         shown = ", ".join(entry.describe() for entry in missing[:10])
         more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
         why = (
@@ -188,9 +192,7 @@ class BaseBatchWriter(Generic[M]):
     def _drop_pending(self) -> None:
         """Leaving the block by an exception: queued writes are dropped (and may be queued
         again)."""
-        for entry in self._pending:
-            del self._seen[key_identity(entry.key, sorted(entry.key))]
-        self._pending = []
+        self._pending, self._pending_keys = [], set()
 
 
 class BatchWriter(BaseBatchWriter[M]):
@@ -211,12 +213,16 @@ class BatchWriter(BaseBatchWriter[M]):
 
     def put(self, item: M) -> None:
         """Queue a put of the whole item (it replaces any stored item with this key)."""
-        if self._put_entry(item):
-            self.flush()
+        self._add(self._put_entry(item))
 
     def delete(self, key: KeyLike) -> None:
         """Queue a delete by key (a mapping of the key fields, or an instance)."""
-        if self._delete_entry(key):
+        self._add(self._delete_entry(key))
+
+    def _add(self, entry: BatchEntry[M]) -> None:
+        if self._repeats(entry):
+            self.flush()
+        if self._queue(entry):
             self.flush()
 
     def flush(self) -> None:
