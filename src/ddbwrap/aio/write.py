@@ -270,9 +270,10 @@ class AsyncBatchWriter(BaseBatchWriter[M]):
         await self._add(self._delete_entry(key))
 
     async def _add(self, entry: BatchEntry[M]) -> None:
-        if self._repeats(entry):
+        identity = self._identity(entry)
+        if identity in self._pending_keys:
             await self.flush()
-        if self._queue(entry):
+        if self._queue(entry, identity):
             await self.flush()
 
     async def flush(self) -> None:

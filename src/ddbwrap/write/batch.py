@@ -114,13 +114,13 @@ class BaseBatchWriter(Generic[M]):
         request = encoded_write("DeleteRequest", "Key", wkey)
         return BatchEntry("delete", wkey, None, request)
 
-    def _repeats(self, entry: BatchEntry[M]) -> bool:
-        """True when ``entry``'s key is among the queued writes: they are sent first."""
-        return table_key_identity(entry.key, self._key_attributes) in self._pending_keys
+    def _identity(self, entry: BatchEntry[M]) -> tuple[Any, ...]:
+        """``entry``'s key identity: one queued already means the queue is sent first."""
+        return table_key_identity(entry.key, self._key_attributes)
 
-    def _queue(self, entry: BatchEntry[M]) -> bool:
+    def _queue(self, entry: BatchEntry[M], identity: tuple[Any, ...]) -> bool:
         """Queue ``entry`` (its key not queued); True when the queue reached ``flush_at``."""
-        self._pending_keys.add(table_key_identity(entry.key, self._key_attributes))
+        self._pending_keys.add(identity)
         self._pending.append(entry)
         return len(self._pending) >= self.flush_at
 
@@ -220,9 +220,10 @@ class BatchWriter(BaseBatchWriter[M]):
         self._add(self._delete_entry(key))
 
     def _add(self, entry: BatchEntry[M]) -> None:
-        if self._repeats(entry):
+        identity = self._identity(entry)
+        if identity in self._pending_keys:
             self.flush()
-        if self._queue(entry):
+        if self._queue(entry, identity):
             self.flush()
 
     def flush(self) -> None:
