@@ -75,7 +75,8 @@ RECORD: dict[str, range] = {
 RECORDING_ROUND = 500
 """The round whose prepared items (puts, batch writes) the recordings write: the server keeps
 them, so no other round may reuse their keys (a ddbwrap ``create`` refuses to overwrite)."""
-ASYNC_OPS = (2000, 600)  # gets per run, 64 in flight: replay server, DynamoDB Local
+ASYNC_OPS = (6000, 2400)  # gets per run, 64 in flight: replay server, DynamoDB Local (a
+# second or more each: shorter windows moved the gets per second by ±25% from run to run)
 IN_FLIGHT = 64
 # issue 16's targets for ddbwrap's direct transport (ratio to the raw boto3 client)
 TARGETS = {

@@ -348,7 +348,10 @@ def table_key_identity(
         text = av.get("S")
         if text is None:
             ((kind, text),) = av.items()
-            text = _number_identity(text) if kind == "N" else bytes(text)
+            if kind == "N":
+                text = _number_identity(text)
+            elif kind == "B":
+                text = bytes(text)
         out.append(text)
     return tuple(out)
 

@@ -363,6 +363,49 @@ def test_transactions_commit_all_or_nothing_with_mapped_reasons(
     assert ReadApi[Member](tables).require(member_id="m1", consistent=True).email == "a@x"
 
 
+class Seat(DomainModel):
+    """A TTL and a unique field: a create over an expired item moves its guards."""
+
+    seat_id: str
+    email: str
+    expires_at: dt.datetime | None = None
+
+    class Meta:
+        table_name = "aio_seats"
+        partition_key = "seat_id"
+        ttl_attribute = "expires_at"
+        unique = ("email",)
+
+
+def test_a_transactions_create_over_an_expired_item_releases_its_unique_values(
+    ddb_endpoint: str, ddb_tables: TableFactory, ddb_client: Any, fast: bool
+) -> None:
+    seats = ddb_tables(Seat)
+    table = seats.physical_table_name("aio_seats")
+    ddb_client.update_time_to_live(  # DynamoDB Local keeps the expired item: not deleted yet
+        TableName=table,
+        TimeToLiveSpecification={"Enabled": False, "AttributeName": "expires_at"},
+    )
+    writes = WriteApi[Seat](seats)
+    writes.create(Seat(seat_id="s1", email="old@example.com"))
+    past = int(dt.datetime.now(dt.timezone.utc).timestamp()) - 120
+    ddb_client.update_item(
+        TableName=table,
+        Key={"seat_id": {"S": "s1"}},
+        UpdateExpression="SET expires_at = :t",
+        ExpressionAttributeValues={":t": {"N": str(past)}},
+    )
+
+    async def scenario(gateway: AsyncTableGateway) -> None:
+        async with AsyncTransaction(gateway) as tx:
+            tx.create(Seat(seat_id="s1", email="new@example.com"))
+
+    run(ddb_endpoint, seats, fast, scenario)
+    writes.create(Seat(seat_id="s2", email="old@example.com"))  # released: free again
+    with pytest.raises(UniqueConstraintError):
+        writes.create(Seat(seat_id="s3", email="new@example.com"))
+
+
 def test_batch_writer_puts_and_deletes_in_requests_of_25(
     ddb_endpoint: str, tables: TableGateway, fast: bool
 ) -> None:

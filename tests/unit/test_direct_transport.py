@@ -984,8 +984,7 @@ def test_sync_batch_gets_over_the_direct_transport_take_the_body_reader(
     got = reads.batch_get([{"pk": "p", "sk": f"s{i}"} for i in (1, 0, 2)])
 
     assert got.items == (DOCS[1], DOCS[0], DOCS[2])
-    assert seen == [tuple]  # (stored key, instance) pairs: no raw item built
-
+    assert seen == [tuple]  # (identity, instance) pairs: no raw item built
 
 
 # --- the body reader's reads under faults: retried, then read from the body -------------------

@@ -491,6 +491,24 @@ def test_a_create_over_an_expired_item_moves_its_guards_once_whatever_its_transa
         seats.create(Seat(seat_id="s3", email="new@x"))
 
 
+@pytest.mark.parametrize(
+    "fault", [lose_response, read_timeout, server_error, throttle, empty_body, corrupt_body]
+)
+def test_a_transactions_create_over_an_expired_item_reads_it_again_after_a_fault(
+    gateway: Any, transport: ScriptedTransport, fault: Callable[[], Outcome]
+) -> None:
+    seats = expired_seat(gateway, transport, "old@x")
+    before = len(transport.calls)
+    transport.script("GetItem", fault())  # the read of the stored item, in commit()
+    with transaction(gateway) as tx:
+        tx.create(Seat(seat_id="s1", email="new@x"))
+    operations = [c.operation for c in transport.calls[before:]]
+    assert operations == ["GetItem", "GetItem", "TransactWriteItems"]
+    seats.create(Seat(seat_id="s2", email="old@x"))  # released
+    with pytest.raises(UniqueConstraintError):
+        seats.create(Seat(seat_id="s3", email="new@x"))
+
+
 def shop(gateway: Any) -> list[str]:
     """Two orders of customer c1 with two lines each; their sort keys in query order."""
     orders, lines = writes(gateway, Order), writes(gateway, OrderLine)

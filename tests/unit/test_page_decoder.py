@@ -11,6 +11,7 @@ read differently. Models it cannot vouch for get no page decoder at all.
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -351,6 +352,17 @@ def test_compiling_leaves_the_models_own_validation_as_it_was() -> None:
     assert Fresh.model_validate({"pk": "c"}) == Fresh(pk="c")
     with pytest.raises(ValueError):
         Fresh.model_validate({"pk": {"S": "a"}})
+
+
+def test_readers_compiled_on_many_threads_at_once_all_read_and_leave_the_model_complete() -> None:
+    # each compile marks the model incomplete for a moment: threads must not interleave that
+    codecs = [ItemCodec(Fresh) for _ in range(24)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        readers = list(pool.map(page_decoder, codecs))
+    assert Fresh.__pydantic_complete__ is True
+    for decode_page in readers:
+        assert decode_page is not None
+        assert decode_page([{"pk": {"S": "a"}, "count": {"N": "3"}}]) == [Fresh(pk="a", count=3)]
 
 
 # --- the read core's page decoding -----------------------------------------------------------
