@@ -37,7 +37,7 @@ from ._engine.steps import Call, Flow, Params, R, Sleep
 from ._engine.translate import THROTTLING_CODES, translate_error
 from .errors import CorruptItemError, ServiceError, ValidationError, check_on_corrupt
 from .retry import RetryPolicy
-from .transport import Transport
+from .transport import Transport, reads_items
 
 OnCorrupt = Literal["raise", "skip"] | Callable[[CorruptItemError], None]
 """What a read does with an item that does not validate (``ddbwrap.read.OnCorrupt``)."""
@@ -301,8 +301,8 @@ class TableGateway:
         """One attempt; a transport that ``reads_items`` also takes the body reader (see
         ``Call.items``)."""
         transport = self._transport
-        if items is not None and getattr(transport, "reads_items", False):
-            return transport.call(operation, request, items=items)  # type: ignore[call-arg]
+        if items is not None and reads_items(transport):
+            return transport.call(operation, request, items=items)
         return transport.call(operation, request)
 
     def _physical(self, operation: str, params: Params) -> Params:

@@ -21,12 +21,15 @@ for a Query, Scan or BatchGetItem: the reader turns the answer's body into model
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, TypeGuard, runtime_checkable
 
 from ._engine.botocore import BotocoreTransport
 from ._engine.direct import TRANSPORT_ENV, DirectTransport
 from ._engine.faults import MAYBE_APPLIED, AttemptError, FaultKind
 from ._engine.steps import Params
+
+if TYPE_CHECKING:
+    from ._page_decoder import BodyReader
 
 __all__ = [
     "MAYBE_APPLIED",
@@ -45,3 +48,16 @@ class Transport(Protocol):
     """One attempt of one DynamoDB call (``operation`` as in the API: ``"GetItem"``...)."""
 
     def call(self, operation: str, params: Params) -> Params: ...
+
+
+class ItemReadingTransport(Protocol):
+    """A transport that reads a Query, Scan or BatchGetItem answer's items with ``items``."""
+
+    reads_items: Literal[True]
+
+    def call(self, operation: str, params: Params, items: BodyReader | None = None) -> Params: ...
+
+
+def reads_items(transport: object) -> TypeGuard[ItemReadingTransport]:
+    """True for a transport that takes the body reader (``reads_items = True``)."""
+    return getattr(transport, "reads_items", False) is True

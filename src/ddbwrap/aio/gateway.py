@@ -48,7 +48,7 @@ from ..gateway import (
 )
 from ..retry import RetryPolicy
 from . import drive
-from .transport import AsyncTransport, as_async
+from .transport import AsyncTransport, as_async, reads_items_async
 
 if TYPE_CHECKING:
     from .._page_decoder import BodyReader
@@ -386,8 +386,8 @@ class AsyncTableGateway:
         """One attempt; a transport that ``reads_items`` also takes the body reader (see
         ``Call.items``)."""
         transport = self._transport
-        if items is not None and getattr(transport, "reads_items", False):
-            return transport.call(operation, request, items=items)  # type: ignore[call-arg]
+        if items is not None and reads_items_async(transport):
+            return transport.call(operation, request, items=items)
         return transport.call(operation, request)
 
     # -- single-item operations --------------------------------------------------------------

@@ -18,7 +18,7 @@ import inspect
 import threading
 import weakref
 from collections.abc import Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeGuard, runtime_checkable
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -34,6 +34,10 @@ from .._engine.botocore import (
 from .._engine.faults import AttemptError
 from .._engine.steps import Params
 from ..errors import ValidationError
+from ..transport import reads_items
+
+if TYPE_CHECKING:
+    from .._page_decoder import BodyReader
 
 __all__ = ["AiobotocoreTransport", "AsyncTransport", "as_async", "check_async_client"]
 
@@ -43,6 +47,22 @@ class AsyncTransport(Protocol):
     """One attempt of one DynamoDB call, awaited (see ``ddbwrap.transport.Transport``)."""
 
     async def call(self, operation: str, params: Params) -> Params: ...
+
+
+class AsyncItemReadingTransport(Protocol):
+    """An async transport that reads a Query, Scan or BatchGetItem answer's items with
+    ``items`` (see ``ddbwrap.transport.ItemReadingTransport``)."""
+
+    reads_items: Literal[True]
+
+    async def call(
+        self, operation: str, params: Params, items: BodyReader | None = None
+    ) -> Params: ...
+
+
+def reads_items_async(transport: object) -> TypeGuard[AsyncItemReadingTransport]:
+    """True for an async transport that takes the body reader (``reads_items = True``)."""
+    return reads_items(transport)
 
 
 class _SyncTransport:
