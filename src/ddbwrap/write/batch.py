@@ -175,7 +175,8 @@ class BaseBatchWriter(Generic[M]):
         """The error of a flush stopped by ``exc``: the unconfirmed entries, released so they
         may be queued again."""
         missing = self._unconfirmed(entries, confirmed)
-        shown = ", ".join(entry.describe() for entry in missing[:10])
+        with self.gateway.redaction():  # the keys shown follow the gateway's redact_values
+            shown = ", ".join(entry.describe() for entry in missing[:10])
         more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
         why = (
             "after the retry budget ran out"
