@@ -321,15 +321,7 @@ def key_identity(
             out.append((name, None))
             continue
         text = av.get("S")
-        if text is not None:  # the common key
-            out.append((name, "S", text))
-            continue
-        ((kind, raw),) = av.items()
-        if kind == "N":
-            raw = _number_identity(raw)
-        elif kind == "B":
-            raw = bytes(raw)
-        out.append((name, kind, raw))
+        out.append((name, "S", text) if text is not None else (name, *_value_identity(av)))
     return tuple(out)
 
 
@@ -346,13 +338,7 @@ def table_key_identity(
             out.append(None)
             continue
         text = av.get("S")
-        if text is None:
-            ((kind, text),) = av.items()
-            if kind == "N":
-                text = _number_identity(text)
-            elif kind == "B":
-                text = bytes(text)
-        out.append(text)
+        out.append(text if text is not None else _value_identity(av)[1])
     return tuple(out)
 
 
@@ -368,6 +354,17 @@ def stored_key_identity(types: Sequence[str]) -> Callable[[Sequence[str]], tuple
         return tuple([_number_identity(t) if n else t for n, t in zip(numbers, texts, strict=True)])
 
     return identity
+
+
+def _value_identity(av: Mapping[str, Any]) -> tuple[str, Any]:
+    """A key AttributeValue's tag and hashable value: numbers in one spelling, binary as
+    bytes."""
+    ((kind, raw),) = av.items()
+    if kind == "N":
+        return kind, _number_identity(raw)
+    if kind == "B":
+        return kind, bytes(raw)
+    return kind, raw
 
 
 def _number_identity(text: str) -> str:

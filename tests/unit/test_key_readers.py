@@ -136,6 +136,21 @@ def test_a_batch_sends_the_keys_the_text_reader_read() -> None:
     }
 
 
+def test_a_get_reads_its_key_in_one_pass_and_refuses_a_bad_one_as_before() -> None:
+    client = boto3.client(
+        "dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
+    notes = ReadApi[Note](TableGateway(client))
+    wire = {"owner": {"S": "a"}, "note_id": {"S": "b"}}
+    assert notes.explain.get(owner="a", note_id="b")["Key"] == wire
+    assert notes.explain.get({"note_id": "b", "owner": "a"})["Key"] == wire
+    with pytest.raises(ValidationError) as refused:
+        notes.explain.get(owner="o" * 13, note_id="n")
+    assert refused.value.field == "owner"
+    with pytest.raises(ValidationError, match="not both"):
+        notes.explain.get({"owner": "a", "note_id": "b"}, owner="a")
+
+
 @given(st.text(min_size=1), st.decimals(allow_nan=False, allow_infinity=False, places=3))
 def test_a_stored_keys_identity_from_its_texts_is_its_key_identity(
     owner: str, position: Decimal

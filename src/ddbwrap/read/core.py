@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
 from .._engine import flows, gc_pause
@@ -58,6 +59,9 @@ from .view import View
 logger = logging.getLogger("ddbwrap.read")
 
 M = TypeVar("M", bound=DomainModel)
+
+NO_KEY_VALUES: Mapping[str, object] = MappingProxyType({})
+"""No keyword key values: the key is one object."""
 
 Requested = list[CheckedKey]
 """Keys asked for: their validated field values, wire form and key identity, in the caller's
@@ -191,11 +195,20 @@ class ReadCore(Generic[M]):
     ) -> tuple[Params, dict[str, Any]]:
         """The GetItem parameters of a get, and its key's field values (checked first)."""
         check_view(self.model, view)
+        values, wire, _ = self.checked_key(key, key_values)
+        return get_request(self.model, wire, view=view, consistent=consistent), values
+
+    def checked_key(self, key: KeyLike | None, key_values: Mapping[str, object]) -> CheckedKey:
+        """One key's field values, wire form and identity, checked (a key object or keyword
+        arguments; the common key in one pass, ``keys.text_key_reader``)."""
+        read = self._text_key
+        if read is not None and (key is None or not key_values):
+            checked = read(key_values if key is None else key)
+            if checked is not None:
+                return checked
         values = key_fields(self.model, self._key_fields, key, key_values, "key")
-        params = get_request(
-            self.model, wire_key(self.model, values), view=view, consistent=consistent
-        )
-        return params, values
+        wire = wire_key(self.model, values)
+        return values, wire, self.identity(wire)
 
     def keys(self, keys: Iterable[KeyLike]) -> Requested:
         """Each key's field values and wire form, checked, in the caller's order."""
@@ -205,16 +218,7 @@ class ReadCore(Generic[M]):
                 f"{type(keys).__name__}",
                 model=self.schema.model_name,
             )
-        out = []
-        read = self._text_key
-        for key in keys:
-            checked = read(key) if read is not None else None
-            if checked is None:
-                values = key_fields(self.model, self._key_fields, key, {}, "key")
-                wire = wire_key(self.model, values)
-                checked = (values, wire, self.identity(wire))
-            out.append(checked)
-        return out
+        return [self.checked_key(key, NO_KEY_VALUES) for key in keys]
 
     def distinct(self, requested: Requested) -> dict[tuple[Any, ...], Item]:
         """The keys to send for ``requested``: each item's key once, by key identity."""
