@@ -854,6 +854,43 @@ def test_a_batch_keeps_nothing_of_the_writes_it_has_sent(counters: Any) -> None:
     assert [ref() for ref in sent] == [None] * 30
 
 
+@pytest.mark.parametrize(
+    ("fault", "attempts"),
+    [
+        (lambda: error("ValidationException", "scripted"), 1),  # not retried
+        (lose_response, 8),  # every attempt a batch request has (RetryPolicy.max_attempts)
+        (read_timeout, 8),
+        (server_error, 8),
+        (throttle, 8),
+        (empty_body, 8),
+        (corrupt_body, 8),
+    ],
+    ids=["refused", "lost", "timeout", "5xx", "throttled", "empty body", "corrupt body"],
+)
+def test_a_failed_flush_set_off_by_a_key_written_again_lists_that_write_too(
+    gateway: Any,
+    counters: Any,
+    transport: ScriptedTransport,
+    fault: Callable[[], Outcome],
+    attempts: int,
+) -> None:
+    batch = counters.batch()
+    batch.put(Counter(counter_id="c1", hits=1))
+    batch.put(Counter(counter_id="c2"))
+    transport.script("BatchWriteItem", *[fault() for _ in range(attempts)])
+    with pytest.raises(UnprocessedItemsError) as caught:
+        batch.put(Counter(counter_id="c1", hits=2))
+    assert transport.pending() == []
+    unsent = [(e.key["counter_id"]["S"], e.item.hits) for e in caught.value.unprocessed]
+    assert unsent == [("c1", 1), ("c2", 0), ("c1", 2)]  # in order: queue them again as they are
+    assert (batch.written, batch.pending) == (0, ())
+    for entry in caught.value.unprocessed:
+        batch.put(entry.item)
+    batch.flush()
+    assert batch.written == 3
+    assert stored(gateway, Counter, counter_id="c1").hits == 2
+
+
 def test_a_number_key_spelled_two_ways_is_one_key_in_a_batch(transport: ScriptedTransport) -> None:
     batch = WriteApi[Reading](TableGateway(transport)).batch()
     batch.delete({"sensor": "s1", "at": Decimal("1.5")})

@@ -271,13 +271,16 @@ class AsyncBatchWriter(BaseBatchWriter[M]):
 
     async def _add(self, entry: BatchEntry[M]) -> None:
         identity = self._identity(entry)
-        if identity in self._pending_keys:
-            await self.flush()
+        if identity in self._pending:
+            await self._flush(unsent=entry)
         if self._queue(entry, identity):
-            await self.flush()
+            await self._flush()
 
     async def flush(self) -> None:
         """Send every queued write (see ``BatchWriter.flush``)."""
+        await self._flush()
+
+    async def _flush(self, unsent: BatchEntry[M] | None = None) -> None:
         started = self._take()
         if started is None:
             return
@@ -285,7 +288,7 @@ class AsyncBatchWriter(BaseBatchWriter[M]):
         try:
             await self.gateway.run(flow)
         except DdbwrapError as exc:
-            raise self._failed(entries, confirmed, exc) from exc
+            raise self._failed(entries, confirmed, exc, unsent) from exc
         except BaseException:  # cancelled: what was not confirmed goes back in the queue
             self._requeue(self._unconfirmed(entries, confirmed))
             raise

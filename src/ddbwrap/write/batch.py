@@ -90,9 +90,9 @@ class BaseBatchWriter(Generic[M]):
         self._schema = schema
         self._codec = codec_for(model)
         self._key_attributes = tuple(k.attribute for k in schema.key_attributes)
-        self._pending: list[BatchEntry[M]] = []
-        self._pending_keys: set[tuple[Any, ...]] = set()
-        """The key identities of ``_pending`` (one request may not name a key twice)."""
+        self._pending: dict[tuple[Any, ...], BatchEntry[M]] = {}
+        """The queued writes, in order, by key identity (one request may not name a key
+        twice)."""
         self.written = 0
         """How many writes this batch has sent successfully so far."""
 
@@ -120,33 +120,29 @@ class BaseBatchWriter(Generic[M]):
 
     def _queue(self, entry: BatchEntry[M], identity: tuple[Any, ...]) -> bool:
         """Queue ``entry`` (its key not queued); True when the queue reached ``flush_at``."""
-        self._pending_keys.add(identity)
-        self._pending.append(entry)
+        self._pending[identity] = entry
         return len(self._pending) >= self.flush_at
 
     def _requeue(self, entries: list[BatchEntry[M]]) -> None:
-        """Put ``entries`` (not sent) back at the head of the queue."""
-        self._pending[:0] = entries
-        self._pending_keys.update(
-            table_key_identity(entry.key, self._key_attributes) for entry in entries
-        )
+        """Put ``entries`` (not sent) back at the head of the queue (a write of the same key
+        queued meanwhile is the later one: it keeps the key)."""
+        self._pending = {**{self._identity(e): e for e in entries}, **self._pending}
 
     @property
     def pending(self) -> tuple[BatchEntry[M], ...]:
         """The queued writes not sent yet."""
-        return tuple(self._pending)
+        return tuple(self._pending.values())
 
     def requests(self) -> dict[str, list[Params]]:
         """The ``request_items`` the next flush hands to the gateway (logical table name)."""
-        return {self._schema.table_name: [entry.request for entry in self._pending]}
+        return {self._schema.table_name: [entry.request for entry in self._pending.values()]}
 
     def _take(self) -> tuple[list[BatchEntry[M]], list[tuple[str, Params]], Flow[None]] | None:
         """Start a flush: the queued entries (now out of the queue), the list the flow fills
         with what DynamoDB confirmed, and the flow; None when nothing is queued."""
         if not self._pending:
             return None
-        entries, self._pending = self._pending, []
-        self._pending_keys = set()
+        entries, self._pending = list(self._pending.values()), {}
         logger.debug(
             "batch model=%s table=%s writes=%d",
             self.model.__name__,
@@ -171,10 +167,14 @@ class BaseBatchWriter(Generic[M]):
         entries: list[BatchEntry[M]],
         confirmed: list[tuple[str, Params]],
         exc: DdbwrapError,
+        unsent: BatchEntry[M] | None = None,
     ) -> UnprocessedItemsError:
         """The error of a flush stopped by ``exc``: the unconfirmed entries, released so they
-        may be queued again."""
+        may be queued again, then ``unsent`` (the write of a key already queued, which set off
+        the flush: never queued)."""
         missing = self._unconfirmed(entries, confirmed)
+        if unsent is not None:
+            entries, missing = [*entries, unsent], [*missing, unsent]
         with self.gateway.redaction():  # the keys shown follow the gateway's redact_values
             shown = ", ".join(entry.describe() for entry in missing[:10])
         more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
@@ -193,7 +193,7 @@ class BaseBatchWriter(Generic[M]):
     def _drop_pending(self) -> None:
         """Leaving the block by an exception: queued writes are dropped (and may be queued
         again)."""
-        self._pending, self._pending_keys = [], set()
+        self._pending = {}
 
 
 class BatchWriter(BaseBatchWriter[M]):
@@ -222,15 +222,18 @@ class BatchWriter(BaseBatchWriter[M]):
 
     def _add(self, entry: BatchEntry[M]) -> None:
         identity = self._identity(entry)
-        if identity in self._pending_keys:
-            self.flush()
+        if identity in self._pending:
+            self._flush(unsent=entry)
         if self._queue(entry, identity):
-            self.flush()
+            self._flush()
 
     def flush(self) -> None:
         """Send every queued write; on any failure raise ``UnprocessedItemsError`` listing
         exactly the writes not confirmed (``written`` counts the others), which may be queued
         again: the writer stays usable."""
+        self._flush()
+
+    def _flush(self, unsent: BatchEntry[M] | None = None) -> None:
         started = self._take()
         if started is None:
             return
@@ -238,7 +241,7 @@ class BatchWriter(BaseBatchWriter[M]):
         try:
             self.gateway.run(flow)
         except DdbwrapError as exc:
-            raise self._failed(entries, confirmed, exc) from exc
+            raise self._failed(entries, confirmed, exc, unsent) from exc
         self.written += len(entries)
 
     def __enter__(self) -> BatchWriter[M]:
