@@ -23,6 +23,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from tests.unit.test_write_api_units import Reading
 
 from ddbwrap import (
     Collection,
@@ -71,16 +72,6 @@ from ddbwrap.testing import (
 )
 from ddbwrap.tooling import create_tables
 from ddbwrap.transport import BotocoreTransport
-
-
-class Reading(DomainModel):
-    sensor: str
-    at: Decimal
-
-    class Meta:
-        table_name = "readings"
-        partition_key = "sensor"
-        sort_key = "at"
 
 
 class Counter(DomainModel):
