@@ -19,12 +19,13 @@ Whether values are redacted, most specific first:
 
 from __future__ import annotations
 
+import functools
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 ENV = "DDBWRAP_REDACT_VALUES"
 
@@ -101,18 +102,50 @@ def scrubbed(text: str) -> str:
     return _BOTOCORE_VALUE.sub(r"\1<redacted>\3", text)
 
 
-@contextmanager
-def redaction(setting: bool | None) -> Iterator[None]:
+def redaction(setting: bool | None) -> AbstractContextManager[None]:
     """Within the block, redact (True) or show (False) values; None leaves the setting of an
     outer block (or the environment) in force."""
-    if setting is None:
-        yield
-        return
+    return _UNCHANGED if setting is None else _set(setting)
+
+
+_UNCHANGED = nullcontext()
+
+
+@contextmanager
+def _set(setting: bool) -> Iterator[None]:
     token = _SETTING.set(setting)
     try:
         yield
     finally:
         _SETTING.reset(token)
+
+
+class _Gateway(Protocol):
+    def redaction(self) -> AbstractContextManager[None]: ...
+
+
+class _Facade(Protocol):
+    @property
+    def gateway(self) -> _Gateway: ...
+
+
+_F = TypeVar("_F", bound=_Facade)
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def follows_gateway_setting(
+    build: Callable[Concatenate[_F, _P], _R],
+) -> Callable[Concatenate[_F, _P], _R]:
+    """A facade's request builder whose errors (a rejected argument, with its value) follow the
+    facade's gateway's ``redact_values``, as the errors of running the request do."""
+
+    @functools.wraps(build)
+    def building(facade: _F, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with facade.gateway.redaction():
+            return build(facade, *args, **kwargs)
+
+    return building
 
 
 def redacted_iter(items: Iterator[Any], setting: bool | None) -> Iterator[Any]:

@@ -33,6 +33,7 @@ from ddbwrap.errors import (
     ServiceError,
     ValidationError,
 )
+from ddbwrap.expressions import Attr, Update
 from ddbwrap.gateway import TableGateway
 from ddbwrap.read.transact import transact_get
 from ddbwrap.write.batch import BatchWriter
@@ -653,3 +654,65 @@ def test_errors_follow_the_gateways_redaction_as_in_sync(redact: bool) -> None:
     assert ("secret-key" in messages[0]) is not redact
     gateway = AsyncTableGateway(ScriptedTransport(), redact_values=redact)
     assert gateway.redact_values is redact
+
+
+SECRET_NUMBER = 918273645546372819
+"""An int where a str key goes (refused while building), or the key of a too large item."""
+TOO_LARGE = Item(item_id=str(SECRET_NUMBER), name="x" * 410_000)
+
+
+async def _batch_put(gateway: AsyncTableGateway) -> None:
+    async with AsyncWriteApi[Item](gateway).batch() as batch:
+        await batch.put(TOO_LARGE)
+
+
+async def _batch_delete(gateway: AsyncTableGateway) -> None:
+    async with AsyncWriteApi[Item](gateway).batch() as batch:
+        await batch.delete({"item_id": SECRET_NUMBER})
+
+
+async def _transaction(
+    gateway: AsyncTableGateway, add: Callable[[AsyncTransaction], object]
+) -> None:
+    async with AsyncTransaction(gateway) as tx:
+        add(tx)
+
+
+def _collection_query(gateway: AsyncTableGateway) -> Any:
+    from ddbwrap.aio import AsyncCollection
+
+    return AsyncCollection(gateway, Item).query(item_id=SECRET_NUMBER)
+
+
+REFUSED_BY_ASYNC_FACADES: dict[str, Callable[[AsyncTableGateway], Any]] = {
+    "get": lambda g: AsyncReadApi[Item](g).get(item_id=SECRET_NUMBER),
+    "batch get": lambda g: AsyncReadApi[Item](g).batch_get([{"item_id": SECRET_NUMBER}]),
+    "query": lambda g: AsyncReadApi[Item](g).query(item_id=SECRET_NUMBER),
+    "collection query": _collection_query,
+    "batch put": _batch_put,
+    "batch delete": _batch_delete,
+    "transaction update": lambda g: _transaction(
+        g, lambda tx: tx.update(Item, {"item_id": "i1"}, Update().set("name", SECRET_NUMBER))
+    ),
+    "transaction check": lambda g: _transaction(
+        g, lambda tx: tx.check(Item, {"item_id": SECRET_NUMBER}, Attr("name") == "x")
+    ),
+    "transaction create": lambda g: _transaction(g, lambda tx: tx.create(TOO_LARGE)),
+}
+
+
+@pytest.mark.parametrize("redact", [True, False])
+@pytest.mark.parametrize(
+    "refused", list(REFUSED_BY_ASYNC_FACADES.values()), ids=list(REFUSED_BY_ASYNC_FACADES)
+)
+def test_a_refused_argument_follows_the_gateways_redaction(
+    refused: Callable[[AsyncTableGateway], Any], redact: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ddbwrap._redact import ENV
+    from ddbwrap.testing import ScriptedTransport
+
+    monkeypatch.delenv(ENV, raising=False)
+    gateway = AsyncTableGateway(ScriptedTransport(), redact_values=redact)
+    with pytest.raises(ValidationError) as caught:
+        asyncio.run(refused(gateway))
+    assert (str(SECRET_NUMBER) in str(caught.value)) is not redact

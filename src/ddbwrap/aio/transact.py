@@ -45,6 +45,9 @@ async def transact_get(
         raise ValidationError("transact_get takes a non-empty list of Get(...) reads")
     response = await gateway.transact_get(transact_get_request(gets))
     names = TableGateway(
-        _Answered(response), table_prefix=gateway.table_prefix, table_suffix=gateway.table_suffix
+        _Answered(response),
+        table_prefix=gateway.table_prefix,
+        table_suffix=gateway.table_suffix,
+        redact_values=gateway.redact_values,
     )
     return _sync_transact_get(names, gets, include_expired=include_expired, clock=clock)

@@ -32,6 +32,7 @@ from typing import (
 )
 
 from .._engine.steps import Flow, R
+from .._redact import follows_gateway_setting
 from ..codec import codec_for
 from ..errors import (
     ItemNotFoundError,
@@ -171,6 +172,11 @@ class BaseReadApi(Generic[M]):
     # -- introspection ---------------------------------------------------------------------
 
     @property
+    def gateway(self) -> Any:
+        """The gateway this API reads through."""
+        return self._gateway
+
+    @property
     def model(self) -> type[M]:
         """The domain model this API reads."""
         return self._model
@@ -188,6 +194,7 @@ class BaseReadApi(Generic[M]):
 
     # -- the flow of every read (checked when built; run by the facade) ---------------------
 
+    @follows_gateway_setting
     def _get_flow(
         self,
         key: KeyLike | None,
@@ -211,6 +218,7 @@ class BaseReadApi(Generic[M]):
             raise ItemNotFoundError(self._schema.table_name, values)
         return found
 
+    @follows_gateway_setting
     def _batch_get_flow(
         self,
         keys: Iterable[KeyLike],
@@ -225,6 +233,7 @@ class BaseReadApi(Generic[M]):
         now = self._core.now(include_expired)
         return self._core.batch_get(self._policy, requested, view, consistent, policy, now)
 
+    @follows_gateway_setting
     def _transact_get_flow(
         self,
         keys: Iterable[KeyLike],
@@ -238,6 +247,7 @@ class BaseReadApi(Generic[M]):
         now = self._core.now(include_expired)
         return self._core.transact_get(self._policy, requested, view, policy, now)
 
+    @follows_gateway_setting
     def _query_plan(
         self,
         partition: Mapping[str, object] | None,
@@ -269,6 +279,7 @@ class BaseReadApi(Generic[M]):
             expiry=self._core.expiry(include_expired),
         )
 
+    @follows_gateway_setting
     def _scan_plan(
         self,
         index: str | None,
@@ -292,6 +303,7 @@ class BaseReadApi(Generic[M]):
             expiry=self._core.expiry(include_expired),
         )
 
+    @follows_gateway_setting
     def _segment_plans(
         self,
         segments: int,
@@ -322,6 +334,7 @@ class BaseReadApi(Generic[M]):
             for i in range(segments if isinstance(segments, int) and segments > 1 else 1)
         ]
 
+    @follows_gateway_setting
     def _page_flow(
         self,
         plan: ReadPlan,
@@ -336,6 +349,7 @@ class BaseReadApi(Generic[M]):
         policy = self._corrupt_policy(on_corrupt)
         return self._core.page(self._policy, plan, params, view, limit, policy, page_size)
 
+    @follows_gateway_setting
     def _pages_flow(
         self, plan: ReadPlan, view: type[View[Any]] | None, page_size: int | None
     ) -> Flow[None]:

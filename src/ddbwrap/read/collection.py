@@ -30,6 +30,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar, overload
 
 from .._engine.steps import Flow
+from .._redact import follows_gateway_setting
 from ..codec import codec_for
 from ..entities import check_distinguishable
 from ..errors import ModelDefinitionError, check_on_corrupt, on_corrupt_in_force
@@ -103,6 +104,11 @@ class BaseCollection(Generic[T]):
         raise NotImplementedError
 
     @property
+    def gateway(self) -> Any:
+        """The gateway this collection reads through."""
+        return self._gateway
+
+    @property
     def models(self) -> tuple[type[DomainModel], ...]:
         """The models whose items this collection returns (the first builds the requests)."""
         return self._models
@@ -139,6 +145,7 @@ class BaseCollection(Generic[T]):
         marked = fingerprint({"collection": self._names, "plan": plan.fingerprint})
         return dataclasses.replace(plan, fingerprint=marked)
 
+    @follows_gateway_setting
     def _query_plan(
         self,
         partition: Mapping[str, object] | None,
@@ -165,6 +172,7 @@ class BaseCollection(Generic[T]):
         )
         return self._bound(plan)
 
+    @follows_gateway_setting
     def _scan_plan(
         self,
         index: str | None,
@@ -187,6 +195,7 @@ class BaseCollection(Generic[T]):
         )
         return self._bound(plan)
 
+    @follows_gateway_setting
     def _page_flow(
         self,
         plan: ReadPlan,
@@ -199,6 +208,7 @@ class BaseCollection(Generic[T]):
         policy = self._corrupt_policy(on_corrupt)
         return self._core.page(self._policy, plan, params, None, limit, policy, page_size)
 
+    @follows_gateway_setting
     def _pages_flow(self, plan: ReadPlan, page_size: int | None) -> Flow[None]:
         check_positive("page_size", page_size, self._schema.model_name)
         return self._core.raw_pages(self._policy, plan, page_request(plan, page_size), None)

@@ -155,6 +155,14 @@ def transact_get(
     An item of a model with ``Meta.ttl_attribute`` whose TTL is at or before ``clock()`` is
     read as missing (a post-read check), unless ``include_expired``."""
     require_gateway(gateway, "transact_get")
+    with gateway.redaction():  # what the answer brings follows the gateway's redact_values
+        return _snapshot(gateway, gets, include_expired, clock)
+
+
+def _snapshot(
+    gateway: TableGateway, gets: Sequence[Get[Any]], include_expired: bool, clock: Clock
+) -> Snapshot:
+    """What ``transact_get`` reads (its checks, the request and the decoding of the answer)."""
     if isinstance(gets, Get) or not gets:
         raise ValidationError("transact_get takes a non-empty list of Get(...) reads")
     actions = transact_get_request(gets)

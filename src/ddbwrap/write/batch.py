@@ -36,6 +36,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from .._engine import flows
 from .._engine.steps import Flow
+from .._redact import follows_gateway_setting
 from ..codec import Item, codec_for, encoded_write, key_description
 from ..errors import DdbwrapError, UnprocessedItemsError, ValidationError
 from ..gateway import TableGateway
@@ -96,6 +97,7 @@ class BaseBatchWriter(Generic[M]):
         self.written = 0
         """How many writes this batch has sent successfully so far."""
 
+    @follows_gateway_setting
     def _put_entry(self, item: M) -> BatchEntry[M]:
         """The write of a put of ``item`` (checked and encoded)."""
         if not isinstance(item, self.model):
@@ -108,6 +110,7 @@ class BaseBatchWriter(Generic[M]):
         request = encoded_write("PutRequest", "Item", encoded)
         return BatchEntry("put", key, item, request)
 
+    @follows_gateway_setting
     def _delete_entry(self, key: KeyLike) -> BatchEntry[M]:
         """The write of a delete of ``key`` (checked)."""
         wkey = wire_key(self.model, key)

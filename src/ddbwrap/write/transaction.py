@@ -37,6 +37,7 @@ from types import TracebackType
 from typing import Any, TypeVar, cast
 
 from .._engine.steps import Flow
+from .._redact import follows_gateway_setting
 from ..codec import codec_for
 from ..errors import ValidationError
 from ..expressions import Condition, Update
@@ -105,6 +106,7 @@ class BaseTransaction:
 
     # -- building -------------------------------------------------------------------------
 
+    @follows_gateway_setting
     def create(self, obj: M | CreateDTO[M], *, condition: Condition | None = None) -> M:
         """Add a create (refuses to overwrite); returns the item as it will be stored.
 
@@ -217,10 +219,12 @@ class BaseTransaction:
 
         self._add_reading(model, key, build, read=bool(schema_of(model).unique))
 
+    @follows_gateway_setting
     def check(self, model: type[M], key: KeyLike, condition: Condition) -> None:
         """Add a condition on an item that is not written: the transaction needs it to hold."""
         self._add(check_plan(model, key, condition).actions)
 
+    @follows_gateway_setting
     def _add_reading(
         self, model: type[DomainModel], key: KeyLike, build: Build, *, read: bool
     ) -> None:
