@@ -8,6 +8,7 @@ and on a replay server (no DynamoDB), client CPU per operation.
     python bench/peers.py --contenders ddbwrap "ddbwrap direct" pydynox
     python bench/peers.py --markdown out.md --json out.json
     python bench/peers.py --profile               # where a direct-transport get/query goes
+    python bench/peers.py --transport stub --replay-latency 10  # a server 10 ms away
 
 The script runs in a virtual environment of its own on Python >= 3.12 (dynamoxy needs it):
 ``bench/peers/environment.py`` builds it (ddbwrap from this repository, editable, and
@@ -62,6 +63,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--no-async", action="store_true", help="skip the 64-in-flight section")
     parser.add_argument(
+        "--replay-latency",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="the replay server waits MS milliseconds before each answer (0)",
+    )
+    parser.add_argument(
         "--profile", action="store_true", help="profile a get and a 1,000-item query (direct)"
     )
     parser.add_argument(
@@ -72,7 +80,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--markdown", type=Path, default=None, help="write the tables here too")
     parser.add_argument("--json", type=Path, default=None, help="write raw figures here")
     parser.add_argument("--no-venv", action="store_true", help="run in this interpreter")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.replay_latency and args.write_docs:
+        parser.error("--write-docs writes the figures without latency; drop --replay-latency")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -573,7 +573,10 @@ def run(args: Any) -> int:  # noqa: PLR0915
         names.append(ASYNC_FLOOR)  # the async section's floor
     names = list(dict.fromkeys(n for n in FACTORIES if n in names))
     transports = ["stub", "local"] if args.transport == "both" else [args.transport]
-    report: dict[str, Any] = {"started": dt.datetime.now(dt.timezone.utc).isoformat()}
+    report: dict[str, Any] = {
+        "started": dt.datetime.now(dt.timezone.utc).isoformat(),
+        "replay_latency_ms": args.replay_latency,
+    }
     skipped: dict[str, str] = {}
     if "direct" not in cs.ddbwrap_transports():
         skipped["ddbwrap direct"] = "the installed ddbwrap has no transport= (direct) yet"
@@ -581,7 +584,11 @@ def run(args: Any) -> int:  # noqa: PLR0915
     run_id = uuid.uuid4().hex[:6]
     workdir = Path(tempfile.mkdtemp(prefix="ddbwrap-peers-"))
     with DynamoDBLocal() as server:
-        stub = Stub(server.endpoint_url, workdir) if "stub" in transports else None
+        stub = (
+            Stub(server.endpoint_url, workdir, args.replay_latency)
+            if "stub" in transports
+            else None
+        )
         try:
             local_env = cs.Env(server.endpoint_url, run=run_id)
             local = build(names, local_env, True, skipped)
@@ -784,7 +791,13 @@ def render(report: dict[str, Any], args: Any) -> str:
     out.append("")
     titles = {
         "stub": "**Replay server** (recorded DynamoDB Local answers over loopback, from a "
-        "separate process; no DynamoDB):",
+        "separate process; no DynamoDB"
+        + (
+            f"; each answer held back {report['replay_latency_ms']:g} ms"
+            if report.get("replay_latency_ms")
+            else ""
+        )
+        + "):",
         "local": "**DynamoDB Local** (client CPU only: the server's JVM is not counted):",
     }
     for t in ("stub", "local"):

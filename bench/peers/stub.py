@@ -60,8 +60,10 @@ Response = tuple[int, list[tuple[str, str]], bytes]
 
 
 class Store:
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, latency: float = 0.0) -> None:
         self.upstream = urllib.parse.urlsplit(upstream)
+        self.latency = latency
+        """Seconds to wait before each replayed answer (a server's latency, without its CPU)."""
         self.mode = "record"
         self.exact: dict[tuple[str, str, str], Response] = {}
         self.by_id: dict[tuple[str, str, bytes], Response] = {}
@@ -162,6 +164,8 @@ async def handle(store: Store, reader: asyncio.StreamReader, writer: asyncio.Str
                     store.record(op, body, (status, out_headers, out))
                 else:
                     status, out_headers, out = store.replay(op, body)
+                    if store.latency:
+                        await asyncio.sleep(store.latency)
             reason = http.client.responses.get(status, "OK")
             parts = [f"HTTP/1.1 {status} {reason}\r\n"]
             parts.extend(f"{k}: {v}\r\n" for k, v in out_headers)
@@ -192,8 +196,8 @@ def control(store: Store, target: str, body: bytes) -> Response:
     return 200, [("Content-Type", "application/json")], json.dumps(stats).encode()
 
 
-async def serve(upstream: str, port_file: Path) -> None:
-    store = Store(upstream)
+async def serve(upstream: str, port_file: Path, latency: float) -> None:
+    store = Store(upstream, latency)
     server = await asyncio.start_server(
         lambda r, w: handle(store, r, w), "127.0.0.1", 0, backlog=512
     )
@@ -209,7 +213,7 @@ async def serve(upstream: str, port_file: Path) -> None:
 class Stub:
     """The replay server as a child process (started by ``start``; ``stop`` ends it)."""
 
-    def __init__(self, upstream: str, workdir: Path) -> None:
+    def __init__(self, upstream: str, workdir: Path, latency_ms: float = 0.0) -> None:
         import subprocess
         import sys
         import time
@@ -217,7 +221,16 @@ class Stub:
         port_file = workdir / f"stub-port-{id(self)}"
         port_file.unlink(missing_ok=True)
         self.process = subprocess.Popen(
-            [sys.executable, __file__, "--upstream", upstream, "--port-file", str(port_file)]
+            [
+                sys.executable,
+                __file__,
+                "--upstream",
+                upstream,
+                "--port-file",
+                str(port_file),
+                "--latency-ms",
+                str(latency_ms),
+            ]
         )
         for _ in range(400):
             if port_file.exists() and port_file.read_text():
@@ -254,8 +267,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--upstream", required=True, help="DynamoDB Local's endpoint URL")
     parser.add_argument("--port-file", type=Path, required=True)
+    parser.add_argument(
+        "--latency-ms", type=float, default=0.0, help="wait this long before each replayed answer"
+    )
     args = parser.parse_args()
-    asyncio.run(serve(args.upstream, args.port_file))
+    asyncio.run(serve(args.upstream, args.port_file, args.latency_ms / 1000))
 
 
 if __name__ == "__main__":
