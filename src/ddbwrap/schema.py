@@ -161,6 +161,8 @@ class TableSchema:
     attribute_fields: Mapping[str, str] = field(init=False)
     key_attributes: tuple[KeyAttribute, ...] = field(init=False)
     index_key_attributes: Mapping[str, KeyAttribute] = field(init=False)
+    key_fields: tuple[str, ...] = field(init=False)
+    """Model fields that make up the table's primary key, each once, in declaration order."""
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -168,6 +170,8 @@ class TableSchema:
         )
         table_keys = (self.partition_key,) + ((self.sort_key,) if self.sort_key else ())
         object.__setattr__(self, "key_attributes", table_keys)
+        fields = tuple(dict.fromkeys(f for key in table_keys for f in key.fields))
+        object.__setattr__(self, "key_fields", fields)
         every: dict[str, KeyAttribute] = {k.attribute: k for k in table_keys}
         for index in self.indexes:
             for key in index.key_attributes:
@@ -185,11 +189,6 @@ class TableSchema:
     @property
     def ttl_attribute(self) -> str | None:
         return self.field_attributes[self.ttl_field] if self.ttl_field else None
-
-    @property
-    def key_fields(self) -> tuple[str, ...]:
-        """Model fields that make up the table's primary key, each once, in declaration order."""
-        return tuple(dict.fromkeys(f for key in self.key_attributes for f in key.fields))
 
     def index(self, name: str) -> IndexSchema:
         """The declared index called ``name``; a clear error lists the declared ones otherwise."""
