@@ -14,6 +14,7 @@ import pytest
 
 from ddbwrap import GSI, DomainModel, ReadApi, Update, UpdateDTO, View, WriteApi
 from ddbwrap.aio import (
+    AsyncCollection,
     AsyncReadApi,
     AsyncTableGateway,
     AsyncTransaction,
@@ -234,6 +235,20 @@ def test_scan_all_in_parallel_segments(ddb_endpoint: str, tables: TableGateway, 
     assert items == sorted(f"t{n}" for n in range(40))
     assert counted == 40
     assert 0 < first_half < 40
+
+
+def test_a_collection_scans_in_parallel_segments(
+    ddb_endpoint: str, tables: TableGateway, fast: bool
+) -> None:
+    with WriteApi[Task](tables).batch() as batch:
+        for n in range(30):
+            batch.put(task(n))
+
+    async def scenario(gateway: AsyncTableGateway) -> list[str]:
+        collection = AsyncCollection(gateway, Task)
+        return [t.task_id async for t in collection.scan_all(segments=3, page_size=4)]
+
+    assert sorted(run(ddb_endpoint, tables, fast, scenario)) == sorted(f"t{n}" for n in range(30))
 
 
 def test_batch_get_transact_get_and_a_snapshot(

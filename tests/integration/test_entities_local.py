@@ -26,6 +26,7 @@ from ddbwrap import (
     KeyPrefix,
     KeyTemplate,
     ReadApi,
+    ValidationError,
     View,
     WriteApi,
 )
@@ -251,6 +252,27 @@ def test_a_collection_returns_each_item_as_its_own_model(shop: TableGateway) -> 
     everything = list(partition.scan_all())
     assert sum(isinstance(i, Customer) for i in everything) == 2
     assert len(everything) == 2 + 3 + 6
+
+
+def test_a_parallel_collection_scan_returns_every_item_once_as_its_own_model(
+    shop: TableGateway,
+) -> None:
+    partition = Collection(shop, Order, OrderLine, Customer, cursor_secret=SECRET)
+    whole = sorted(str(item) for item in partition.scan_all())
+    for segments in (2, 3, 7):
+        items = list(partition.scan_all(segments=segments, page_size=2))
+        assert sorted(str(item) for item in items) == whole  # none lost, none twice
+        assert sum(isinstance(i, Customer) for i in items) == 2
+        assert sum(isinstance(i, OrderLine) for i in items) == 6
+
+
+def test_a_parallel_collection_scan_refuses_a_segment_count_dynamodb_refuses(
+    shop: TableGateway,
+) -> None:
+    partition = Collection(shop, Order, OrderLine)
+    for segments in (0, -2, 1_000_001):
+        with pytest.raises(ValidationError, match="segments must be an int from 1 to 1000000"):
+            partition.scan_all(segments=segments)
 
 
 def test_a_discriminated_table_written_by_another_service(

@@ -19,6 +19,7 @@ from ..read.core import Clock, utc_now
 from ..read.page import MaxAge, Page, Secret
 from ..read.requests import OnCorrupt
 from .gateway import AsyncTableGateway, require_async_gateway
+from .parallel import close, parallel_items
 
 __all__ = ["AsyncCollection"]
 
@@ -207,13 +208,17 @@ class AsyncCollection(BaseCollection[T]):
         index: str | None = None,
         filter: Condition | None = None,
         consistent: bool = False,
+        segments: int = 1,
         page_size: int | None = None,
         on_corrupt: OnCorrupt | None = None,
         include_expired: bool = False,
     ) -> AsyncIterator[T]:
-        """Every item of a Scan, lazily."""
-        plan = self._scan_plan(index, filter, consistent, False, None, include_expired)
-        return self._items(self._pages_flow(plan, page_size), on_corrupt)
+        """Every item of a Scan, lazily; ``segments=N``: N parallel segment scans, in tasks
+        (see ``Collection.scan_all``)."""
+        flows = self._segment_flows(segments, index, filter, consistent, page_size, include_expired)
+        if len(flows) == 1:
+            return self._items(flows[0], on_corrupt)
+        return parallel_items(self._gateway, flows, lambda raw: self._page_items(raw, on_corrupt))
 
     async def _items(self, flow: Flow[None], on_corrupt: OnCorrupt | None) -> AsyncIterator[T]:
         pages: AsyncIterator[Any] = self._gateway.iterate(flow)
@@ -224,6 +229,4 @@ class AsyncCollection(BaseCollection[T]):
                 for item in items:
                     yield item
         finally:
-            close = getattr(pages, "aclose", None)
-            if close is not None:
-                await close()
+            await close(pages)

@@ -31,13 +31,12 @@ from ..read.page import BatchResult, MaxAge, Page, Secret
 from ..read.requests import OnCorrupt, ReadPlan
 from ..read.view import View, ViewOf
 from .gateway import AsyncTableGateway, require_async_gateway
+from .parallel import close, parallel_items
 
 __all__ = ["AsyncReadApi"]
 
 M = TypeVar("M", bound=DomainModel)
 V = TypeVar("V", bound=View[Any])
-
-_STOP = object()
 
 
 class AsyncReadApi(BaseReadApi[M]):
@@ -582,7 +581,7 @@ class AsyncReadApi(BaseReadApi[M]):
                     yield item
                 del items
         finally:
-            await _close(pages)
+            await close(pages)
 
     def _parallel(
         self,
@@ -591,49 +590,8 @@ class AsyncReadApi(BaseReadApi[M]):
         page_size: int | None,
         on_corrupt: OnCorrupt | None,
     ) -> AsyncIterator[Any]:
-        """Scan every segment in its own task; hand pages over a bounded queue."""
+        """Scan every segment in its own task (``parallel_items``)."""
         flows = [self._pages_flow(plan, view, page_size) for plan in plans]  # checked now
-        return self._segments(flows, view, on_corrupt)
-
-    async def _segments(
-        self, flows: list[Flow[None]], view: type[View[Any]] | None, on_corrupt: OnCorrupt | None
-    ) -> AsyncIterator[Any]:
-        pages: asyncio.Queue[Any] = asyncio.Queue(maxsize=2 * len(flows))
-
-        async def work(flow: Flow[None]) -> None:
-            segment = self._gateway.iterate(flow)
-            try:
-                async for raw_items in segment:
-                    await pages.put(raw_items)
-                    del raw_items
-            except Exception as exc:  # handed to the consumer, which re-raises it
-                await pages.put(exc)
-                return
-            finally:
-                await _close(segment)
-            await pages.put(_STOP)
-
-        tasks = [asyncio.ensure_future(work(flow)) for flow in flows]
-        running = len(tasks)
-        try:
-            while running:
-                entry = await pages.get()
-                if entry is _STOP:
-                    running -= 1
-                elif isinstance(entry, BaseException):
-                    raise entry
-                else:
-                    for item in self._page_items(entry, view, on_corrupt):
-                        yield item
-                del entry
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-
-async def _close(iterator: AsyncIterator[Any]) -> None:
-    """Close an async generator now (not whenever the event loop finalizes it)."""
-    close = getattr(iterator, "aclose", None)
-    if close is not None:
-        await close()
+        return parallel_items(
+            self._gateway, flows, lambda raw: self._page_items(raw, view, on_corrupt)
+        )

@@ -14,8 +14,6 @@ runs; each facade only drives those flows (``self._run``) with its own driver.
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 import types
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -47,6 +45,7 @@ from ..model import DomainModel
 from .core import Clock, ReadCore, check_positive, utc_now
 from .explain import Explain
 from .page import BatchResult, CursorCodec, MaxAge, Page, Secret
+from .parallel import parallel_items
 from .requests import (
     OnCorrupt,
     ReadPlan,
@@ -55,6 +54,7 @@ from .requests import (
     page_request,
     query_plan,
     scan_plan,
+    scan_segments,
     segment_bounds,
 )
 from .view import View, ViewOf
@@ -66,7 +66,6 @@ V = TypeVar("V", bound=View[Any])
 
 _MODEL_VARIABLE: Any = M
 _BOUND: dict[tuple[type, Any], type] = {}
-_STOP = object()
 
 
 class BaseReadApi(Generic[M]):
@@ -317,7 +316,6 @@ class BaseReadApi(Generic[M]):
     ) -> list[ReadPlan]:
         """One scan plan per segment of a parallel scan; a single plan for ``segments=1``
         (one clock reading for all of them)."""
-        parallel = segments != 1
         expiry = self._core.expiry(include_expired)
         return [
             scan_plan(
@@ -327,11 +325,11 @@ class BaseReadApi(Generic[M]):
                 view=view,
                 consistent=consistent,
                 count=count,
-                segment=i if parallel else None,
-                segments=segments if parallel else None,
+                segment=segment,
+                segments=total,
                 expiry=expiry,
             )
-            for i in range(segments if isinstance(segments, int) and segments > 1 else 1)
+            for segment, total in scan_segments(segments)
         ]
 
     @follows_gateway_setting
@@ -918,54 +916,11 @@ class ReadApi(BaseReadApi[M]):
         page_size: int | None,
         on_corrupt: OnCorrupt | None,
     ) -> Iterator[Any]:
-        """Scan every segment in its own thread; hand pages over a bounded queue."""
-        check_positive("page_size", page_size, self._schema.model_name)
-        pages: queue.Queue[Any] = queue.Queue(maxsize=2 * len(plans))
-        stop = threading.Event()
-
-        def put(entry: object) -> bool:
-            while not stop.is_set():
-                try:
-                    pages.put(entry, timeout=0.1)
-                    return True
-                except queue.Full:
-                    continue
-            return False
-
-        def work(plan: ReadPlan) -> None:
-            flow = self._pages_flow(plan, view, page_size)
-            try:
-                for raw_items in self._gateway.iterate(flow):
-                    if not put(raw_items):
-                        return
-            except BaseException as exc:  # handed to the consumer, which re-raises it
-                put(exc)
-                return
-            put(_STOP)
-
-        def consume() -> Iterator[Any]:
-            threads = [
-                threading.Thread(target=work, args=(p,), name=f"ddbwrap-scan-{i}", daemon=True)
-                for i, p in enumerate(plans)
-            ]
-            for thread in threads:
-                thread.start()
-            running = len(threads)
-            try:
-                while running:
-                    entry = pages.get()
-                    if entry is _STOP:
-                        running -= 1
-                    elif isinstance(entry, BaseException):
-                        raise entry
-                    else:
-                        yield from self._page_items(entry, view, on_corrupt)
-            finally:
-                stop.set()
-                for thread in threads:
-                    thread.join(timeout=5)
-
-        return consume()
+        """Scan every segment in its own thread (``parallel_items``)."""
+        flows = [self._pages_flow(plan, view, page_size) for plan in plans]  # checked now
+        return parallel_items(
+            self._gateway, flows, lambda raw: self._page_items(raw, view, on_corrupt)
+        )
 
     def _count(self, plan: ReadPlan) -> int:
         return self._run(self._count_flow(plan))

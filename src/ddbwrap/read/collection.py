@@ -39,6 +39,7 @@ from ..gateway import TableGateway, require_gateway
 from ..model import DomainModel
 from .core import Clock, ReadCore, check_positive, utc_now
 from .page import CursorCodec, MaxAge, Page, Secret, fingerprint
+from .parallel import parallel_items
 from .requests import (
     OnCorrupt,
     ReadPlan,
@@ -46,6 +47,7 @@ from .requests import (
     page_request,
     query_plan,
     scan_plan,
+    scan_segments,
     segment_bounds,
 )
 
@@ -194,6 +196,33 @@ class BaseCollection(Generic[T]):
             expiry=self._core.expiry(include_expired),
         )
         return self._bound(plan)
+
+    @follows_gateway_setting
+    def _segment_flows(
+        self,
+        segments: int,
+        index: str | None,
+        filter: Condition | None,
+        consistent: bool,
+        page_size: int | None,
+        include_expired: bool,
+    ) -> list[Flow[None]]:
+        """The pages flow of a scan, or of each of its ``segments`` (a parallel scan; one
+        clock reading for all of them)."""
+        expiry = self._core.expiry(include_expired)
+        plans = [
+            scan_plan(
+                self._models[0],
+                index=index,
+                filter=filter,
+                consistent=consistent,
+                segment=segment,
+                segments=total,
+                expiry=expiry,
+            )
+            for segment, total in scan_segments(segments)
+        ]
+        return [self._pages_flow(self._bound(plan), page_size) for plan in plans]
 
     @follows_gateway_setting
     def _page_flow(
@@ -394,13 +423,17 @@ class Collection(BaseCollection[T]):
         index: str | None = None,
         filter: Condition | None = None,
         consistent: bool = False,
+        segments: int = 1,
         page_size: int | None = None,
         on_corrupt: OnCorrupt | None = None,
         include_expired: bool = False,
     ) -> Iterator[T]:
-        """Every item of a Scan, lazily."""
-        plan = self._scan_plan(index, filter, consistent, False, None, include_expired)
-        return self._items(self._pages_flow(plan, page_size), on_corrupt)
+        """Every item of a Scan, lazily. ``segments=N`` runs N parallel segment scans in
+        threads; items arrive in no particular order, a bounded number of pages in memory."""
+        flows = self._segment_flows(segments, index, filter, consistent, page_size, include_expired)
+        if len(flows) == 1:
+            return self._items(flows[0], on_corrupt)
+        return parallel_items(self._gateway, flows, lambda raw: self._page_items(raw, on_corrupt))
 
     def _items(self, flow: Flow[None], on_corrupt: OnCorrupt | None) -> Iterator[T]:
         for raw_items in self._gateway.iterate(flow):

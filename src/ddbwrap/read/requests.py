@@ -548,6 +548,17 @@ def merge_partition(
     return dict(partition)
 
 
+def scan_segments(segments: int) -> list[tuple[int | None, int | None]]:
+    """``(segment, total_segments)`` of each scan of ``segments`` run in parallel; one
+    ``(None, None)`` (the whole table) for 1. A ``segments`` DynamoDB refuses gives one pair,
+    which ``scan_plan`` refuses with its reason."""
+    if segments == 1:
+        return [(None, None)]
+    if isinstance(segments, int) and not isinstance(segments, bool) and segments > 1:
+        return [(i, segments) for i in range(segments)]
+    return [(0, segments)]
+
+
 def segment_bounds(segment: tuple[int, int] | None) -> tuple[int | None, int | None]:
     """``segment=(i, n)`` of a scan as ``(i, n)``; ``(None, None)`` for a whole scan."""
     if segment is None:
