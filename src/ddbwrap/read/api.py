@@ -54,8 +54,8 @@ from .requests import (
     page_request,
     query_plan,
     scan_plan,
-    scan_segments,
     segment_bounds,
+    segment_scan_plans,
 )
 from .view import View, ViewOf
 
@@ -316,21 +316,16 @@ class BaseReadApi(Generic[M]):
     ) -> list[ReadPlan]:
         """One scan plan per segment of a parallel scan; a single plan for ``segments=1``
         (one clock reading for all of them)."""
-        expiry = self._core.expiry(include_expired)
-        return [
-            scan_plan(
-                self._model,
-                index=index,
-                filter=filter,
-                view=view,
-                consistent=consistent,
-                count=count,
-                segment=segment,
-                segments=total,
-                expiry=expiry,
-            )
-            for segment, total in scan_segments(segments)
-        ]
+        return segment_scan_plans(
+            self._model,
+            segments,
+            index=index,
+            filter=filter,
+            view=view,
+            consistent=consistent,
+            count=count,
+            expiry=self._core.expiry(include_expired),
+        )
 
     @follows_gateway_setting
     def _page_flow(

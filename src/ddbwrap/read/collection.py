@@ -47,8 +47,8 @@ from .requests import (
     page_request,
     query_plan,
     scan_plan,
-    scan_segments,
     segment_bounds,
+    segment_scan_plans,
 )
 
 T = TypeVar("T", bound=DomainModel)
@@ -209,19 +209,14 @@ class BaseCollection(Generic[T]):
     ) -> list[Flow[None]]:
         """The pages flow of a scan, or of each of its ``segments`` (a parallel scan; one
         clock reading for all of them)."""
-        expiry = self._core.expiry(include_expired)
-        plans = [
-            scan_plan(
-                self._models[0],
-                index=index,
-                filter=filter,
-                consistent=consistent,
-                segment=segment,
-                segments=total,
-                expiry=expiry,
-            )
-            for segment, total in scan_segments(segments)
-        ]
+        plans = segment_scan_plans(
+            self._models[0],
+            segments,
+            index=index,
+            filter=filter,
+            consistent=consistent,
+            expiry=self._core.expiry(include_expired),
+        )
         return [self._pages_flow(self._bound(plan), page_size) for plan in plans]
 
     @follows_gateway_setting

@@ -548,15 +548,39 @@ def merge_partition(
     return dict(partition)
 
 
-def scan_segments(segments: int) -> list[tuple[int | None, int | None]]:
-    """``(segment, total_segments)`` of each scan of ``segments`` run in parallel; one
-    ``(None, None)`` (the whole table) for 1. A ``segments`` DynamoDB refuses gives one pair,
-    which ``scan_plan`` refuses with its reason."""
+def segment_scan_plans(
+    model: type[DomainModel],
+    segments: int,
+    *,
+    index: str | None = None,
+    filter: Condition | None = None,
+    view: type[View[Any]] | None = None,
+    consistent: bool = False,
+    count: bool = False,
+    expiry: Expiry | None = None,
+) -> list[ReadPlan]:
+    """A scan plan per segment of a scan in ``segments`` parallel ones (``scan_plan``); one
+    plan of the whole table for 1. A ``segments`` DynamoDB refuses is refused by ``scan_plan``."""
     if segments == 1:
-        return [(None, None)]
-    if isinstance(segments, int) and not isinstance(segments, bool) and segments > 1:
-        return [(i, segments) for i in range(segments)]
-    return [(0, segments)]
+        bounds: list[tuple[int | None, int | None]] = [(None, None)]
+    elif isinstance(segments, int) and not isinstance(segments, bool) and segments > 1:
+        bounds = [(i, segments) for i in range(segments)]
+    else:
+        bounds = [(0, segments)]
+    return [
+        scan_plan(
+            model,
+            index=index,
+            filter=filter,
+            view=view,
+            consistent=consistent,
+            count=count,
+            segment=segment,
+            segments=total,
+            expiry=expiry,
+        )
+        for segment, total in bounds
+    ]
 
 
 def segment_bounds(segment: tuple[int, int] | None) -> tuple[int | None, int | None]:
