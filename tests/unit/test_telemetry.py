@@ -24,6 +24,7 @@ from ddbwrap.gateway import TableGateway
 from ddbwrap.retry import RetryPolicy
 from ddbwrap.testing import ScriptedTransport, throttle
 from ddbwrap.tooling import create_tables
+from ddbwrap.tooling.migrate import Backfill, RenameJob
 from ddbwrap.transport import BotocoreTransport
 
 SECRET = "s3cr3t-value-7f2a"
@@ -199,3 +200,30 @@ def test_async_attempts_are_children_of_the_callers_span(
     assert parent.context is not None
     assert all(s.parent is not None for s in children)
     assert {s.parent.span_id for s in children if s.parent} == {parent.context.span_id}
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        lambda reads: list(reads.scan_all(segments=3)),
+        lambda reads: reads.scan_count(segments=3),
+        lambda reads: Backfill(
+            reads.gateway, Note, RenameJob("old", "new"), segments=3, workers=3, dry_run=True
+        ).run(),
+    ],
+    ids=["parallel scan", "parallel count", "backfill"],
+)
+def test_the_threads_of_a_parallel_scan_make_children_of_the_callers_span(
+    read: Any, transport: ScriptedTransport, spans: InMemorySpanExporter
+) -> None:
+    tracer = PROVIDER.get_tracer("handler")
+    with tracer.start_as_current_span("GET /notes"):
+        read(ReadApi[Note](gateway(transport)))
+    recorded = finished(spans)
+    [parent] = [s for s in recorded if s.name == "GET /notes"]
+    children = [s for s in recorded if s.name == "DynamoDB.Scan"]
+    assert len(children) == 3
+    assert parent.context is not None
+    assert [s.parent.span_id if s.parent else None for s in children] == [
+        parent.context.span_id
+    ] * 3

@@ -13,6 +13,7 @@ runs; each facade only drives those flows (``self._run``) with its own driver.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import types
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -876,8 +877,9 @@ class ReadApi(BaseReadApi[M]):
         )
         if len(plans) == 1:
             return self._count(plans[0])
+        caller = contextvars.copy_context()  # each worker's spans are children of the caller's
         with ThreadPoolExecutor(max_workers=len(plans)) as pool:
-            return sum(pool.map(self._count, plans))
+            return sum(pool.map(lambda plan: caller.copy().run(self._count, plan), plans))
 
     # -- running flows ---------------------------------------------------------------------
 

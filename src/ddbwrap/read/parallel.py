@@ -3,12 +3,15 @@
 Each segment's pages flow runs in its own thread and hands its raw pages over a bounded queue
 (two pages per segment at most, so memory stays bounded however fast DynamoDB answers); the
 consumer decodes them in its own frame and yields the items, in no particular order. A failure
-in any segment is raised to the consumer; leaving the iterator early stops every thread.
+in any segment is raised to the consumer; leaving the iterator early stops every thread. Each
+thread runs in a copy of the consumer's context, so that its spans are children of the caller's
+and the redaction setting in force there holds in it.
 ``ddbwrap.aio.parallel`` is the same with tasks.
 """
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -48,7 +51,12 @@ def parallel_items(
         put(_STOP)
 
     threads = [
-        threading.Thread(target=work, args=(flow,), name=f"ddbwrap-scan-{i}", daemon=True)
+        threading.Thread(
+            target=contextvars.copy_context().run,
+            args=(work, flow),
+            name=f"ddbwrap-scan-{i}",
+            daemon=True,
+        )
         for i, flow in enumerate(flows)
     ]
     for thread in threads:

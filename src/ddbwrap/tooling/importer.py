@@ -30,6 +30,7 @@ and the stream. The result is source text that passes ``ruff`` and ``mypy --stri
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import json
 import keyword
@@ -242,8 +243,13 @@ def _in_parallel(
         for call in calls:
             work(*call)
         return
+    caller = contextvars.copy_context()  # each worker's spans are children of the caller's
+
+    def in_caller_context(segment: int, limit: int | None) -> None:
+        caller.copy().run(work, segment, limit)
+
     with ThreadPoolExecutor(max_workers=len(calls), thread_name_prefix="ddbwrap-scan") as pool:
-        for future in [pool.submit(work, *call) for call in calls]:
+        for future in [pool.submit(in_caller_context, *call) for call in calls]:
             future.result()
 
 

@@ -37,6 +37,7 @@ array job would pass it to each worker (see docs/tooling.md, "Data migrations").
 from __future__ import annotations
 
 import base64
+import contextvars
 import datetime as dt
 import json
 import math
@@ -641,8 +642,11 @@ class Backfill:
         errors: list[BaseException] = []
         interrupted = False
         if pending:
+            caller = contextvars.copy_context()  # the workers' spans: children of the caller's
             with ThreadPoolExecutor(max_workers=min(self.workers, len(pending))) as pool:
-                futures = [pool.submit(self._segment, states[i]) for i in pending]
+                futures = [
+                    pool.submit(caller.copy().run, self._segment, states[i]) for i in pending
+                ]
                 for future in futures:
                     try:
                         exc = future.exception()
