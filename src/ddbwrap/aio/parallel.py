@@ -22,7 +22,8 @@ _STOP = object()
 async def parallel_items(
     gateway: AsyncTableGateway, flows: Sequence[Flow[None]], decode: Callable[[Any], list[Any]]
 ) -> AsyncIterator[Any]:
-    """The items of every segment's ``flows`` (raw pages, emitted), each page ``decode``\\ d."""
+    """The items of every segment's ``flows`` (which emit raw pages), each page decoded by
+    ``decode``."""
     pages: asyncio.Queue[Any] = asyncio.Queue(maxsize=2 * len(flows))
 
     async def work(flow: Flow[None]) -> None:

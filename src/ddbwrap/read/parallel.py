@@ -27,7 +27,8 @@ _STOP = object()
 def parallel_items(
     gateway: TableGateway, flows: Sequence[Flow[None]], decode: Callable[[Any], list[Any]]
 ) -> Iterator[Any]:
-    """The items of every segment's ``flows`` (raw pages, emitted), each page ``decode``\\ d."""
+    """The items of every segment's ``flows`` (which emit raw pages), each page decoded by
+    ``decode``."""
     pages: queue.Queue[Any] = queue.Queue(maxsize=2 * len(flows))
     stop = threading.Event()
 
