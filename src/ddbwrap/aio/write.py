@@ -59,11 +59,8 @@ class AsyncWriteApi(BaseWriteApi[M]):
     def _checked_gateway(self, gateway: object) -> AsyncTableGateway:
         return require_async_gateway(gateway, type(self).__name__)
 
-    async def _run(self, build: Callable[[], Flow[R]]) -> R:
-        """Build one of this API's flows and drive it (the sync API drives the same flows);
-        messages of errors raised while building follow the gateway's ``redact_values``."""
-        with self.gateway.redaction():
-            flow = build()
+    async def _run(self, flow: Flow[R]) -> R:
+        """Drive one of this API's flows (the sync API drives the same flows)."""
         return await self.gateway.run(flow)
 
     # -- create ---------------------------------------------------------------------------
@@ -75,7 +72,7 @@ class AsyncWriteApi(BaseWriteApi[M]):
         transaction. Raises ``AlreadyExistsError`` (naming the key) when the key is taken and
         ``UniqueConstraintError`` when a unique value is.
         """
-        return await self._run(lambda: self._create(item, condition))
+        return await self._run(self._create(item, condition))
 
     # -- put / replace --------------------------------------------------------------------
 
@@ -91,9 +88,7 @@ class AsyncWriteApi(BaseWriteApi[M]):
         Sent as an UpdateItem, so attributes the model does not know are kept. On a versioned
         model the instance's version is the one expected (0: not stored yet).
         """
-        return await self._run(
-            lambda: self._put(item, condition, expected_version, must_exist=False)
-        )
+        return await self._run(self._put(item, condition, expected_version, must_exist=False))
 
     async def replace(
         self,
@@ -104,9 +99,7 @@ class AsyncWriteApi(BaseWriteApi[M]):
     ) -> M:
         """Replace the model fields of an existing item (``ItemNotFoundError`` if there is
         none); attributes the model does not know are kept."""
-        return await self._run(
-            lambda: self._put(item, condition, expected_version, must_exist=True)
-        )
+        return await self._run(self._put(item, condition, expected_version, must_exist=True))
 
     # -- update ---------------------------------------------------------------------------
 
@@ -133,7 +126,7 @@ class AsyncWriteApi(BaseWriteApi[M]):
         response is lost raises ``OutcomeUnknownError``.
         """
         return await self._run(
-            lambda: self._update(key, changes, condition, expected_version, upsert, idempotent)
+            self._update(key, changes, condition, expected_version, upsert, idempotent)
         )
 
     async def modify(
@@ -151,7 +144,7 @@ class AsyncWriteApi(BaseWriteApi[M]):
         Needs ``Meta.version_attribute``; ``change`` may run several times, so keep it pure.
         A lost response is resolved by the version (never applied twice).
         """
-        return await self._run(lambda: self._modify(key, change, condition, attempts))
+        return await self._run(self._modify(key, change, condition, attempts))
 
     # -- delete ---------------------------------------------------------------------------
 
@@ -187,7 +180,7 @@ class AsyncWriteApi(BaseWriteApi[M]):
 
         With ``return_old=True`` returns the item as it was (None if there was none).
         """
-        return await self._run(lambda: self._delete(key, condition, expected_version, return_old))
+        return await self._run(self._delete(key, condition, expected_version, return_old))
 
     # -- batches --------------------------------------------------------------------------
 

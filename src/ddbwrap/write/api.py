@@ -31,7 +31,7 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar, cast, overload
 from pydantic import ValidationError as PydanticValidationError
 
 from .._engine.steps import Flow, Sleep
-from .._redact import shown_mapping
+from .._redact import follows_gateway_setting, shown_mapping
 from ..codec import Item, codec_for
 from ..errors import (
     AlreadyExistsError,
@@ -138,6 +138,7 @@ class BaseWriteApi(Generic[M]):
 
     # -- the flow of every write (checked when built; run by the facade) --------------------
 
+    @follows_gateway_setting
     def _create(self, item: M | CreateDTO[M], condition: Condition | None) -> Flow[M]:
         if reads_current(self.model, "create"):  # an expired item's guards are released
             instance = new_instance(self.model, item, self._now())
@@ -154,6 +155,7 @@ class BaseWriteApi(Generic[M]):
         assert plan.item is not None
         return plan.item
 
+    @follows_gateway_setting
     def _put(
         self,
         item: M,
@@ -179,6 +181,7 @@ class BaseWriteApi(Generic[M]):
         missing = "replace" if must_exist else None
         return self._fresh("put", item, attempt, missing=missing)
 
+    @follows_gateway_setting
     def _update(
         self,
         key: KeyLike,
@@ -249,6 +252,7 @@ class BaseWriteApi(Generic[M]):
                 model=self.model.__name__,
             ) from None
 
+    @follows_gateway_setting
     def _modify(
         self,
         key: KeyLike,
@@ -277,6 +281,7 @@ class BaseWriteApi(Generic[M]):
 
         return flows.conflict_retries(self.gateway.retry, attempts, attempt, VersionConflictError)
 
+    @follows_gateway_setting
     def _delete(
         self,
         key: KeyLike,
@@ -375,11 +380,8 @@ class WriteApi(BaseWriteApi[M]):
     def _checked_gateway(self, gateway: object) -> TableGateway:
         return require_gateway(gateway, type(self).__name__)
 
-    def _run(self, build: Callable[[], Flow[R]]) -> R:
-        """Build one of this API's flows and drive it (the async API drives the same flows);
-        messages of errors raised while building follow the gateway's ``redact_values``."""
-        with self.gateway.redaction():
-            flow = build()
+    def _run(self, flow: Flow[R]) -> R:
+        """Drive one of this API's flows (the async API drives the same flows)."""
         return self.gateway.run(flow)
 
     # -- create ---------------------------------------------------------------------------
@@ -391,7 +393,7 @@ class WriteApi(BaseWriteApi[M]):
         transaction. Raises ``AlreadyExistsError`` (naming the key) when the key is taken and
         ``UniqueConstraintError`` when a unique value is.
         """
-        return self._run(lambda: self._create(item, condition))
+        return self._run(self._create(item, condition))
 
     # -- put / replace --------------------------------------------------------------------
 
@@ -407,7 +409,7 @@ class WriteApi(BaseWriteApi[M]):
         Sent as an UpdateItem, so attributes the model does not know are kept. On a versioned
         model the instance's version is the one expected (0: not stored yet).
         """
-        return self._run(lambda: self._put(item, condition, expected_version, must_exist=False))
+        return self._run(self._put(item, condition, expected_version, must_exist=False))
 
     def replace(
         self,
@@ -418,7 +420,7 @@ class WriteApi(BaseWriteApi[M]):
     ) -> M:
         """Replace the model fields of an existing item (``ItemNotFoundError`` if there is
         none); attributes the model does not know are kept."""
-        return self._run(lambda: self._put(item, condition, expected_version, must_exist=True))
+        return self._run(self._put(item, condition, expected_version, must_exist=True))
 
     # -- update ---------------------------------------------------------------------------
 
@@ -445,7 +447,7 @@ class WriteApi(BaseWriteApi[M]):
         response is lost raises ``OutcomeUnknownError``.
         """
         return self._run(
-            lambda: self._update(key, changes, condition, expected_version, upsert, idempotent)
+            self._update(key, changes, condition, expected_version, upsert, idempotent)
         )
 
     def modify(
@@ -463,7 +465,7 @@ class WriteApi(BaseWriteApi[M]):
         Needs ``Meta.version_attribute``; ``change`` may run several times, so keep it pure.
         A lost response is resolved by the version (never applied twice).
         """
-        return self._run(lambda: self._modify(key, change, condition, attempts))
+        return self._run(self._modify(key, change, condition, attempts))
 
     # -- delete ---------------------------------------------------------------------------
 
@@ -499,7 +501,7 @@ class WriteApi(BaseWriteApi[M]):
 
         With ``return_old=True`` returns the item as it was (None if there was none).
         """
-        return self._run(lambda: self._delete(key, condition, expected_version, return_old))
+        return self._run(self._delete(key, condition, expected_version, return_old))
 
     # -- batches --------------------------------------------------------------------------
 
