@@ -106,7 +106,6 @@ class BaseTransaction:
 
     # -- building -------------------------------------------------------------------------
 
-    @follows_gateway_setting
     def create(self, obj: M | CreateDTO[M], *, condition: Condition | None = None) -> M:
         """Add a create (refuses to overwrite); returns the item as it will be stored.
 
@@ -114,6 +113,10 @@ class BaseTransaction:
         (as ``WriteApi.create`` reads it): an expired item the create replaces has its unique
         guards released in the same transaction.
         """
+        return self._create(obj, condition)
+
+    @follows_gateway_setting
+    def _create(self, obj: M | CreateDTO[M], condition: Condition | None) -> M:
         model = _model_of(obj)
         now = checked_now(self._clock)
         plan = create_plan(model, obj, now=now, condition=condition)
