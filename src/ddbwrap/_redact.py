@@ -9,7 +9,8 @@ keep their structured attributes (``key``, ``item``, ``value``...): only the tex
 Whether values are redacted, most specific first:
 
 1. the gateway running the operation (``TableGateway(..., redact_values=True/False)``): its
-   driver sets ``_SETTING`` while it runs a flow (``redaction``);
+   driver sets ``_SETTING`` while it runs a flow (``redaction``), and every facade while it
+   builds one (``follows_gateway_setting``);
 2. the environment: ``DDBWRAP_REDACT_VALUES=1`` (or ``true``/``yes``/``on``) redacts,
    ``0`` (``false``/``no``/``off``) shows every value, unique values included; any other
    non-empty text redacts (a typo must not turn privacy off);
