@@ -534,6 +534,36 @@ def test_a_collection_reads_every_page_again_after_any_fault(
     assert shop_keys([*first, *rest]) == expected
 
 
+PARALLEL_SCANS = {
+    "read api": lambda gateway: reads(gateway, Counter).scan_all(segments=3, page_size=2),
+    "collection": lambda gateway: collection(gateway, Counter).scan_all(segments=3, page_size=2),
+}
+
+
+@pytest.mark.parametrize("scan", list(PARALLEL_SCANS.values()), ids=list(PARALLEL_SCANS))
+@pytest.mark.parametrize(
+    "fault", [lose_response, read_timeout, server_error, throttle, empty_body, corrupt_body]
+)
+def test_a_parallel_scan_reads_every_item_once_after_any_fault_in_a_segment(
+    counters: Any, transport: ScriptedTransport, fault: Callable[[], Outcome], scan: Any
+) -> None:
+    for index in range(7):
+        counters.create(Counter(counter_id=f"c{index}"))
+    transport.script("Scan", fault(), fault())  # two segments' pages, whichever come first
+    streamed = [c.counter_id for c in scan(counters.gateway)]
+    assert sorted(streamed) == [f"c{i}" for i in range(7)]
+
+
+@pytest.mark.parametrize("scan", list(PARALLEL_SCANS.values()), ids=list(PARALLEL_SCANS))
+def test_a_segment_failing_every_attempt_fails_the_parallel_scan(
+    counters: Any, transport: ScriptedTransport, scan: Any
+) -> None:
+    counters.create(Counter(counter_id="c1"))
+    transport.script("Scan", *[corrupt_body()] * 12)  # more than three segments' attempts
+    with pytest.raises(ServiceError, match="not a JSON object"):
+        list(scan(counters.gateway))
+
+
 @pytest.mark.parametrize("fault", [lose_response, server_error, empty_body, corrupt_body])
 def test_expired_items_stay_hidden_from_reads_retried_after_a_fault(
     gateway: Any, transport: ScriptedTransport, fault: Callable[[], Outcome]
