@@ -13,7 +13,6 @@ runs; each facade only drives those flows (``self._run``) with its own driver.
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import types
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -31,6 +30,7 @@ from typing import (
 )
 
 from .._engine.steps import Flow, R
+from .._engine.threads import in_caller_context
 from .._redact import follows_gateway_setting
 from ..codec import codec_for
 from ..errors import (
@@ -877,9 +877,8 @@ class ReadApi(BaseReadApi[M]):
         )
         if len(plans) == 1:
             return self._count(plans[0])
-        caller = contextvars.copy_context()  # each worker's spans are children of the caller's
         with ThreadPoolExecutor(max_workers=len(plans)) as pool:
-            return sum(pool.map(lambda plan: caller.copy().run(self._count, plan), plans))
+            return sum(pool.map(in_caller_context(self._count), plans))
 
     # -- running flows ---------------------------------------------------------------------
 

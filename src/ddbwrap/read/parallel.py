@@ -11,13 +11,13 @@ and the redaction setting in force there holds in it.
 
 from __future__ import annotations
 
-import contextvars
 import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from .._engine.steps import Flow
+from .._engine.threads import in_caller_context
 from ..gateway import TableGateway
 
 _STOP = object()
@@ -51,13 +51,9 @@ def parallel_items(
             return
         put(_STOP)
 
+    run = in_caller_context(work)
     threads = [
-        threading.Thread(
-            target=contextvars.copy_context().run,
-            args=(work, flow),
-            name=f"ddbwrap-scan-{i}",
-            daemon=True,
-        )
+        threading.Thread(target=run, args=(flow,), name=f"ddbwrap-scan-{i}", daemon=True)
         for i, flow in enumerate(flows)
     ]
     for thread in threads:

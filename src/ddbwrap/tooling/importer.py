@@ -30,7 +30,6 @@ and the stream. The result is source text that passes ``ruff`` and ``mypy --stri
 
 from __future__ import annotations
 
-import contextvars
 import copy
 import json
 import keyword
@@ -52,6 +51,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
+from ddbwrap._engine.threads import in_caller_context
 from ddbwrap.codec import codec_for, datetime_text, key_description
 from ddbwrap.errors import (
     DdbwrapError,
@@ -243,13 +243,9 @@ def _in_parallel(
         for call in calls:
             work(*call)
         return
-    caller = contextvars.copy_context()  # each worker's spans are children of the caller's
-
-    def in_caller_context(segment: int, limit: int | None) -> None:
-        caller.copy().run(work, segment, limit)
-
+    run = in_caller_context(work)
     with ThreadPoolExecutor(max_workers=len(calls), thread_name_prefix="ddbwrap-scan") as pool:
-        for future in [pool.submit(in_caller_context, *call) for call in calls]:
+        for future in [pool.submit(run, *call) for call in calls]:
             future.result()
 
 

@@ -37,7 +37,6 @@ array job would pass it to each worker (see docs/tooling.md, "Data migrations").
 from __future__ import annotations
 
 import base64
-import contextvars
 import datetime as dt
 import json
 import math
@@ -51,6 +50,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from .._engine import flows
+from .._engine.threads import in_caller_context
 from ..codec import ItemCodec, codec_for, decode_item, decode_value, item_size
 from ..errors import (
     ConditionFailedError,
@@ -642,11 +642,9 @@ class Backfill:
         errors: list[BaseException] = []
         interrupted = False
         if pending:
-            caller = contextvars.copy_context()  # the workers' spans: children of the caller's
+            segment = in_caller_context(self._segment)
             with ThreadPoolExecutor(max_workers=min(self.workers, len(pending))) as pool:
-                futures = [
-                    pool.submit(caller.copy().run, self._segment, states[i]) for i in pending
-                ]
+                futures = [pool.submit(segment, states[i]) for i in pending]
                 for future in futures:
                     try:
                         exc = future.exception()
