@@ -18,8 +18,9 @@ from ..read.collection import BaseCollection
 from ..read.core import Clock, utc_now
 from ..read.page import MaxAge, Page, Secret
 from ..read.requests import OnCorrupt
+from .drive import close
 from .gateway import AsyncTableGateway, require_async_gateway
-from .parallel import close, parallel_items
+from .parallel import parallel_items
 
 __all__ = ["AsyncCollection"]
 

@@ -80,3 +80,10 @@ async def iterate(flow: Flow[None], send: AsyncSend, sleep: AsyncSleep) -> Async
 
 
 __all__ = ["AsyncSend", "AsyncSleep", "iterate", "run"]
+
+
+async def close(iterator: AsyncIterator[Any]) -> None:
+    """Close an async generator now (not whenever the event loop finalizes it)."""
+    aclose = getattr(iterator, "aclose", None)
+    if aclose is not None:
+        await aclose()

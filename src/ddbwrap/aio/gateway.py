@@ -348,10 +348,8 @@ class AsyncTableGateway:
                         return
                 yield item
         finally:
-            close = getattr(items, "aclose", None)
-            if close is not None:
-                with self._names.redaction():
-                    await close()
+            with self._names.redaction():
+                await drive.close(items)
 
     async def send(
         self, operation: str, params: Mapping[str, Any], *, idempotent: bool = True

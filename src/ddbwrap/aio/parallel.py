@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from .._engine.steps import Flow
+from .drive import close
 from .gateway import AsyncTableGateway
 
 _STOP = object()
@@ -56,10 +57,3 @@ async def parallel_items(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-
-
-async def close(iterator: AsyncIterator[Any]) -> None:
-    """Close an async generator now (not whenever the event loop finalizes it)."""
-    aclose = getattr(iterator, "aclose", None)
-    if aclose is not None:
-        await aclose()

@@ -30,8 +30,9 @@ from ..read.core import Clock, utc_now
 from ..read.page import BatchResult, MaxAge, Page, Secret
 from ..read.requests import OnCorrupt, ReadPlan
 from ..read.view import View, ViewOf
+from .drive import close
 from .gateway import AsyncTableGateway, require_async_gateway
-from .parallel import close, parallel_items
+from .parallel import parallel_items
 
 __all__ = ["AsyncReadApi"]
 
