@@ -81,6 +81,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", type=Path, default=None, help="write raw figures here")
     parser.add_argument("--no-venv", action="store_true", help="run in this interpreter")
     args = parser.parse_args(argv)
+    if args.replay_latency < 0:
+        parser.error(f"--replay-latency takes milliseconds >= 0, got {args.replay_latency:g}")
     if args.replay_latency and args.write_docs:
         parser.error("--write-docs writes the figures without latency; drop --replay-latency")
     return args
