@@ -56,7 +56,8 @@ Item = dict[str, AttributeValue]
 
 
 class EncodedItem(dict[str, AttributeValue]):
-    """An item ``ItemCodec.encode`` built: every value a well-formed AttributeValue by
+    """An item ``ItemCodec.encode`` built (or the ``ExpressionAttributeValues`` of an
+    expression, whose values the codec encoded): every value a well-formed AttributeValue by
     construction, so the direct transport's request check (``fastpath``) takes it as it is
     instead of walking it again."""
 

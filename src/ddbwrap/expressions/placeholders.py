@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..codec import EncodedItem
+
 AttributeValue = dict[str, Any]
 
 NAMES_KEY = "ExpressionAttributeNames"
@@ -40,7 +42,8 @@ class Placeholders:
         return placeholder
 
     def value(self, attribute_value: AttributeValue) -> str:
-        """A fresh ``:v`` placeholder bound to an already encoded AttributeValue."""
+        """A fresh ``:v`` placeholder bound to an AttributeValue the codec (or ddbwrap itself,
+        for its constants) encoded."""
         placeholder = f":v{len(self._values)}"
         self._values[placeholder] = attribute_value
         return placeholder
@@ -56,12 +59,14 @@ class Placeholders:
         return dict(self._values)
 
     def params(self) -> dict[str, Any]:
-        """The two request maps, each left out when empty (DynamoDB rejects empty maps)."""
+        """The two request maps, each left out when empty (DynamoDB rejects empty maps). The
+        values are the codec's or ddbwrap's own AttributeValues, well-formed by construction: an
+        ``EncodedItem``, which the request check takes as it is."""
         params: dict[str, Any] = {}
         if self._names:
             params[NAMES_KEY] = dict(self._names)
         if self._values:
-            params[VALUES_KEY] = dict(self._values)
+            params[VALUES_KEY] = EncodedItem(self._values)
         return params
 
     def __repr__(self) -> str:

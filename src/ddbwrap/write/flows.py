@@ -108,13 +108,15 @@ def transact(
 def _single(policy: RetryPolicy, plan: WritePlan[Any]) -> Flow[Params]:
     """One PutItem/UpdateItem/DeleteItem, resolved as ``send`` says."""
     ((operation, params),) = plan.requests()
-    resendable = _resendable(plan)
+    resendable: bool | None = None  # decided at the first lost response: most calls have none
     lost: AttemptError | None = None
     delays = None
     while True:
         try:
             return (yield from flows.call(policy, operation, params, idempotent=False))
         except AttemptError as failed:  # may have been applied
+            if resendable is None:
+                resendable = _resendable(plan)
             if not resendable:
                 raise
             lost = failed
