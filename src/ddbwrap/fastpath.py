@@ -38,7 +38,7 @@ import logging
 import os
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -46,6 +46,8 @@ from typing import Any
 from ._engine import gc_pause
 from ._engine.gc_pause import LARGE_BODY
 from .codec import EncodedItem, EncodedWrite
+
+Params = dict[str, Any]
 
 logger = logging.getLogger("ddbwrap.fastpath")
 
@@ -409,7 +411,7 @@ def _compile_check(shape: Any, cache: dict[str, Check]) -> Check:  # noqa: PLR09
         required = tuple(shape.metadata.get("required", ()))
 
         def check_structure(value: Any) -> bool:
-            if type(value) is EncodedWrite:  # a batch write request the codec's item fills
+            if type(value) in _BUILT_WRITES:  # a batch write request the codec's item fills
                 return True
             if not isinstance(value, dict):
                 return False
@@ -490,6 +492,60 @@ def _b64(value: Any) -> str:
     if isinstance(value, (bytes, bytearray)):
         return base64.b64encode(value).strip().decode("utf-8")
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+class SerializedWrite:
+    """A batch put's WriteRequest already in its JSON wire form, made by the direct transport
+    while the item's AttributeValues were fresh so that they are freed at once: a queued or
+    sent write holds bytes, not thousands of dicts to walk and free after each wait. A leftover
+    DynamoDB hands back (``UnprocessedItems``) equals the write of its key (a request never
+    names a key twice)."""
+
+    __slots__ = ("json", "key")
+
+    def __init__(self, json: bytes, key: Mapping[str, Any]) -> None:
+        self.json = json
+        self.key = key
+
+    def request(self) -> Params:
+        """The WriteRequest as a dict again (what botocore, and people, read)."""
+        request: Params = loads(self.json)
+        return request
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, SerializedWrite):
+            return self.json == other.json
+        if isinstance(other, Mapping):
+            item = (other.get("PutRequest") or {}).get("Item")
+            return isinstance(item, Mapping) and all(
+                item.get(attribute) == value for attribute, value in self.key.items()
+            )
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"SerializedWrite({len(self.json)} bytes)"
+
+
+_BUILT_WRITES = (EncodedWrite, SerializedWrite)
+
+
+def materialized(params: Params) -> Params:
+    """``params`` of a BatchWriteItem with every ``SerializedWrite`` a dict again: for a call
+    that goes through botocore after all (a handler, a value the direct transport refuses)."""
+    tables = params.get("RequestItems")
+    if not isinstance(tables, Mapping) or not any(
+        type(write) is SerializedWrite for writes in tables.values() for write in writes
+    ):
+        return params
+    return {
+        **params,
+        "RequestItems": {
+            table: [w.request() if type(w) is SerializedWrite else w for w in writes]
+            for table, writes in tables.items()
+        },
+    }
 
 
 _dumps = json.JSONEncoder(default=_b64).encode
@@ -850,8 +906,27 @@ try:
 except ImportError:  # pragma: no cover - depends on the environment
     loads: Callable[[bytes], Any] = _json_loads
     dumps: Callable[[Any], bytes] = _dumps_bytes
+
+    def serialized_write(request: Params, key: Mapping[str, Any]) -> Params | SerializedWrite:
+        """Without orjson (no ``Fragment`` to splice JSON into a body): the request as it is."""
+        return request
 else:
     loads = orjson.loads
 
     def dumps(value: Any) -> bytes:
-        return orjson.dumps(value, default=_b64)
+        return orjson.dumps(value, default=_b64_or_serialized)
+
+    _Fragment = orjson.Fragment
+
+    def _b64_or_serialized(value: Any) -> Any:
+        if type(value) is SerializedWrite:
+            return _Fragment(value.json)
+        return _b64(value)
+
+    def serialized_write(request: Params, key: Mapping[str, Any]) -> Params | SerializedWrite:
+        """A batch put's WriteRequest as JSON now (bytes as in ``dumps``), or as it is when it
+        holds binary values (sent through ``dumps``'s base64 at send time)."""
+        try:
+            return SerializedWrite(orjson.dumps(request), key)
+        except TypeError:
+            return request

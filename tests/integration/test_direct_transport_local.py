@@ -10,18 +10,28 @@ from __future__ import annotations
 
 import os
 import socket
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from botocore.config import Config
 
-from ddbwrap import OutcomeUnknownError, ServiceError, TableGateway
+from ddbwrap import (
+    DomainModel,
+    OutcomeUnknownError,
+    ReadApi,
+    ServiceError,
+    TableGateway,
+    UnprocessedItemsError,
+    WriteApi,
+)
 from ddbwrap.retry import RetryPolicy
 from ddbwrap.testing import local_client
 from ddbwrap.transport import BotocoreTransport, DirectTransport
 
 if TYPE_CHECKING:
     from tests.integration.faultproxy import FaultProxy
+
+    from ddbwrap.testing.plugin import TableFactory
 
 pytestmark = [
     pytest.mark.integration,
@@ -99,3 +109,101 @@ def test_a_refused_connection_is_retried_then_reported(gateway: TableGateway) ->
     with pytest.raises(ServiceError, match="could not connect"):
         direct.put_item({"TableName": TABLE, "Item": KEY})
     assert len(attempts) == 2  # never sent: a write is re-sent as freely as a read
+
+
+class Meter(DomainModel):
+    meter_id: str
+    reading: int
+    raw: bytes | None = None
+
+    class Meta:
+        table_name = "direct_meters"
+        partition_key = "meter_id"
+
+
+def _meters(count: int) -> list[Meter]:
+    return [Meter(meter_id=f"m{index}", reading=index) for index in range(count)]
+
+
+def _stored(gateway: TableGateway) -> dict[str, Meter]:
+    return {meter.meter_id: meter for meter in ReadApi[Meter](gateway).scan_all()}
+
+
+def test_batch_puts_left_unprocessed_are_resent_and_listed_as_the_very_writes(
+    ddb_tables: TableFactory, fault_proxy: FaultProxy
+) -> None:
+    from tests.integration.faultproxy import status_after_forward
+
+    tables = ddb_tables(Meter)
+    direct = TableGateway(
+        local_client(fault_proxy.url),
+        table_prefix=tables.table_prefix,
+        transport="direct",
+        batch_retry=RetryPolicy(max_attempts=2, sleep=lambda _: None),
+    )
+    physical = direct.physical_table_name("direct_meters")
+    meters = _meters(25)
+    left = [meters[3], meters[17]]
+    answer = {
+        "UnprocessedItems": {
+            physical: [
+                {
+                    "PutRequest": {
+                        "Item": {"meter_id": {"S": m.meter_id}, "reading": {"N": str(m.reading)}}
+                    }
+                }
+                for m in left
+            ]
+        }
+    }
+    fault_proxy.inject("BatchWriteItem", status_after_forward(200, answer), times=2)
+    batch = WriteApi[Meter](direct).batch()
+    with pytest.raises(UnprocessedItemsError) as caught:
+        for meter in meters:
+            batch.put(meter)
+    assert [entry.item for entry in caught.value.unprocessed] == left
+    assert [entry.request for entry in caught.value.unprocessed] == [
+        {"PutRequest": {"Item": {"meter_id": {"S": m.meter_id}, "reading": {"N": str(m.reading)}}}}
+        for m in left
+    ]
+    assert batch.written == 23
+    first, resent = (
+        ex.body["RequestItems"][physical] for ex in fault_proxy.requests("BatchWriteItem")
+    )
+    assert len(first) == 25
+    assert [r["PutRequest"]["Item"]["meter_id"]["S"] for r in resent] == ["m3", "m17"]
+
+
+def test_a_batch_on_the_direct_transport_that_botocore_sends_after_all_sends_every_item(
+    ddb_tables: TableFactory, ddb_endpoint: str
+) -> None:
+    tables = ddb_tables(Meter)
+    client = local_client(ddb_endpoint)
+    direct = TableGateway(client, table_prefix=tables.table_prefix, transport="direct")
+    seen: list[Any] = []
+    client.meta.events.register(
+        "provide-client-params.dynamodb.BatchWriteItem",
+        lambda params, **_: seen.extend(next(iter(params["RequestItems"].values()))),
+    )
+    meters = [*_meters(3), Meter(meter_id="b", reading=9, raw=b"\x00\xff")]
+    with WriteApi[Meter](direct).batch() as batch:
+        for meter in meters:
+            batch.put(meter)
+    assert [r["PutRequest"]["Item"]["meter_id"]["S"] for r in seen] == ["m0", "m1", "m2", "b"]
+    assert _stored(direct) == {meter.meter_id: meter for meter in meters}
+
+
+def test_a_batch_on_the_direct_transport_stores_text_numbers_and_binary_values(
+    ddb_tables: TableFactory,
+) -> None:
+    tables = ddb_tables(Meter)
+    direct = TableGateway(tables.client, table_prefix=tables.table_prefix, transport="direct")
+    meters = [
+        Meter(meter_id="ü-☃", reading=-(10**20)),
+        Meter(meter_id="b", reading=1, raw=b"\x00\xff"),
+        *_meters(60),
+    ]
+    with WriteApi[Meter](direct).batch() as batch:
+        for meter in meters:
+            batch.put(meter)
+    assert _stored(direct) == {meter.meter_id: meter for meter in meters}

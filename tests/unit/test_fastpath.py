@@ -540,3 +540,42 @@ def test_a_batch_write_request_around_an_encoded_item_is_taken_as_it_is() -> Non
     assert type(wrapped) is EncodedWrite and type(plain) is dict
     assert check({"RequestItems": {"t": [wrapped]}})
     assert not check({"RequestItems": {"t": [plain]}})
+
+
+# -- batch puts serialized as they are queued (the direct transport) ------------------------
+
+_PUT = {
+    "PutRequest": {"Item": {"pk": {"S": "a"}, "n": {"N": "1"}, "m": {"M": {"x": {"NULL": True}}}}}
+}
+
+
+def test_a_serialized_batch_put_is_sent_as_the_same_json_as_its_dict() -> None:
+    write = fastpath.serialized_write(_PUT, {"pk": {"S": "a"}})
+    assert isinstance(write, fastpath.SerializedWrite)
+    body = {"RequestItems": {"t": [write, {"DeleteRequest": {"Key": {"pk": {"B": b"\x00"}}}}]}}
+    expected = {"RequestItems": {"t": [_PUT, {"DeleteRequest": {"Key": {"pk": {"B": b"\x00"}}}}]}}
+    assert fastpath.dumps(body) == fastpath.dumps(expected)
+
+
+def test_a_batch_put_with_binary_values_stays_a_dict_until_it_is_sent() -> None:
+    put = {"PutRequest": {"Item": {"pk": {"S": "a"}, "blob": {"B": b"\xff"}}}}
+    assert fastpath.serialized_write(put, {"pk": {"S": "a"}}) is put
+
+
+def test_a_leftover_equals_the_serialized_put_of_its_key_only() -> None:
+    write = fastpath.serialized_write(_PUT, {"pk": {"S": "a"}})
+    assert write == {"PutRequest": {"Item": {"pk": {"S": "a"}, "n": {"N": "1"}}}}
+    assert write != {"PutRequest": {"Item": {"pk": {"S": "b"}, "n": {"N": "1"}}}}
+    assert write != {"DeleteRequest": {"Key": {"pk": {"S": "a"}}}}
+
+
+def test_a_batch_write_sent_through_botocore_gets_its_puts_back_as_dicts() -> None:
+    write = fastpath.serialized_write(_PUT, {"pk": {"S": "a"}})
+    delete = {"DeleteRequest": {"Key": {"pk": {"S": "b"}}}}
+    params = {"RequestItems": {"t": [write, delete]}, "ReturnConsumedCapacity": "TOTAL"}
+    assert fastpath.materialized(params) == {
+        "RequestItems": {"t": [_PUT, delete]},
+        "ReturnConsumedCapacity": "TOTAL",
+    }
+    plain = {"RequestItems": {"t": [delete]}}
+    assert fastpath.materialized(plain) is plain

@@ -98,6 +98,9 @@ class DirectTransport(BotocoreTransport):
     reads_items = True
     """``call`` takes a Query or Scan's body reader (``steps.Call.items``)."""
 
+    serializes_writes = True
+    """A batch writer hands it puts already in JSON (``fastpath.SerializedWrite``)."""
+
     def __init__(self, client: Any, *, fast_path: bool | None = None) -> None:
         super().__init__(client, fast_path=fast_path)
         model = client.meta.service_model.operation_model(ENDPOINT_PROBE)

@@ -129,6 +129,8 @@ class AiobotocoreTransport:
     async def call(self, operation: str, params: Params) -> Params:
         """One attempt of ``operation``; a failure raises ``AttemptError`` or a ``DdbwrapError``."""
         method = self._methods[operation]
+        if operation == "BatchWriteItem":
+            params = fastpath.materialized(params)
         own = _OWN.set(True)
         fast = fastpath._ACTIVE.set(self.fast_path)
         try:

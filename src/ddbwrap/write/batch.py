@@ -39,6 +39,7 @@ from .._engine.steps import Flow
 from .._redact import follows_gateway_setting
 from ..codec import Item, codec_for, encoded_write, key_description
 from ..errors import DdbwrapError, UnprocessedItemsError, ValidationError
+from ..fastpath import SerializedWrite, serialized_write
 from ..gateway import TableGateway
 from ..keys import KeyLike, table_key_identity
 from ..model import DomainModel, schema_of
@@ -61,8 +62,14 @@ class BatchEntry(Generic[M]):
     kind: Literal["put", "delete"]
     key: Item
     item: M | None = None
-    request: Params = field(default_factory=dict, repr=False)
-    """The WriteRequest sent (``{"PutRequest": ...}`` or ``{"DeleteRequest": ...}``)."""
+    wire: Params | SerializedWrite = field(default_factory=dict, repr=False)
+    """The WriteRequest as it is sent: a dict, or (a put on the direct transport) its JSON."""
+
+    @property
+    def request(self) -> Params:
+        """The WriteRequest sent (``{"PutRequest": ...}`` or ``{"DeleteRequest": ...}``)."""
+        wire = self.wire
+        return wire.request() if isinstance(wire, SerializedWrite) else wire
 
     def describe(self) -> str:
         return f"{self.kind} {key_description(self.key)}"
@@ -91,6 +98,8 @@ class BaseBatchWriter(Generic[M]):
         self._schema = schema
         self._codec = codec_for(model)
         self._key_attributes = tuple(k.attribute for k in schema.key_attributes)
+        self._serializes = bool(getattr(gateway.transport, "serializes_writes", False))
+        """Whether puts are serialized as they are queued (the direct transport's wire form)."""
         self._pending: dict[tuple[Any, ...], BatchEntry[M]] = {}
         """The queued writes, in order, by key identity (one request may not name a key
         twice)."""
@@ -108,6 +117,8 @@ class BaseBatchWriter(Generic[M]):
         encoded = with_server_attributes(self._schema, "put", self._codec.encode(item))
         key = {attribute: encoded[attribute] for attribute in self._key_attributes}
         request = encoded_write("PutRequest", "Item", encoded)
+        if self._serializes:
+            return BatchEntry("put", key, item, serialized_write(request, key))
         return BatchEntry("put", key, item, request)
 
     @follows_gateway_setting
@@ -153,7 +164,11 @@ class BaseBatchWriter(Generic[M]):
             len(entries),
         )
         confirmed: list[tuple[str, Params]] = []
-        request_items = {self._schema.table_name: [entry.request for entry in entries]}
+        # a wire is a WriteRequest dict or its JSON (SerializedWrite), which the direct
+        # transport's body takes as it is
+        request_items: dict[str, list[Any]] = {
+            self._schema.table_name: [entry.wire for entry in entries]
+        }
         return entries, confirmed, flows.batch_write(self.gateway.retry, request_items, confirmed)
 
     def _unconfirmed(
@@ -161,7 +176,7 @@ class BaseBatchWriter(Generic[M]):
     ) -> list[BatchEntry[M]]:
         """The entries of a stopped flush that DynamoDB did not confirm (the others counted)."""
         done = {id(request) for _, request in confirmed}
-        missing = [entry for entry in entries if id(entry.request) not in done]
+        missing = [entry for entry in entries if id(entry.wire) not in done]
         self.written += len(entries) - len(missing)
         return missing
 
