@@ -158,9 +158,10 @@ def test_batch_puts_left_unprocessed_are_resent_and_listed_as_the_very_writes(
     }
     fault_proxy.inject("BatchWriteItem", status_after_forward(200, answer), times=2)
     batch = WriteApi[Meter](direct).batch()
+    for meter in meters:
+        batch.put(meter)
     with pytest.raises(UnprocessedItemsError) as caught:
-        for meter in meters:
-            batch.put(meter)
+        batch.flush()
     assert [entry.item for entry in caught.value.unprocessed] == left
     assert [entry.request for entry in caught.value.unprocessed] == [
         {"PutRequest": {"Item": {"meter_id": {"S": m.meter_id}, "reading": {"N": str(m.reading)}}}}

@@ -826,10 +826,27 @@ def test_a_transaction_block_left_by_an_exception_commits_nothing(
 # -- batches: exact accounting ----------------------------------------------------------------
 
 
-def test_a_batch_sends_each_request_of_25_as_it_fills(
+def test_a_batch_sends_four_requests_of_25_when_100_are_queued(
     counters: Any, transport: ScriptedTransport
 ) -> None:
     batch = counters.batch()
+    for index in range(99):
+        batch.put(Counter(counter_id=f"c{index}"))
+    assert transport.count("BatchWriteItem") == 0
+    batch.put(Counter(counter_id="c99"))
+    sizes = [
+        len(call.params["RequestItems"]["counters"])
+        for call in transport.calls
+        if call.operation == "BatchWriteItem"
+    ]
+    assert sizes == [25, 25, 25, 25]
+    assert (batch.written, batch.pending) == (100, ())
+
+
+def test_a_batch_with_flush_at_25_sends_each_request_as_it_fills(
+    counters: Any, transport: ScriptedTransport
+) -> None:
+    batch = counters.batch(flush_at=25)
     for index in range(24):
         batch.put(Counter(counter_id=f"c{index}"))
     assert transport.count("BatchWriteItem") == 0

@@ -12,7 +12,7 @@ sync API's. What cancellation leaves behind, per operation, is in ``docs/async.m
     user = await writes.create(NewUser(user_id="u1", email="ada@example.com", name="Ada"))
     async with AsyncTransaction(gateway) as tx:   # committed when the block ends
         tx.update(User, user, Rename(name="Ada L."))
-    async with writes.batch() as batch:            # sent every flush_at (25) writes and on exit
+    async with writes.batch() as batch:            # sent every flush_at (100) writes and on exit
         await batch.put(user)
 """
 
