@@ -33,7 +33,7 @@ from ._engine.botocore import request_attempts
 from ._engine.direct import transport_for
 from ._engine.flows import MAX_BATCH_GET_KEYS, MAX_BATCH_WRITE_REQUESTS
 from ._engine.observe import Observer, Telemetry
-from ._engine.steps import Call, Flow, Params, R, Sleep
+from ._engine.steps import Call, Calls, Flow, Outcome, Params, R, Sleep
 from ._engine.translate import THROTTLING_CODES, translate_error
 from .errors import CorruptItemError, ServiceError, ValidationError, check_on_corrupt
 from .retry import RetryPolicy
@@ -266,13 +266,13 @@ class TableGateway:
     def run(self, flow: Flow[R]) -> R:
         """Drive ``flow`` to its end: its calls through the transport, its pauses slept."""
         if self._redact is None:
-            return drive.run(flow, self._send, self._retry.sleep)
+            return drive.run(flow, self._send, self._retry.sleep, self._send_all)
         with _redact.redaction(self._redact):
-            return drive.run(flow, self._send, self._retry.sleep)
+            return drive.run(flow, self._send, self._retry.sleep, self._send_all)
 
     def iterate(self, flow: Flow[None]) -> Iterator[Any]:
         """Drive a streaming flow lazily, yielding what it emits."""
-        items = drive.iterate(flow, self._send, self._retry.sleep)
+        items = drive.iterate(flow, self._send, self._retry.sleep, self._send_all)
         return items if self._redact is None else _redact.redacted_iter(items, self._redact)
 
     def send(self, operation: str, params: Mapping[str, Any], *, idempotent: bool = True) -> Params:
@@ -296,6 +296,30 @@ class TableGateway:
         if operation in _BATCH_OPERATIONS:
             return self._logical_batch(response)
         return response
+
+    def _send_all(self, step: Calls) -> list[Outcome]:
+        """A ``Calls`` step: its requests at once on a transport that can (``call_many``), else
+        one by one; each named and observed as ``_send`` does."""
+        call_many = getattr(self._transport, "call_many", None)
+        if call_many is None:
+            return drive.one_by_one(self._send, step)
+        requests = [
+            (call.operation, self._physical(call.operation, call.params), call.items)
+            for call in step.calls
+        ]
+        observer = self.observer
+        attempts = [observer.begin(op, r) for op, r, _ in requests] if observer.active() else ()
+        outcomes: list[Outcome] = call_many(requests)
+        for index, outcome in enumerate(outcomes):
+            if isinstance(outcome, Exception):
+                if attempts:
+                    attempts[index].failed(outcome)
+                continue
+            if attempts:
+                attempts[index].succeeded(outcome)
+            if requests[index][0] in _BATCH_OPERATIONS:
+                outcomes[index] = self._logical_batch(outcome)
+        return outcomes
 
     def _attempt(self, operation: str, request: Params, items: BodyReader | None) -> Params:
         """One attempt; a transport that ``reads_items`` also takes the body reader (see

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -208,3 +209,98 @@ def test_a_batch_on_the_direct_transport_stores_text_numbers_and_binary_values(
         for meter in meters:
             batch.put(meter)
     assert _stored(direct) == {meter.meter_id: meter for meter in meters}
+
+
+def test_the_requests_of_a_flush_are_all_on_the_line_before_any_answer_is_read(
+    ddb_tables: TableFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tables = ddb_tables(Meter)
+    direct = TableGateway(tables.client, table_prefix=tables.table_prefix, transport="direct")
+    transport = direct.transport
+    assert isinstance(transport, DirectTransport)
+    events: list[str] = []
+    sent, answer = transport._sent, transport._answer
+
+    def sending(*args: Any) -> Any:
+        events.append("sent")
+        return sent(*args)
+
+    def answering(*args: Any) -> Any:
+        events.append("answer")
+        return answer(*args)
+
+    monkeypatch.setattr(transport, "_sent", sending)
+    monkeypatch.setattr(transport, "_answer", answering)
+    meters = _meters(100)
+    with WriteApi[Meter](direct).batch() as batch:
+        for meter in meters:
+            batch.put(meter)
+    assert events == ["sent"] * 4 + ["answer"] * 4
+    assert batch.written == 100
+    assert _stored(direct) == {meter.meter_id: meter for meter in meters}
+
+
+def _holds(meter_id: str) -> Callable[[Any], bool]:
+    """Whether a BatchWriteItem body puts ``meter_id``."""
+
+    def holds(body: Any) -> bool:
+        return any(
+            write["PutRequest"]["Item"]["meter_id"]["S"] == meter_id
+            for writes in body["RequestItems"].values()
+            for write in writes
+        )
+
+    return holds
+
+
+@pytest.mark.parametrize(
+    "fault",
+    ["drop_response", "refuse", "internal_server_error", "throttled", "empty_body", "bad_crc"],
+)
+def test_a_fault_in_one_request_of_a_flush_resends_that_request_alone(
+    ddb_tables: TableFactory, fault_proxy: FaultProxy, fault: str
+) -> None:
+    from tests.integration import faultproxy
+
+    tables = ddb_tables(Meter)
+    direct = TableGateway(
+        local_client(fault_proxy.url),
+        table_prefix=tables.table_prefix,
+        transport="direct",
+        retry=RetryPolicy(sleep=lambda _: None),
+    )
+    fault_proxy.inject("BatchWriteItem", getattr(faultproxy, fault)(), when=_holds("m30"))
+    meters = _meters(100)
+    with WriteApi[Meter](direct).batch() as batch:
+        for meter in meters:
+            batch.put(meter)
+    assert batch.written == 100
+    assert _stored(direct) == {meter.meter_id: meter for meter in meters}
+    bodies = [ex.body["RequestItems"] for ex in fault_proxy.requests("BatchWriteItem")]
+    ids = [
+        sorted(int(w["PutRequest"]["Item"]["meter_id"]["S"][1:]) for ws in b.values() for w in ws)
+        for b in bodies
+    ]
+    assert len(ids) == 5  # the four of the flush, then the one that met the fault
+    assert ids[-1] == list(range(25, 50))
+
+
+def test_each_request_of_a_flush_is_a_span_of_its_own(ddb_tables: TableFactory) -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tables = ddb_tables(Meter)
+    direct = TableGateway(
+        tables.client, table_prefix=tables.table_prefix, transport="direct", telemetry=provider
+    )
+    with WriteApi[Meter](direct).batch() as batch:
+        for meter in _meters(100):
+            batch.put(meter)
+    spans = [s for s in exporter.get_finished_spans() if s.name == "DynamoDB.BatchWriteItem"]
+    assert len(spans) == 4
+    assert [s.status.is_ok for s in spans] == [True] * 4
+    assert len({s.context.span_id for s in spans}) == 4

@@ -949,14 +949,14 @@ def test_a_batch_stopped_by_an_error_lists_exactly_what_was_not_written(
             for r in rs
         ),
     )
-    batch = counters.batch(flush_at=100)  # one flush of three requests
+    batch = counters.batch()  # one flush of three requests, sent together
     for index in range(60):
         batch.put(Counter(counter_id=f"c{index}"))
     with pytest.raises(UnprocessedItemsError) as caught:
         batch.flush()
     missing = {entry.key["counter_id"]["S"] for entry in caught.value.unprocessed}
-    assert missing == {f"c{index}" for index in range(25, 60)}
-    assert batch.written == 25
+    assert missing == {f"c{index}" for index in range(25, 50)}
+    assert batch.written == 35
     assert batch.pending == ()
 
 
@@ -1001,3 +1001,37 @@ def test_a_batch_block_left_by_an_exception_sends_nothing_more(
         batch.put(Counter(counter_id="c1"))
         raise KeyError("boom")
     assert transport.count("BatchWriteItem") == 0
+
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [lose_response, read_timeout, server_error, throttle, empty_body, corrupt_body],
+    ids=["lost", "timeout", "5xx", "throttled", "empty body", "corrupt body"],
+)
+def test_a_fault_in_one_request_of_a_flush_resends_that_request_alone(
+    gateway: Any, counters: Any, transport: ScriptedTransport, fault: Callable[[], Outcome]
+) -> None:
+    def holds_c30(params: dict[str, Any]) -> bool:
+        return any(
+            write["PutRequest"]["Item"]["counter_id"]["S"] == "c30"
+            for writes in params["RequestItems"].values()
+            for write in writes
+        )
+
+    transport.script("BatchWriteItem", fault(), when=holds_c30)
+    with counters.batch() as batch:
+        for index in range(100):
+            batch.put(Counter(counter_id=f"c{index}"))
+    assert batch.written == 100
+    sent = [
+        sorted(
+            int(w["PutRequest"]["Item"]["counter_id"]["S"][1:])
+            for w in c.params["RequestItems"]["counters"]
+        )
+        for c in transport.calls
+        if c.operation == "BatchWriteItem"
+    ]
+    assert len(sent) == 5
+    assert sent[-1] == list(range(25, 50))
+    assert reads(gateway, Counter).scan_count() == 100

@@ -25,6 +25,7 @@ import http.client
 import logging
 import os
 import socket
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import (
@@ -42,9 +43,10 @@ from urllib3.exceptions import SSLError as Urllib3SSLError
 
 from ..errors import ValidationError
 from .botocore import BotocoreTransport, exception
+from .drive import outcome
 from .http1 import AnswerParser, request_message
 from .sigv4 import Clock
-from .steps import Params
+from .steps import Outcome, Params
 from .wire import ENDPOINT_PROBE, DirectUnavailableError, Wire, configure, raise_failure
 
 if TYPE_CHECKING:
@@ -139,6 +141,55 @@ class DirectTransport(BotocoreTransport):
             raise_failure(exception(operation, params, failed.error, endpoint=self.endpoint_url))
         return wire.response(operation, params, status, answer_headers, answer, items)
 
+    def call_many(self, requests: Sequence[tuple[str, Params, BodyReader | None]]) -> list[Outcome]:
+        """Several attempts at once from this thread (the requests of one batch flush): each
+        request sent on a pooled connection of its own, then each answer read, in order. Each
+        outcome is what ``call`` returns or raises for that request. Requests this transport
+        does not send itself go through botocore, one by one."""
+        wire = self.wire
+        if not all(wire.route(operation, params) for operation, params, _ in requests):
+            return [outcome(self.call, *request) for request in requests]
+        try:
+            credentials = wire.credentials.get_frozen_credentials()
+        except BotoCoreError:  # nothing was sent: ``call`` reports it, request by request
+            return [outcome(self.call, *request) for request in requests]
+        date = self._clock.now()
+        sent: list[tuple[str, Params, BodyReader | None, Any]] = []
+        try:
+            for operation, params, items in requests:
+                try:
+                    headers, body = wire.request(operation, params, credentials, date)
+                    line: Any = self._sent(headers, body)
+                except (TypeError, ValueError):  # a value orjson cannot write: botocore's
+                    line = None
+                except _SendError as failed:
+                    line = failed
+                sent.append((operation, params, items, line))
+            outcomes: list[Outcome] = []
+            while sent:
+                operation, params, items, line = sent.pop(0)
+                outcomes.append(outcome(self._answered, operation, params, items, line))
+            return outcomes
+        finally:
+            for *_, line in sent:  # interrupted: the connections not read are not reused
+                if isinstance(line, tuple):
+                    self._dropped(*line)
+
+    def _answered(
+        self, operation: str, params: Params, items: BodyReader | None, line: Any
+    ) -> Params:
+        """``call``'s result for a request ``call_many`` sent (``line``: the pool and the
+        connection it went on, the failure that stopped it, or None to send it by botocore)."""
+        if line is None:
+            return super().call(operation, params)
+        if isinstance(line, _SendError):
+            raise_failure(exception(operation, params, line.error, endpoint=self.endpoint_url))
+        try:
+            status, headers, answer = self._answer(*line)
+        except _SendError as failed:
+            raise_failure(exception(operation, params, failed.error, endpoint=self.endpoint_url))
+        return self.wire.response(operation, params, status, headers, answer, items)
+
     def _exchange(self, headers: dict[str, str], body: bytes) -> tuple[int, Any, bytes]:
         """Send one request on a pooled connection and read the whole answer.
 
@@ -147,20 +198,38 @@ class DirectTransport(BotocoreTransport):
         read by ``http1.AnswerParser`` (a few µs, where ``http.client`` takes tens); urllib3's
         pool supplies the connections (connected, with TLS as the client's session configured
         it) and takes them back."""
+        return self._answer(*self._sent(headers, body))
+
+    def _sent(self, headers: dict[str, str], body: bytes) -> tuple[Any, Any]:
+        """The pool and the connection a request went out on (one ``sendall``), its answer
+        still to read (``_answer``); a failure raises ``_SendError`` (the connection is
+        closed and handed back)."""
         try:
             message = request_message(headers, body)
         except ValueError as exc:
             raise _SendError(HTTPClientError(error=exc)) from exc
         pool = self._connection()
         conn = pool._get_conn()
-        finished = False
         try:
             if conn.sock is None:
                 self._connect(conn)
             try:
-                sock = conn.sock
-                sock.sendall(message)
-                answer = AnswerParser()
+                conn.sock.sendall(message)
+            except (OSError, http.client.HTTPException) as exc:
+                raise self._line_error(exc) from exc
+        except BaseException:
+            self._dropped(pool, conn)
+            raise
+        return pool, conn
+
+    def _answer(self, pool: Any, conn: Any) -> tuple[int, Any, bytes]:
+        """Read the whole answer on ``conn``, then hand it back to ``pool`` (closed unless the
+        answer leaves it reusable)."""
+        finished = False
+        try:
+            sock = conn.sock
+            answer = AnswerParser()
+            try:
                 while True:
                     received = sock.recv(_RECEIVE)
                     if not received:
@@ -168,17 +237,27 @@ class DirectTransport(BotocoreTransport):
                         break
                     if answer.feed(received):
                         break
-            except TimeoutError as exc:  # sent, and no answer in time
-                raise _SendError(ReadTimeoutError(endpoint_url=self.wire.url, error=exc)) from exc
-            except (OSError, http.client.HTTPException) as exc:  # sent, and the line dropped
-                error = ConnectionClosedError(error=exc, request=None, endpoint_url=self.wire.url)
-                raise _SendError(error) from exc
+            except (OSError, http.client.HTTPException) as exc:
+                raise self._line_error(exc) from exc
             finished = answer.keep_alive
             return answer.status, answer.headers, answer.body
         finally:
             if not finished:  # a failure, an interrupt, or the server closes it: never reused
                 conn.close()
             pool._put_conn(conn)
+
+    @staticmethod
+    def _dropped(pool: Any, conn: Any) -> None:
+        conn.close()
+        pool._put_conn(conn)
+
+    def _line_error(self, exc: Exception) -> _SendError:
+        """A request sent whose line failed: no answer in time (``TimeoutError``) or the line
+        dropped (``OSError``, ``HTTPException``), as botocore's HTTP layer names them."""
+        url = self.wire.url
+        if isinstance(exc, TimeoutError):
+            return _SendError(ReadTimeoutError(endpoint_url=url, error=exc))
+        return _SendError(ConnectionClosedError(error=exc, request=None, endpoint_url=url))
 
     def _connect(self, conn: Any) -> None:
         """Open a pooled connection; failures as botocore's HTTP layer reports them (never

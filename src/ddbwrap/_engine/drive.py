@@ -11,13 +11,32 @@ from typing import Any
 
 from ..errors import DdbwrapError, OutcomeUnknownError
 from .faults import AttemptError
-from .steps import Call, Emit, Flow, Params, R, Sleep
+from .steps import Call, Calls, Emit, Flow, Outcome, Params, R, Sleep
 
 Send = Callable[[Call], Params]
+SendAll = Callable[[Calls], list[Outcome]]
 
 
-def run(flow: Flow[R], send: Send, sleep: Callable[[float], None]) -> R:
-    """Drive ``flow`` to its end and return its result (an ``Emit`` step is an error here)."""
+def outcome(send: Callable[..., Params], *args: Any) -> Outcome:
+    """What ``send(*args)`` returns, or the failure (``AttemptError``, ``DdbwrapError``) it
+    raises."""
+    try:
+        return send(*args)
+    except (AttemptError, DdbwrapError) as exc:
+        return exc
+
+
+def one_by_one(send: Send, step: Calls) -> list[Outcome]:
+    """The outcomes of ``step``'s calls sent one after the other through ``send`` (for a
+    transport that cannot send several at once)."""
+    return [outcome(send, call) for call in step.calls]
+
+
+def run(
+    flow: Flow[R], send: Send, sleep: Callable[[float], None], send_all: SendAll | None = None
+) -> R:
+    """Drive ``flow`` to its end and return its result (an ``Emit`` step is an error here).
+    ``send_all`` sends a ``Calls`` step's requests at once (else they go one by one)."""
     try:
         step = flow.send(None)
         while True:
@@ -28,6 +47,8 @@ def run(flow: Flow[R], send: Send, sleep: Callable[[float], None]) -> R:
                     step = flow.throw(exc)
                     continue
                 step = flow.send(value)
+            elif type(step) is Calls:
+                step = flow.send(send_all(step) if send_all else one_by_one(send, step))
             elif type(step) is Sleep:
                 sleep(step.seconds)
                 step = flow.send(None)
@@ -40,7 +61,9 @@ def run(flow: Flow[R], send: Send, sleep: Callable[[float], None]) -> R:
         raise outcome_unknown(fault) from fault.error
 
 
-def iterate(flow: Flow[None], send: Send, sleep: Callable[[float], None]) -> Iterator[Any]:
+def iterate(
+    flow: Flow[None], send: Send, sleep: Callable[[float], None], send_all: SendAll | None = None
+) -> Iterator[Any]:
     """Drive a streaming flow lazily, yielding each ``Emit``'s value to the consumer."""
     try:
         step = flow.send(None)
@@ -59,6 +82,8 @@ def iterate(flow: Flow[None], send: Send, sleep: Callable[[float], None]) -> Ite
                     continue
                 step = flow.send(response)
                 del response
+            elif type(step) is Calls:
+                step = flow.send(send_all(step) if send_all else one_by_one(send, step))
             elif type(step) is Sleep:
                 sleep(step.seconds)
                 step = flow.send(None)

@@ -14,16 +14,14 @@ from ..errors import UnprocessedItemsError
 from ..retry import RetryPolicy
 from .drive import outcome_unknown
 from .faults import AttemptError
-from .steps import Call, Emit, Flow, Params, Sleep
+from .steps import Call, Calls, Emit, Flow, Params, Sleep
 
 if TYPE_CHECKING:
     from .._page_decoder import BodyReader
 
 logger = logging.getLogger("ddbwrap.gateway")
 
-WRITES = frozenset(
-    {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
-)
+WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
 """Operations that change items: after a maybe-applied failure their outcome is unknown."""
 
 MAX_BATCH_GET_KEYS = 100
@@ -147,12 +145,16 @@ def batch_write(
     policy: RetryPolicy,
     request_items: Mapping[str, Sequence[Params]],
     written: list[tuple[str, Params]] | None = None,
+    *,
+    at_once: int = 1,
 ) -> Flow[None]:
     """BatchWriteItem for any number of puts/deletes: requests of 25, leftovers re-sent.
 
     Puts and deletes are idempotent, so a chunk whose response was lost is simply re-sent.
     ``written`` (optional) receives each ``(table, request)`` once DynamoDB confirmed it, so a
-    caller knows exactly what was written when the flow stops on an error.
+    caller knows exactly what was written when the flow stops on an error. ``at_once``
+    requests are sent together (one after the other by default): only for writes that never
+    name a key twice, whose order then does not matter.
     """
     pending: Pending = [
         (t, request) for t, requests in request_items.items() for request in requests
@@ -190,6 +192,7 @@ def batch_write(
         "write requests",
         "written",
         done,
+        at_once=at_once,
     )
 
 
@@ -204,39 +207,56 @@ def _batches(
     verb: str,
     done: Callable[[Sequence[tuple[str, Params]], Pending], None] | None = None,
     items: BodyReader | None = None,
+    at_once: int = 1,
 ) -> Flow[None]:
-    """Send ``pending`` in chunks of ``size``; re-send each chunk's leftovers with backoff.
+    """Send ``pending`` in chunks of ``size``, ``at_once`` chunks at a time (one ``Calls``
+    step: the caller vouches that no key is in two of them); re-send the chunks' leftovers
+    together, with backoff.
 
-    A chunk that failed as a whole with a ``AttemptError`` (throttled, lost...) counts as an attempt
-    that processed nothing (batch gets, puts and deletes are idempotent). When a chunk's
-    attempts run out, ``UnprocessedItemsError`` lists exactly what was not processed.
+    A chunk that failed as a whole with an ``AttemptError`` (throttled, lost...) counts as an
+    attempt that processed nothing (batch gets, puts and deletes are idempotent). When the
+    attempts run out, ``UnprocessedItemsError`` lists exactly what was not processed; a
+    ``DdbwrapError`` stops the flow once every answer of its wave is counted (``done``).
     """
-    for start in range(0, len(pending), size):
-        leftover: Sequence[tuple[str, Params]] = pending[start : start + size]
+    wave = size * at_once
+    for start in range(0, len(pending), wave):
+        chunks: list[Sequence[tuple[str, Params]]] = [
+            pending[at : at + size] for at in range(start, min(start + wave, len(pending)), size)
+        ]
         delays = policy.delays()
         attempts = 0
         while True:
             attempts += 1
+            outcomes = yield Calls(tuple(Call(operation, request(c), items) for c in chunks))
+            leftovers: list[Sequence[tuple[str, Params]]] = []
             cause: AttemptError | None = None
-            try:
-                response = yield Call(operation, request(leftover), items)
-            except AttemptError as failed:
-                unprocessed, cause = list(leftover), failed
-            else:
-                unprocessed = _matched(leftover, collect(response))
-            if done is not None:
-                done(leftover, unprocessed)
-            if not unprocessed:
+            stop: Exception | None = None
+            for chunk, outcome in zip(chunks, outcomes, strict=True):
+                if isinstance(outcome, AttemptError):
+                    unprocessed, cause = list(chunk), outcome
+                elif isinstance(outcome, Exception):  # a DdbwrapError: nothing of it is known
+                    stop = stop or outcome
+                    continue
+                else:
+                    unprocessed = _matched(chunk, collect(outcome))
+                if done is not None:
+                    done(chunk, unprocessed)
+                if unprocessed:
+                    leftovers.append(unprocessed)
+            if stop is not None:
+                raise stop
+            if not leftovers:
                 break
+            left = [pair for chunk in leftovers for pair in chunk]
             delay = next(delays, None)
             if delay is None:
-                never_sent = pending[start + size :]
-                missing = [*unprocessed, *never_sent]
+                never_sent = pending[start + wave :]
+                missing = [*left, *never_sent]
                 tables = ", ".join(sorted({repr(table) for table, _ in missing}))
                 why = f"failed ({cause.kind})" if cause is not None else "left unprocessed"
                 raise UnprocessedItemsError(
                     f"{operation} on table(s) {tables}: {len(missing)} of {len(pending)} "
-                    f"{noun} were not {verb} ({len(unprocessed)} still {why} after "
+                    f"{noun} were not {verb} ({len(left)} still {why} after "
                     f"{attempts} attempts, {len(never_sent)} never sent); .unprocessed "
                     "lists them as (table, request) pairs: send them again later, reduce "
                     "the request rate, or raise the table's capacity or the gateway's "
@@ -246,14 +266,14 @@ def _batches(
             logger.debug(
                 "%s: %d of %d %s unprocessed after attempt %d; retrying in %.3f s",
                 operation,
-                len(unprocessed),
-                len(leftover),
+                len(left),
+                sum(len(chunk) for chunk in chunks),
                 noun,
                 attempts,
                 delay,
             )
             yield Sleep(delay)
-            leftover = unprocessed
+            chunks = leftovers
 
 
 def _matched(sent: Sequence[tuple[str, Params]], returned: Pending) -> Pending:

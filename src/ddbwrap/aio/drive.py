@@ -12,12 +12,13 @@ resolution read, no re-send).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from .._engine.drive import outcome_unknown
 from .._engine.faults import AttemptError
-from .._engine.steps import Call, Emit, Flow, Params, R, Sleep
+from .._engine.steps import Call, Calls, Emit, Flow, Outcome, Params, R, Sleep
 from ..errors import DdbwrapError
 
 AsyncSend = Callable[[Call], Awaitable[Params]]
@@ -41,6 +42,8 @@ async def run(flow: Flow[R], send: AsyncSend, sleep: AsyncSleep) -> R:
                     value = await send(step)
                 except (AttemptError, DdbwrapError) as exc:
                     error = exc
+            elif type(step) is Calls:
+                value = await _all(send, step)
             elif type(step) is Sleep:
                 await sleep(step.seconds)
             else:
@@ -50,6 +53,25 @@ async def run(flow: Flow[R], send: AsyncSend, sleep: AsyncSleep) -> R:
     finally:
         error = None  # no reference cycle through the traceback
         flow.close()  # cancelled mid-flow: no step of it runs later
+
+
+async def _all(send: AsyncSend, step: Calls) -> list[Outcome]:
+    """The outcomes of ``step``'s calls, awaited together (each in a task); cancelled from
+    outside, none of them outlives the flow."""
+
+    async def outcome(call: Call) -> Outcome:
+        try:
+            return await send(call)
+        except (AttemptError, DdbwrapError) as exc:
+            return exc
+
+    tasks = [asyncio.ensure_future(outcome(call)) for call in step.calls]
+    try:
+        await asyncio.wait(tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+    return [task.result() for task in tasks]
 
 
 async def iterate(flow: Flow[None], send: AsyncSend, sleep: AsyncSleep) -> AsyncIterator[Any]:
@@ -71,6 +93,8 @@ async def iterate(flow: Flow[None], send: AsyncSend, sleep: AsyncSleep) -> Async
                     value = await send(step)
                 except (AttemptError, DdbwrapError) as exc:
                     error = exc
+            elif type(step) is Calls:
+                value = await _all(send, step)
             elif type(step) is Sleep:
                 await sleep(step.seconds)
     except AttemptError as fault:
