@@ -22,9 +22,10 @@ What a batch is *not* (use ``WriteApi``/``Transaction`` when you need these):
 - no unique guards: models with ``Meta.unique`` are refused.
 
 Writes are sent in the order given. A key written again (a put after a put or a delete) goes in
-a later request than its earlier write, so the last write wins, as with single writes
-(DynamoDB refuses a request naming one key twice). Only the writes not yet sent are kept: a
-batch of any size runs in the memory of one ``flush_at``.
+a later flush than its earlier write, sent once every answer of that one is in, so the last
+write wins, as with single writes (DynamoDB refuses a request naming one key twice; the
+requests of one flush go out together: they never share a key). Only the writes not yet sent
+are kept: a batch of any size runs in the memory of one ``flush_at``.
 """
 
 from __future__ import annotations
