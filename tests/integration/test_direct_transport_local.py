@@ -211,12 +211,9 @@ def test_a_batch_on_the_direct_transport_stores_text_numbers_and_binary_values(
     assert _stored(direct) == {meter.meter_id: meter for meter in meters}
 
 
-def test_the_requests_of_a_flush_are_all_on_the_line_before_any_answer_is_read(
-    ddb_tables: TableFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    tables = ddb_tables(Meter)
-    direct = TableGateway(tables.client, table_prefix=tables.table_prefix, transport="direct")
-    transport = direct.transport
+def _line_events(transport: object, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """``"sent"`` for each request the direct transport puts on the line, ``"answer"`` for
+    each answer it reads, in order."""
     assert isinstance(transport, DirectTransport)
     events: list[str] = []
     sent, answer = transport._sent, transport._answer
@@ -231,12 +228,36 @@ def test_the_requests_of_a_flush_are_all_on_the_line_before_any_answer_is_read(
 
     monkeypatch.setattr(transport, "_sent", sending)
     monkeypatch.setattr(transport, "_answer", answering)
+    return events
+
+
+def test_the_requests_of_a_flush_are_all_on_the_line_before_any_answer_is_read(
+    ddb_tables: TableFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tables = ddb_tables(Meter)
+    direct = TableGateway(tables.client, table_prefix=tables.table_prefix, transport="direct")
+    events = _line_events(direct.transport, monkeypatch)
     meters = _meters(100)
     with WriteApi[Meter](direct).batch() as batch:
         for meter in meters:
             batch.put(meter)
     assert events == ["sent"] * 4 + ["answer"] * 4
     assert batch.written == 100
+    assert _stored(direct) == {meter.meter_id: meter for meter in meters}
+
+
+def test_a_flush_goes_one_request_at_a_time_when_the_pool_keeps_fewer_connections(
+    ddb_tables: TableFactory, ddb_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tables = ddb_tables(Meter)
+    client = local_client(ddb_endpoint, config=Config(max_pool_connections=2))
+    direct = TableGateway(client, table_prefix=tables.table_prefix, transport="direct")
+    events = _line_events(direct.transport, monkeypatch)
+    meters = _meters(100)
+    with WriteApi[Meter](direct).batch() as batch:
+        for meter in meters:
+            batch.put(meter)
+    assert events == ["sent", "answer"] * 4
     assert _stored(direct) == {meter.meter_id: meter for meter in meters}
 
 

@@ -145,9 +145,12 @@ class DirectTransport(BotocoreTransport):
         """Several attempts at once from this thread (the requests of one batch flush): each
         request sent on a pooled connection of its own, then each answer read, in order. Each
         outcome is what ``call`` returns or raises for that request. Requests this transport
-        does not send itself go through botocore, one by one."""
+        does not send itself go through botocore, one by one, as do more requests than the
+        client's pool keeps connections (``max_pool_connections``)."""
         wire = self.wire
-        if not all(wire.route(operation, params) for operation, params, _ in requests):
+        if len(requests) > self._connection().pool.maxsize or not all(
+            wire.route(operation, params) for operation, params, _ in requests
+        ):
             return [outcome(self.call, *request) for request in requests]
         try:
             credentials = wire.credentials.get_frozen_credentials()
