@@ -325,3 +325,18 @@ def test_each_request_of_a_flush_is_a_span_of_its_own(ddb_tables: TableFactory) 
     assert len(spans) == 4
     assert [s.status.is_ok for s in spans] == [True] * 4
     assert len({s.context.span_id for s in spans}) == 4
+
+
+def test_the_requests_of_a_batch_get_are_all_on_the_line_before_any_answer_is_read(
+    ddb_tables: TableFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tables = ddb_tables(Meter)
+    direct = TableGateway(tables.client, table_prefix=tables.table_prefix, transport="direct")
+    meters = _meters(250)
+    with WriteApi[Meter](direct).batch() as batch:
+        for meter in meters:
+            batch.put(meter)
+    events = _line_events(direct.transport, monkeypatch)
+    result = ReadApi[Meter](direct).batch_get([{"meter_id": m.meter_id} for m in meters])
+    assert list(result.items) == meters
+    assert events == ["sent"] * 3 + ["answer"] * 3

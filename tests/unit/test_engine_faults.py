@@ -361,6 +361,34 @@ def test_batch_get_leftovers_are_resent(
     assert len(sleeps) == 1
 
 
+@pytest.mark.parametrize(
+    "fault",
+    [lose_response, server_error, throttle, corrupt_body],
+    ids=["lost", "5xx", "throttled", "corrupt body"],
+)
+def test_a_fault_in_one_request_of_a_batch_get_resends_that_request_alone(
+    counters: Any, transport: ScriptedTransport, fault: Callable[[], Outcome]
+) -> None:
+    with counters.batch() as batch:
+        for index in range(250):
+            batch.put(Counter(counter_id=f"c{index}"))
+
+    def asks_c150(params: dict[str, Any]) -> bool:
+        keys = params["RequestItems"]["counters"]["Keys"]
+        return {"counter_id": {"S": "c150"}} in keys
+
+    transport.script("BatchGetItem", fault(), when=asks_c150)
+    keys = [{"counter_id": f"c{index}"} for index in range(250)]
+    result = reads(counters.gateway, Counter).batch_get(keys)
+    assert [item.counter_id for item in result.items] == [f"c{index}" for index in range(250)]
+    asked = [
+        len(c.params["RequestItems"]["counters"]["Keys"])
+        for c in transport.calls
+        if c.operation == "BatchGetItem"
+    ]
+    assert asked == [100, 100, 50, 100]  # three at once, then the one that met the fault
+
+
 def test_scan_pages_streamed_are_resent_after_lost_responses(
     counters: Any, transport: ScriptedTransport
 ) -> None:

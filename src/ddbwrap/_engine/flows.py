@@ -90,13 +90,19 @@ def pages(
 Pending = list[tuple[str, Params]]
 """``(logical table, key or write request)`` pairs still to send."""
 
+REQUESTS_AT_ONCE = 4
+"""The requests of a batch sent together (``Calls``) when their order does not matter (reads;
+writes that never name a key twice): the server works on them side by side, and the client
+waits once for all of them."""
+
 
 def batch_get(
     policy: RetryPolicy,
     request_items: Mapping[str, Mapping[str, Any]],
     items: BodyReader | None = None,
 ) -> Flow[dict[str, list[Any]]]:
-    """BatchGetItem for any number of keys: requests of 100, leftovers re-sent with backoff.
+    """BatchGetItem for any number of keys: requests of 100, ``REQUESTS_AT_ONCE`` at a time,
+    leftovers re-sent with backoff.
 
     Returns ``{table: [raw items]}`` with an entry for every table asked for (``items``, a
     body reader of one table's answers: each answer it reads gives ``(key, instance)`` pairs
@@ -137,6 +143,7 @@ def batch_get(
         "keys",
         "read",
         items=items,
+        at_once=REQUESTS_AT_ONCE,
     )
     return results
 

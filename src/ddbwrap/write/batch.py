@@ -51,10 +51,6 @@ M = TypeVar("M", bound=DomainModel)
 
 logger = logging.getLogger("ddbwrap.write")
 
-MAX_REQUESTS_AT_ONCE = 4
-"""The requests of a flush sent together (each on a connection of its own): the server works
-on them side by side, and the client waits once for all of them."""
-
 DEFAULT_FLUSH_AT = 100
 """Four BatchWriteItem requests' worth: the puts are encoded in one stretch and the four
 requests sent back to back, which costs ~13% less CPU per item than a request after every 25
@@ -178,7 +174,7 @@ class BaseBatchWriter(Generic[M]):
         }
         # the queue holds a key once, so its requests go out together
         flow = flows.batch_write(
-            self.gateway.retry, request_items, confirmed, at_once=MAX_REQUESTS_AT_ONCE
+            self.gateway.retry, request_items, confirmed, at_once=flows.REQUESTS_AT_ONCE
         )
         return entries, confirmed, flow
 
