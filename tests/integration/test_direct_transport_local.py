@@ -63,8 +63,9 @@ def test_the_fixture_gateway_follows_the_environment(ddb_gateway: TableGateway) 
     assert type(ddb_gateway.transport) is expected
 
 
-def test_calls_share_pooled_connections(gateway: TableGateway) -> None:
-    direct = TableGateway(gateway.client, table_prefix=gateway.table_prefix, transport="direct")
+def test_calls_share_pooled_connections(gateway: TableGateway, ddb_endpoint: str) -> None:
+    client = local_client(ddb_endpoint)  # a pool of its own: other tests' calls opened none
+    direct = TableGateway(client, table_prefix=gateway.table_prefix, transport="direct")
     assert isinstance(direct.transport, DirectTransport)
     for _ in range(20):
         direct.get_item({"TableName": TABLE, "Key": KEY})
