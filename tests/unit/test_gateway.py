@@ -650,9 +650,11 @@ def test_batch_get_out_of_budget_lists_exactly_the_unread_keys(
     user_keys = [key("u1")]
     with pytest.raises(UnprocessedItemsError) as caught:
         gateway.batch_get({"goals": {"Keys": goal_keys}, "users": {"Keys": user_keys}})
-    # First request: goals g000-g099; its last 3 keys stay unprocessed after both attempts;
-    # the second request (g100-g119 and the user key) is never sent.
-    expected = [("goals", k) for k in goal_keys[97:]] + [("users", user_keys[0])]
+    # Two requests, sent at once: goals g000-g099, then g100-g119 and the user key; the last 3
+    # keys of each stay unprocessed after both attempts.
+    expected = [("goals", k) for k in goal_keys[97:100] + goal_keys[118:]] + [
+        ("users", user_keys[0])
+    ]
     assert caught.value.unprocessed == expected
 
 
