@@ -131,18 +131,31 @@ def _stored(gateway: TableGateway) -> dict[str, Meter]:
     return {meter.meter_id: meter for meter in ReadApi[Meter](gateway).scan_all()}
 
 
+def _written(gateway: TableGateway, meters: list[Meter]) -> int:
+    """Put ``meters`` in one batch; how many writes it counts as written."""
+    with WriteApi[Meter](gateway).batch() as batch:
+        for meter in meters:
+            batch.put(meter)
+    return batch.written
+
+
+def _direct_through(proxy: FaultProxy, tables: TableGateway, **retry: Any) -> TableGateway:
+    """A direct-transport gateway over ``tables``' tables whose calls go through ``proxy``,
+    re-sent without pauses."""
+    return TableGateway(
+        local_client(proxy.url),
+        table_prefix=tables.table_prefix,
+        transport="direct",
+        retry=RetryPolicy(sleep=lambda _: None, **retry),
+    )
+
+
 def test_batch_puts_left_unprocessed_are_resent_and_listed_as_the_very_writes(
     ddb_tables: TableFactory, fault_proxy: FaultProxy
 ) -> None:
     from tests.integration.faultproxy import status_after_forward
 
-    tables = ddb_tables(Meter)
-    direct = TableGateway(
-        local_client(fault_proxy.url),
-        table_prefix=tables.table_prefix,
-        transport="direct",
-        batch_retry=RetryPolicy(max_attempts=2, sleep=lambda _: None),
-    )
+    direct = _direct_through(fault_proxy, ddb_tables(Meter), max_attempts=2)
     physical = direct.physical_table_name("direct_meters")
     meters = _meters(25)
     left = [meters[3], meters[17]]
@@ -189,9 +202,7 @@ def test_a_batch_on_the_direct_transport_that_botocore_sends_after_all_sends_eve
         lambda params, **_: seen.extend(next(iter(params["RequestItems"].values()))),
     )
     meters = [*_meters(3), Meter(meter_id="b", reading=9, raw=b"\x00\xff")]
-    with WriteApi[Meter](direct).batch() as batch:
-        for meter in meters:
-            batch.put(meter)
+    _written(direct, meters)
     assert [r["PutRequest"]["Item"]["meter_id"]["S"] for r in seen] == ["m0", "m1", "m2", "b"]
     assert _stored(direct) == {meter.meter_id: meter for meter in meters}
 
@@ -206,9 +217,7 @@ def test_a_batch_on_the_direct_transport_stores_text_numbers_and_binary_values(
         Meter(meter_id="b", reading=1, raw=b"\x00\xff"),
         *_meters(60),
     ]
-    with WriteApi[Meter](direct).batch() as batch:
-        for meter in meters:
-            batch.put(meter)
+    _written(direct, meters)
     assert _stored(direct) == {meter.meter_id: meter for meter in meters}
 
 
@@ -239,11 +248,8 @@ def test_the_requests_of_a_flush_are_all_on_the_line_before_any_answer_is_read(
     direct = TableGateway(tables.client, table_prefix=tables.table_prefix, transport="direct")
     events = _line_events(direct.transport, monkeypatch)
     meters = _meters(100)
-    with WriteApi[Meter](direct).batch() as batch:
-        for meter in meters:
-            batch.put(meter)
+    assert _written(direct, meters) == 100
     assert events == ["sent"] * 4 + ["answer"] * 4
-    assert batch.written == 100
     assert _stored(direct) == {meter.meter_id: meter for meter in meters}
 
 
@@ -255,9 +261,7 @@ def test_a_flush_goes_one_request_at_a_time_when_the_pool_keeps_fewer_connection
     direct = TableGateway(client, table_prefix=tables.table_prefix, transport="direct")
     events = _line_events(direct.transport, monkeypatch)
     meters = _meters(100)
-    with WriteApi[Meter](direct).batch() as batch:
-        for meter in meters:
-            batch.put(meter)
+    _written(direct, meters)
     assert events == ["sent", "answer"] * 4
     assert _stored(direct) == {meter.meter_id: meter for meter in meters}
 
@@ -284,19 +288,10 @@ def test_a_fault_in_one_request_of_a_flush_resends_that_request_alone(
 ) -> None:
     from tests.integration import faultproxy
 
-    tables = ddb_tables(Meter)
-    direct = TableGateway(
-        local_client(fault_proxy.url),
-        table_prefix=tables.table_prefix,
-        transport="direct",
-        retry=RetryPolicy(sleep=lambda _: None),
-    )
+    direct = _direct_through(fault_proxy, ddb_tables(Meter))
     fault_proxy.inject("BatchWriteItem", getattr(faultproxy, fault)(), when=_holds("m30"))
     meters = _meters(100)
-    with WriteApi[Meter](direct).batch() as batch:
-        for meter in meters:
-            batch.put(meter)
-    assert batch.written == 100
+    assert _written(direct, meters) == 100
     assert _stored(direct) == {meter.meter_id: meter for meter in meters}
     bodies = [ex.body["RequestItems"] for ex in fault_proxy.requests("BatchWriteItem")]
     ids = [
@@ -319,9 +314,7 @@ def test_each_request_of_a_flush_is_a_span_of_its_own(ddb_tables: TableFactory) 
     direct = TableGateway(
         tables.client, table_prefix=tables.table_prefix, transport="direct", telemetry=provider
     )
-    with WriteApi[Meter](direct).batch() as batch:
-        for meter in _meters(100):
-            batch.put(meter)
+    _written(direct, _meters(100))
     spans = [s for s in exporter.get_finished_spans() if s.name == "DynamoDB.BatchWriteItem"]
     assert len(spans) == 4
     assert [s.status.is_ok for s in spans] == [True] * 4
@@ -334,9 +327,7 @@ def test_the_requests_of_a_batch_get_are_all_on_the_line_before_any_answer_is_re
     tables = ddb_tables(Meter)
     direct = TableGateway(tables.client, table_prefix=tables.table_prefix, transport="direct")
     meters = _meters(250)
-    with WriteApi[Meter](direct).batch() as batch:
-        for meter in meters:
-            batch.put(meter)
+    _written(direct, meters)
     events = _line_events(direct.transport, monkeypatch)
     result = ReadApi[Meter](direct).batch_get([{"meter_id": m.meter_id} for m in meters])
     assert list(result.items) == meters
