@@ -136,10 +136,10 @@ class DirectTransport(BotocoreTransport):
         except (TypeError, ValueError):  # a value orjson cannot write (an int beyond 64 bits)
             return super().call(operation, params)
         try:
-            status, answer_headers, answer = self._exchange(headers, body)
+            line: Any = self._sent(headers, body)
         except _SendError as failed:
-            raise_failure(exception(operation, params, failed.error, endpoint=self.endpoint_url))
-        return wire.response(operation, params, status, answer_headers, answer, items)
+            line = failed
+        return self._answered(operation, params, items, line)
 
     def call_many(self, requests: Sequence[tuple[str, Params, BodyReader | None]]) -> list[Outcome]:
         """Several attempts at once from this thread (the requests of one batch flush): each
@@ -181,8 +181,9 @@ class DirectTransport(BotocoreTransport):
     def _answered(
         self, operation: str, params: Params, items: BodyReader | None, line: Any
     ) -> Params:
-        """``call``'s result for a request ``call_many`` sent (``line``: the pool and the
-        connection it went on, the failure that stopped it, or None to send it by botocore)."""
+        """The response to a request sent (``line``: the pool and the connection it went on,
+        the failure that stopped it, or None to send it by botocore), or the failure ``call``
+        raises."""
         if line is None:
             return super().call(operation, params)
         if isinstance(line, _SendError):
@@ -193,20 +194,16 @@ class DirectTransport(BotocoreTransport):
             raise_failure(exception(operation, params, failed.error, endpoint=self.endpoint_url))
         return self.wire.response(operation, params, status, headers, answer, items)
 
-    def _exchange(self, headers: dict[str, str], body: bytes) -> tuple[int, Any, bytes]:
-        """Send one request on a pooled connection and read the whole answer.
+    def _sent(self, headers: dict[str, str], body: bytes) -> tuple[Any, Any]:
+        """The pool and the connection a request went out on, its answer still to read
+        (``_answer``); a failure raises ``_SendError`` (the connection is closed and handed
+        back).
 
         The request line, headers and body go out in one ``sendall`` (urllib3 sends headers
         and body apart: a second system call and TCP segment per request) and the answer is
         read by ``http1.AnswerParser`` (a few µs, where ``http.client`` takes tens); urllib3's
         pool supplies the connections (connected, with TLS as the client's session configured
         it) and takes them back."""
-        return self._answer(*self._sent(headers, body))
-
-    def _sent(self, headers: dict[str, str], body: bytes) -> tuple[Any, Any]:
-        """The pool and the connection a request went out on (one ``sendall``), its answer
-        still to read (``_answer``); a failure raises ``_SendError`` (the connection is
-        closed and handed back)."""
         try:
             message = request_message(headers, body)
         except ValueError as exc:
