@@ -32,12 +32,12 @@ from ._engine import drive, flows
 from ._engine.botocore import request_attempts
 from ._engine.direct import transport_for
 from ._engine.flows import MAX_BATCH_GET_KEYS, MAX_BATCH_WRITE_REQUESTS
-from ._engine.observe import Observer, Telemetry
+from ._engine.observe import Attempt, Observer, Telemetry
 from ._engine.steps import Call, Calls, Flow, Outcome, Params, R, Sleep
 from ._engine.translate import THROTTLING_CODES, translate_error
 from .errors import CorruptItemError, ServiceError, ValidationError, check_on_corrupt
 from .retry import RetryPolicy
-from .transport import Transport, reads_items
+from .transport import Transport, reads_items, sends_at_once
 
 OnCorrupt = Literal["raise", "skip"] | Callable[[CorruptItemError], None]
 """What a read does with an item that does not validate (``ddbwrap.read.OnCorrupt``)."""
@@ -283,43 +283,44 @@ class TableGateway:
         """One attempt of a flow's call: table names made physical, then back in the answer."""
         operation = step.operation
         request = self._physical(operation, step.params)
-        if not self.observer.active():
+        attempt = self.observer.begin(operation, request) if self.observer.active() else None
+        try:
             response = self._attempt(operation, request, step.items)
-        else:
-            attempt = self.observer.begin(operation, request)
-            try:
-                response = self._attempt(operation, request, step.items)
-            except Exception as exc:
+        except Exception as exc:
+            if attempt is not None:
                 attempt.failed(exc)
-                raise
-            attempt.succeeded(response)
-        if operation in _BATCH_OPERATIONS:
-            return self._logical_batch(response)
-        return response
+            raise
+        return self._received(operation, attempt, response)
 
     def _send_all(self, step: Calls) -> list[Outcome]:
         """A ``Calls`` step: its requests at once on a transport that can (``call_many``), else
         one by one; each named and observed as ``_send`` does."""
-        call_many = getattr(self._transport, "call_many", None)
-        if call_many is None:
+        transport = self._transport
+        if not sends_at_once(transport):
             return drive.one_by_one(self._send, step)
         requests = [
             (call.operation, self._physical(call.operation, call.params), call.items)
             for call in step.calls
         ]
         observer = self.observer
-        attempts = [observer.begin(op, r) for op, r, _ in requests] if observer.active() else ()
-        outcomes: list[Outcome] = call_many(requests)
-        for index, outcome in enumerate(outcomes):
-            if isinstance(outcome, Exception):
-                if attempts:
-                    attempts[index].failed(outcome)
-                continue
-            if attempts:
-                attempts[index].succeeded(outcome)
-            if requests[index][0] in _BATCH_OPERATIONS:
-                outcomes[index] = self._logical_batch(outcome)
+        active = observer.active()
+        attempts = [observer.begin(op, r) if active else None for op, r, _ in requests]
+        outcomes = transport.call_many(requests)
+        for index, (outcome, attempt) in enumerate(zip(outcomes, attempts, strict=True)):
+            if not isinstance(outcome, Exception):
+                outcomes[index] = self._received(requests[index][0], attempt, outcome)
+            elif attempt is not None:
+                attempt.failed(outcome)
         return outcomes
+
+    def _received(self, operation: str, attempt: Attempt | None, response: Params) -> Params:
+        """An attempt's response: its observation ended, a batch answer's table names made
+        logical again."""
+        if attempt is not None:
+            attempt.succeeded(response)
+        if operation in _BATCH_OPERATIONS:
+            return self._logical_batch(response)
+        return response
 
     def _attempt(self, operation: str, request: Params, items: BodyReader | None) -> Params:
         """One attempt; a transport that ``reads_items`` also takes the body reader (see

@@ -44,6 +44,7 @@ from ..fastpath import SerializedWrite, serialized_write
 from ..gateway import TableGateway
 from ..keys import KeyLike, table_key_identity
 from ..model import DomainModel, schema_of
+from ..transport import serializes_writes
 from .hooks import with_server_attributes
 from .requests import Params, wire_key
 
@@ -101,7 +102,7 @@ class BaseBatchWriter(Generic[M]):
         self._schema = schema
         self._codec = codec_for(model)
         self._key_attributes = tuple(k.attribute for k in schema.key_attributes)
-        self._serializes = bool(getattr(gateway.transport, "serializes_writes", False))
+        self._serializes = serializes_writes(gateway.transport)
         """Whether puts are serialized as they are queued (the direct transport's wire form)."""
         self._pending: dict[tuple[Any, ...], BatchEntry[M]] = {}
         """The queued writes, in order, by key identity (one request may not name a key
