@@ -219,3 +219,35 @@ def test_a_truncated_query_page_is_an_error_not_an_empty_page(
             [hit async for hit in AsyncReadApi[Hits](gateway).query_all(page="home")]
 
     proxied(fault_proxy, direct, scenario)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [drop_response, internal_server_error, throttled, empty_body, bad_crc, truncated_body],
+)
+def test_a_fault_in_one_request_of_a_flush_resends_that_request_alone(
+    fault_proxy: FaultProxy, direct: TableGateway, fault: Callable[[], Any]
+) -> None:
+    def holds_p30(body: Any) -> bool:
+        return any(
+            write["PutRequest"]["Item"]["page"]["S"] == "p30"
+            for writes in body["RequestItems"].values()
+            for write in writes
+        )
+
+    async def scenario(gateway: AsyncTableGateway) -> int:
+        fault_proxy.inject("BatchWriteItem", fault(), when=holds_p30)
+        async with AsyncWriteApi[Hits](gateway).batch() as batch:
+            for index in range(100):
+                await batch.put(Hits(page=f"p{index}", hits=index))
+        return batch.written
+
+    assert proxied(fault_proxy, direct, scenario) == 100
+    sent = [
+        sorted(int(w["PutRequest"]["Item"]["page"]["S"][1:]) for ws in b.values() for w in ws)
+        for b in (ex.body["RequestItems"] for ex in fault_proxy.requests("BatchWriteItem"))
+    ]
+    assert len(sent) == 5  # the four of the flush, then the one that met the fault
+    assert sent[-1] == list(range(25, 50))
+    stored_pages = {h.page: h.hits for h in ReadApi[Hits](direct).scan_all(consistent=True)}
+    assert stored_pages == {f"p{index}": index for index in range(100)}

@@ -363,8 +363,8 @@ def test_batch_get_leftovers_are_resent(
 
 @pytest.mark.parametrize(
     "fault",
-    [lose_response, server_error, throttle, corrupt_body],
-    ids=["lost", "5xx", "throttled", "corrupt body"],
+    [lose_response, read_timeout, server_error, throttle, empty_body, corrupt_body],
+    ids=["lost", "timeout", "5xx", "throttled", "empty body", "corrupt body"],
 )
 def test_a_fault_in_one_request_of_a_batch_get_resends_that_request_alone(
     counters: Any, transport: ScriptedTransport, fault: Callable[[], Outcome]
