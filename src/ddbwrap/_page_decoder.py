@@ -37,6 +37,7 @@ from .keys import stored_key_identity
 
 if TYPE_CHECKING:
     from .codec import ItemCodec
+    from .schema import KeyAttribute
 
 __all__ = ["BodyReader", "DecodedItems", "PageDecoder", "body_reader", "page_decoder"]
 
@@ -158,16 +159,21 @@ class _Compiled:
     def _body(self, batch: bool) -> BodyReader | None:
         model_schema = self._model_schema
         fields = dict(model_schema["schema"]["fields"])
-        keys = {f"{_KEY}{k.attribute}": k for k in self._key_attributes}
-        own = frozenset(keys if batch else ())
+        own: frozenset[str] = frozenset()
         if batch:  # each item's stored key attributes' texts (binary ones: no body reader)
-            if any(k.type not in ("S", "N") for k in keys.values()):
-                return None
-            for field, k in keys.items():
-                fields[field] = core_schema.model_field(
-                    core_schema.str_schema(strict=True),
-                    validation_alias=[[k.attribute, cast(str | int, k.type)]],
-                )
+            keys = self._verbatim_keys(fields)
+            if keys is None:  # read as fields of the reader's own, dropped from the instances
+                keys = {f"{_KEY}{k.attribute}": k for k in self._key_attributes}
+                if any(k.type not in ("S", "N") for k in keys.values()):
+                    return None
+                own = frozenset(keys)
+                for field, k in keys.items():
+                    fields[field] = core_schema.model_field(
+                        core_schema.str_schema(  # the stored text, whatever the model's config
+                            strict=True, strip_whitespace=False, to_lower=False, to_upper=False
+                        ),
+                        validation_alias=[[k.attribute, cast(str | int, k.type)]],
+                    )
             identity = stored_key_identity([k.type for k in keys.values()])
             texts: Callable[[dict[str, Any]], tuple[str, ...]] = itemgetter(*keys)
             if len(keys) == 1:  # itemgetter of one name gives the value itself
@@ -207,6 +213,37 @@ class _Compiled:
             return parsed, {member: DecodedItems(settle(found, own))}
 
         return read
+
+    def _verbatim_keys(self, fields: Mapping[str, Any]) -> dict[str, KeyAttribute] | None:
+        """The table's key attributes by the field holding each one's stored text as it is (an
+        ``S`` attribute read into a ``str`` field of its own that changes no text), or None when
+        one is not: the batch reader then reads the stored attributes besides the fields."""
+        if any(self._config.get(name) for name in _TEXT_CHANGING_CONFIG):
+            return None
+        keys: dict[str, KeyAttribute] = {}
+        for k in self._key_attributes:
+            name = k.field
+            field = fields.get(name) if name is not None else None
+            if (
+                name is None
+                or field is None
+                or k.type != "S"
+                or k.template is not None
+                or k.is_bool
+                or field["validation_alias"][0] != [k.attribute, "S"]
+                or field["schema"].get("type") != "str"
+                or set(field["schema"]) - _TEXT_KEEPING_STR
+            ):
+                return None
+            keys[name] = k
+        return keys if len(keys) == len(self._key_attributes) else None
+
+
+_TEXT_CHANGING_CONFIG = ("str_strip_whitespace", "str_to_lower", "str_to_upper")
+"""Model config that makes a ``str`` field's value differ from the text it was read from."""
+
+_TEXT_KEEPING_STR = frozenset({"type", "metadata", "min_length", "max_length", "pattern"})
+"""A ``str`` schema's members that accept or refuse a text but never change it."""
 
 
 _GUARD_NAME = b'"' + GUARD_OWNER_TABLE_ATTRIBUTE.encode() + b'"'

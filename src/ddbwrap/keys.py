@@ -47,6 +47,21 @@ def domain_field_validator(model: type[BaseModel], name: str) -> FieldValidator:
 
 
 def _schema_validator(model: type[BaseModel], name: str) -> SchemaValidator | None:
+    found = _field_schema(model, name)
+    if found is None:
+        return None
+    field_schema, config, definitions = found
+    if definitions:
+        field_schema = {"type": "definitions", "schema": field_schema, "definitions": definitions}
+    try:
+        return SchemaValidator(field_schema, config)
+    except Exception:  # an exotic schema: use the annotation-based fallback
+        return None
+
+
+def _field_schema(model: type[BaseModel], name: str) -> tuple[Any, Any, Any] | None:
+    """Field ``name``'s core schema in ``model``'s, with the model's core config and
+    definitions (None when the model's schema has an unexpected shape)."""
     schema: Any = model.__pydantic_core_schema__
     definitions = None
     if isinstance(schema, Mapping) and schema.get("type") == "definitions":
@@ -69,13 +84,23 @@ def _schema_validator(model: type[BaseModel], name: str) -> SchemaValidator | No
     field = schema.get("fields", {}).get(name)
     if field is None:
         return None
-    field_schema: Any = field["schema"]
-    if definitions:
-        field_schema = {"type": "definitions", "schema": field_schema, "definitions": definitions}
-    try:
-        return SchemaValidator(field_schema, config)
-    except Exception:  # an exotic schema: use the annotation-based fallback
-        return None
+    return field["schema"], config, definitions
+
+
+def _takes_any_text(model: type[BaseModel], name: str) -> bool:
+    """True when field ``name`` validates every ``str`` to itself (a bare ``str``: no
+    constraint, no text change in the field or the model config), so a key's text needs no
+    validation call."""
+    found = _field_schema(model, name)
+    if found is None:
+        return False
+    schema, config, _ = found
+    return (
+        isinstance(schema, Mapping)
+        and schema.get("type") == "str"
+        and set(schema) <= {"type", "metadata"}
+        and not any(value for key, value in (config or {}).items() if key.startswith("str_"))
+    )
 
 
 def check_field_value(model: type[DomainModel], field: str, value: object) -> Any:
@@ -164,7 +189,11 @@ def text_key_reader(model: type[DomainModel]) -> Callable[[object], CheckedKey |
     per-key cost."""
     keys = codec_for(model).schema.key_attributes
     parts = tuple(
-        (k.field, k.attribute, domain_field_validator(model, k.field))
+        (
+            k.field,
+            k.attribute,
+            None if _takes_any_text(model, k.field) else domain_field_validator(model, k.field),
+        )
         for k in keys
         if k.type == "S" and k.template is None and k.field is not None and not k.is_bool
     )
@@ -179,7 +208,7 @@ def text_key_reader(model: type[DomainModel]) -> Callable[[object], CheckedKey |
         wire: Item = EncodedItem()
         try:
             for field, attribute, validate in parts:
-                value = validate(key[field])
+                value = key[field] if validate is None else validate(key[field])
                 if type(value) is not str or not value or not value.isascii():
                     return None
                 values[field] = value

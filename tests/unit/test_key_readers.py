@@ -9,7 +9,7 @@ import boto3
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from ddbwrap import DomainModel, KeyTemplate
 from ddbwrap.codec import codec_for
@@ -89,6 +89,34 @@ def test_a_text_key_reads_as_the_general_path_reads_it_or_not_at_all(key: dict[s
 def test_a_key_the_text_reader_declines_is_left_to_the_general_path(key: dict[str, Any]) -> None:
     assert READ is not None
     assert READ(key) is None
+
+
+class Lowered(DomainModel):
+    model_config = ConfigDict(str_to_lower=True, str_strip_whitespace=True)
+    owner: str
+    note_id: str
+
+    class Meta:
+        table_name = "lowered"
+        partition_key = "owner"
+        sort_key = "note_id"
+
+
+@given(
+    st.fixed_dictionaries(
+        {"owner": st.sampled_from(["Ann", " ann ", "ann"]), "note_id": st.text(max_size=4)}
+    )
+)
+def test_a_key_of_a_model_that_changes_text_reads_as_the_model_validates_it(
+    key: dict[str, Any],
+) -> None:
+    read = text_key_reader(Lowered)
+    assert read is not None
+    checked = read(key)
+    if checked is not None:
+        values = key_fields(Lowered, ("owner", "note_id"), key, {}, "key")
+        assert checked[0] == values
+        assert checked[1] == codec_for(Lowered).key(values)
 
 
 def test_only_dicts_are_read_in_one_pass() -> None:

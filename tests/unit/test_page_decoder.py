@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
 from tests.unit.test_codec_properties import EVERYTHING, HOLDERS, TYPES, everything
 
 from ddbwrap import DomainModel, ItemCodec, StoreNull
@@ -540,6 +540,44 @@ def test_a_batch_body_identifies_a_number_key_by_its_value_whatever_its_spelling
         table_key_identity(key, ["board", "score"]) for key in wanted
     ]
     assert [item.score for _, item in pairs] == [Decimal("1.50"), Decimal("2")]
+
+
+class Lowered(DomainModel):
+    """Its texts are lowered as they are read: a key stored in capitals (by another writer)
+    reads as a field value that differs from the stored key."""
+
+    model_config = ConfigDict(str_to_lower=True)
+    pk: str
+    name: str = ""
+
+    class Meta:
+        table_name = "lowered"
+        partition_key = "pk"
+
+
+class Bounded(DomainModel):
+    """Its key field refuses long texts but changes none."""
+
+    pk: str = Field(max_length=8)
+    name: str = ""
+
+    class Meta:
+        table_name = "bounded"
+        partition_key = "pk"
+
+
+@pytest.mark.parametrize("model", [Lowered, Bounded], ids=["text-changing", "constrained"])
+def test_a_batch_body_identifies_each_item_by_its_stored_key_text(model: type[Any]) -> None:
+    read_batch = body_reader(ItemCodec(model), refuse_guards=True, batch=True)
+    assert read_batch is not None
+    raws = [{"pk": {"S": "ABC"}, "name": {"S": "a"}}, {"pk": {"S": "Def"}, "name": {"S": "d"}}]
+
+    answer = read_batch(dumps({"Responses": {"t": raws}}))
+
+    assert answer is not None
+    pairs = answer[1]["Responses"]["t"]
+    assert [identity for identity, _ in pairs] == [("ABC",), ("Def",)]
+    same_instances([item for _, item in pairs], per_item(ItemCodec(model), raws))  # type: ignore[arg-type]
 
 
 def test_a_batch_body_with_a_binary_key_is_declined() -> None:

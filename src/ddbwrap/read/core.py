@@ -218,7 +218,10 @@ class ReadCore(Generic[M]):
                 f"{type(keys).__name__}",
                 model=self.schema.model_name,
             )
-        return [self.checked_key(key, NO_KEY_VALUES) for key in keys]
+        read, checked = self._text_key, self.checked_key
+        if read is None:
+            return [checked(key, NO_KEY_VALUES) for key in keys]
+        return [read(key) or checked(key, NO_KEY_VALUES) for key in keys]
 
     def distinct(self, requested: Requested) -> dict[tuple[Any, ...], Item]:
         """The keys to send for ``requested``: each item's key once, by key identity."""
