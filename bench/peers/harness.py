@@ -47,7 +47,7 @@ PROFILE_END = "<!-- peers-profile:end -->"
 # workload -> (items per operation, operations per run: replay server, DynamoDB Local)
 WORKLOADS: dict[str, tuple[int, int, int]] = {
     "get": (1, 400, 120),
-    "batch get": (cs.BATCH_GET_KEYS, 10, 4),
+    "batch get": (cs.BATCH_GET_KEYS, 10, 10),
     "query 1 page": (cs.QUERY_ITEMS, 3, 2),
     "query pages": (cs.QUERY_ITEMS, 3, 2),
     "scan": (cs.QUERY_ITEMS, 3, 2),
