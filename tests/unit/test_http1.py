@@ -48,6 +48,17 @@ def test_bytes_split_anywhere_read_the_same(answer: bytes) -> None:
         assert (parser.status, parser.body) == (200, BODY), split
 
 
+@pytest.mark.parametrize("answer", [SIZED, CHUNKED, UNTIL_CLOSE], ids=["sized", "chunked", "close"])
+def test_a_first_read_holding_the_head_and_part_of_the_body_reads_the_same(answer: bytes) -> None:
+    body_starts = answer.index(b"\r\n\r\n") + 4
+    for cut in range(body_starts - 1, len(answer)):
+        parser = AnswerParser()
+        if not parser.feed(answer[:cut]) and not parser.feed(answer[cut:]):
+            parser.eof()
+        assert (parser.status, parser.body) == (200, BODY), cut
+        assert parser.keep_alive is (answer is not UNTIL_CLOSE), cut
+
+
 def test_a_sized_or_chunked_answer_keeps_the_connection_and_one_read_until_close_does_not() -> None:
     assert read(SIZED).keep_alive
     assert read(CHUNKED).keep_alive

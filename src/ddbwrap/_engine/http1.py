@@ -57,6 +57,18 @@ class AnswerParser:
 
     def feed(self, data: bytes) -> bool:
         """Take the next bytes; True when the answer is complete."""
+        if not self.status and not self._buffer:
+            end = data.find(b"\r\n\r\n")
+            if end >= 0:  # the head in the first read (as usual): no copy into the buffer
+                self._head(data[:end].decode("latin-1"))
+                start, length = end + 4, self._length
+                if length is not None and not self._chunks and len(data) - start >= length:
+                    self.body = data[start : start + length]  # the body's one copy
+                    if len(data) - start > length:  # more than the answer: do not reuse
+                        self.keep_alive = False
+                    return True
+                self._buffer += memoryview(data)[start:]
+                return self._settled()
         self._buffer += data
         if not self.status:
             end = self._buffer.find(b"\r\n\r\n")
@@ -66,6 +78,10 @@ class AnswerParser:
                 return False
             self._head(bytes(self._buffer[:end]).decode("latin-1"))
             del self._buffer[: end + 4]
+        return self._settled()
+
+    def _settled(self) -> bool:
+        """After the head: True once the body is complete (then in ``body``)."""
         if self._chunks:
             return self._chunked()
         if self._length is not None and len(self._buffer) >= self._length:
