@@ -180,13 +180,14 @@ CheckedKey = tuple[dict[str, Any], Item, tuple[Any, ...]]
 ``table_key_identity``."""
 
 
+@functools.lru_cache(maxsize=2048)
 def text_key_reader(model: type[DomainModel]) -> Callable[[object], CheckedKey | None] | None:
     """For a model whose table key attributes are each one field of its own (no templates): a
     function reading the common key, a dict of exactly those field names whose values
     validate to non-empty ASCII text, in one pass into what ``key_fields``, ``codec.key`` and
     ``table_key_identity`` give (None for any other key: the general path reads or refuses it).
-    None for other models. A batch read checks up to 100 keys per request: this is its
-    per-key cost."""
+    None for other models (cached per model). A batch read checks up to 100 keys per request,
+    and every write by key checks its key: this is their per-key cost."""
     keys = codec_for(model).schema.key_attributes
     parts = tuple(
         (

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ConfigDict, Field
 
-from ddbwrap import DomainModel, KeyTemplate
+from ddbwrap import DomainModel, KeyTemplate, Update, WriteApi
 from ddbwrap.codec import codec_for
 from ddbwrap.errors import ValidationError
 from ddbwrap.gateway import TableGateway
@@ -192,3 +192,20 @@ def test_a_stored_keys_identity_from_its_texts_is_its_key_identity(
 def test_two_spellings_of_one_number_are_one_stored_key() -> None:
     identity = stored_key_identity(["N"])
     assert identity(["1.50"]) == identity(["1.5"]) == identity(["15E-1"])
+
+
+def test_a_write_reads_its_key_in_one_pass_and_refuses_a_bad_one_as_before() -> None:
+    client = boto3.client(
+        "dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
+    notes = WriteApi[Note](TableGateway(client))
+    wire = {"owner": {"S": "a"}, "note_id": {"S": "b"}}
+    [(_, delete)] = notes.explain.delete({"note_id": "b", "owner": "a"})
+    [(_, update)] = notes.explain.update({"owner": "a", "note_id": "b"}, Update().set("body", "x"))
+    assert delete["Key"] == update["Key"] == wire
+    with pytest.raises(ValidationError) as too_long:
+        notes.explain.delete({"owner": "o" * 13, "note_id": "n"})
+    assert (too_long.value.model, too_long.value.field) == ("Note", "owner")
+    with pytest.raises(ValidationError) as unknown:
+        notes.explain.update({"owner": "a", "note": "n"}, Update().set("body", "x"))
+    assert (unknown.value.model, unknown.value.field) == ("Note", "note")

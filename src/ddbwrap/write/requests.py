@@ -54,7 +54,7 @@ from ..expressions._clauses import (
     value_at,
 )
 from ..gateway import transact_write_request
-from ..keys import KeyLike, key_fields
+from ..keys import KeyLike, key_fields, text_key_reader
 from ..model import DomainModel, schema_of
 from ..schema import TableSchema
 from . import unique
@@ -448,7 +448,11 @@ def key_values(model: type[DomainModel], key: KeyLike) -> dict[str, Any]:
 
 
 def wire_key(model: type[DomainModel], key: KeyLike) -> Item:
-    """The primary key in wire form."""
+    """The primary key in wire form (the common text key read in one pass)."""
+    read = text_key_reader(model)
+    checked = read(key) if read is not None else None
+    if checked is not None:
+        return checked[1]
     return codec_for(model).key(key_values(model, key))
 
 
@@ -570,7 +574,7 @@ def _target(
     key in wire form."""
     instance = key if isinstance(key, model) else None
     expected = resolve_expected(schema_of(model), expected_version, instance, operation)
-    return expected, codec_for(model).key(key_values(model, key))
+    return expected, wire_key(model, key)
 
 
 def _plan(
