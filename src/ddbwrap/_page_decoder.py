@@ -33,7 +33,7 @@ from pydantic_core import SchemaValidator, core_schema
 
 from .codec import _aware_text, _decode_list, _decode_map, decode_value
 from .entities import GUARD_OWNER_TABLE_ATTRIBUTE
-from .keys import stored_key_identity
+from .keys import keeps_text, stored_key_identity
 
 if TYPE_CHECKING:
     from .codec import ItemCodec
@@ -218,8 +218,6 @@ class _Compiled:
         """The table's key attributes by the field holding each one's stored text as it is (an
         ``S`` attribute read into a ``str`` field of its own that changes no text), or None when
         one is not: the batch reader then reads the stored attributes besides the fields."""
-        if any(self._config.get(name) for name in _TEXT_CHANGING_CONFIG):
-            return None
         keys: dict[str, KeyAttribute] = {}
         for k in self._key_attributes:
             name = k.field
@@ -231,19 +229,11 @@ class _Compiled:
                 or k.template is not None
                 or k.is_bool
                 or field["validation_alias"][0] != [k.attribute, "S"]
-                or field["schema"].get("type") != "str"
-                or set(field["schema"]) - _TEXT_KEEPING_STR
+                or not keeps_text(field["schema"], self._config)
             ):
                 return None
             keys[name] = k
         return keys if len(keys) == len(self._key_attributes) else None
-
-
-_TEXT_CHANGING_CONFIG = ("str_strip_whitespace", "str_to_lower", "str_to_upper")
-"""Model config that makes a ``str`` field's value differ from the text it was read from."""
-
-_TEXT_KEEPING_STR = frozenset({"type", "metadata", "min_length", "max_length", "pattern"})
-"""A ``str`` schema's members that accept or refuse a text but never change it."""
 
 
 _GUARD_NAME = b'"' + GUARD_OWNER_TABLE_ATTRIBUTE.encode() + b'"'

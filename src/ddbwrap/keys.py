@@ -87,6 +87,23 @@ def _field_schema(model: type[BaseModel], name: str) -> tuple[Any, Any, Any] | N
     return field["schema"], config, definitions
 
 
+_TEXT_CHANGING_CONFIG = ("str_strip_whitespace", "str_to_lower", "str_to_upper")
+"""Model config that makes a ``str`` field's value differ from the text it was read from."""
+
+_TEXT_KEEPING_STR = frozenset({"type", "metadata", "min_length", "max_length", "pattern"})
+"""A ``str`` schema's members that accept or refuse a text but never change it."""
+
+
+def keeps_text(schema: Mapping[str, Any], config: Mapping[str, Any] | None) -> bool:
+    """True for a ``str`` core schema whose valid texts validate to themselves (constraints may
+    refuse one; nothing in the schema or the model's ``config`` changes one)."""
+    return (
+        schema.get("type") == "str"
+        and set(schema) <= _TEXT_KEEPING_STR
+        and not any((config or {}).get(name) for name in _TEXT_CHANGING_CONFIG)
+    )
+
+
 def _takes_any_text(model: type[BaseModel], name: str) -> bool:
     """True when field ``name`` validates every ``str`` to itself (a bare ``str``: no
     constraint, no text change in the field or the model config), so a key's text needs no
@@ -97,7 +114,7 @@ def _takes_any_text(model: type[BaseModel], name: str) -> bool:
     schema, config, _ = found
     return (
         isinstance(schema, Mapping)
-        and schema.get("type") == "str"
+        and keeps_text(schema, config)
         and set(schema) <= {"type", "metadata"}
         and not any(value for key, value in (config or {}).items() if key.startswith("str_"))
     )
