@@ -21,6 +21,7 @@ by ``Wire.response``.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import logging
 import os
@@ -148,13 +149,13 @@ class DirectTransport(BotocoreTransport):
         does not send itself go through botocore, one by one, as do more requests than the
         client's pool keeps connections (``max_pool_connections``)."""
         wire = self.wire
-        if len(requests) > self._connection().pool.maxsize or not all(
+        credentials = None
+        if len(requests) <= self._connection().pool.maxsize and all(
             wire.route(operation, params) for operation, params, _ in requests
         ):
-            return [outcome(self.call, *request) for request in requests]
-        try:
-            credentials = wire.credentials.get_frozen_credentials()
-        except BotoCoreError:  # nothing was sent: ``call`` reports it, request by request
+            with contextlib.suppress(BotoCoreError):  # nothing sent: ``call`` reports it
+                credentials = wire.credentials.get_frozen_credentials()
+        if credentials is None:
             return [outcome(self.call, *request) for request in requests]
         date = self._clock.now()
         sent: list[tuple[str, Params, BodyReader | None, Any]] = []
