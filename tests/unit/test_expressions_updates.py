@@ -450,3 +450,58 @@ def test_operator_templates_show_the_text_each_action_renders() -> None:
 def test_a_relative_action_is_one_whose_result_depends_on_the_stored_value() -> None:
     actions = Update().set("name", "n").increment("runs").remove("tags[1]").clauses(Pipeline)
     assert [a.relative for a in actions] == [False, True, True]
+
+
+# --- what is worked out once per (model, method, path) ----------------------------------------
+
+
+def test_an_update_of_the_same_shape_sends_each_calls_own_values() -> None:
+    first = params(Update().set("name", "a").increment("runs", 2).set("note", None))
+    second = params(Update().set("name", "b").increment("runs", 5).set("note", "n"))
+    assert first["ExpressionAttributeValues"] == {
+        ":v0": {"S": "a"},
+        ":v1": {"N": "0"},
+        ":v2": {"N": "2"},
+    }
+    assert "REMOVE" in first["UpdateExpression"]  # None on an optional field
+    assert second["ExpressionAttributeValues"] == {
+        ":v0": {"S": "b"},
+        ":v1": {"N": "0"},
+        ":v2": {"N": "5"},
+        ":v3": {"S": "n"},
+    }
+    assert "REMOVE" not in second["UpdateExpression"]
+
+
+def test_a_value_refused_is_refused_on_every_call_of_that_shape() -> None:
+    assert params(Update().set("runs", 1))["ExpressionAttributeValues"] == {":v0": {"N": "1"}}
+    for _ in range(2):
+        with pytest.raises(ValidationError, match="runs") as caught:
+            params(Update().set("runs", -1))
+        assert caught.value.field == "runs"
+    assert params(Update().set("runs", 3))["ExpressionAttributeValues"] == {":v0": {"N": "3"}}
+
+
+def test_a_path_refused_stays_refused_on_every_call() -> None:
+    for _ in range(2):
+        with pytest.raises(ValidationError, match="primary key"):
+            params(Update().set("pipeline_id", "x"))
+        with pytest.raises(ValidationError, match="number"):
+            params(Update().increment("name"))
+
+
+def test_the_same_path_on_two_models_resolves_for_each_model() -> None:
+    class Other(DomainModel):
+        pipeline_id: str
+        name: int = 0
+
+        class Meta:
+            table_name = "others"
+            partition_key = "pipeline_id"
+
+    assert Update().set("name", "x").params(Pipeline)["ExpressionAttributeValues"] == {
+        ":v0": {"S": "x"}
+    }
+    assert Update().set("name", 7).params(Other)["ExpressionAttributeValues"] == {":v0": {"N": "7"}}
+    with pytest.raises(ValidationError, match="name"):
+        Update().set("name", "x").params(Other)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import BaseModel
@@ -86,19 +86,32 @@ class Context:
                 f"{what} is None, but an index key is never stored as NULL (the item simply "
                 "lacks it); use not_exists() in a condition, remove() in an update"
             )
-        try:
-            if target is not None and target.key is not None:
-                return encode_key_value(value, zone=zone)
-            if target is not None and self.is_ttl(target):
-                return ttl_value(value, zone=zone)
-            return encode_value(value, zone=zone)
-        except ValidationError as exc:
-            field = str(target.path) if target is not None else None
-            raise ValidationError(
-                f"{what} {shown(value)} cannot be encoded: {exc.message}",
-                model=self.schema.model_name,
-                field=field,
-            ) from None
+        return self.encoder(target)(value, what)
+
+    def encoder(self, target: ResolvedPath | None) -> Callable[[Any, str], AttributeValue | None]:
+        """How a value stored at ``target`` is encoded (key form for key attributes, epoch
+        seconds for the TTL, else the codec's): ``encoder(target)(value, what)``, refusing a
+        value it cannot encode with a ValidationError that names ``what`` and the field."""
+        zone = self.schema.naive_datetime_zone
+        encode: Callable[..., AttributeValue | None] = encode_value
+        if target is not None and target.key is not None:
+            encode = encode_key_value
+        elif target is not None and self.is_ttl(target):
+            encode = ttl_value
+        model = self.schema.model_name
+        field = str(target.path) if target is not None else None
+
+        def encoded(value: Any, what: str) -> AttributeValue | None:
+            try:
+                return encode(value, zone=zone)
+            except ValidationError as exc:
+                raise ValidationError(
+                    f"{what} {shown(value)} cannot be encoded: {exc.message}",
+                    model=model,
+                    field=field,
+                ) from None
+
+        return encoded
 
     def is_ttl(self, target: ResolvedPath) -> bool:
         """True for the top-level TTL attribute, stored as epoch seconds (a Number)."""

@@ -28,16 +28,17 @@ Rules, and why:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel
 
 from .._redact import shown
-from ..codec import codec_for
+from ..codec import AttributeValue, codec_for
 from ..errors import ValidationError
 from ._clauses import CLAUSES, FORMS, Clause, Form, UpdateAction, render_updates
 from ._context import Context
@@ -84,29 +85,58 @@ _WHOLE_VALUE = frozenset({"set", "set_if_not_exists"})
 """Operations whose value becomes the field's whole value: checked by the model's own rules."""
 
 
+class _Step(NamedTuple):
+    """What an action does on one model, worked out once per (model, method, path): the
+    resolved path (checked: not a key, a kind the method applies to), how its value is checked
+    and encoded, and whether None is omitted. Only the value is handled per call."""
+
+    form: Form
+    target: ResolvedPath
+    check: Callable[[Any, str], Any] | None
+    """The value's check against the field (its own rules for a whole field), if any."""
+    omits_none: bool
+    """None is not stored (a REMOVE): an index key, or a top-level field without NULL."""
+    codec_field: str | None
+    """The top-level field written, whose untyped parts may not hold an empty set."""
+    encode: Callable[[Any, str], AttributeValue | None]
+
+
+@functools.lru_cache(maxsize=4096)
+def _step(model: type[BaseModel], op: str, path: Path) -> _Step:
+    ctx = Context(model, Placeholders())
+    operator = UPDATE_OPERATORS[op]
+    target = ctx.resolve(path)
+    _check_target(ctx, target, op, operator)
+    check: Callable[[Any, str], Any] | None = None
+    if op in _WHOLE_VALUE:
+        check = target.validate_whole
+    elif operator.value == "field":
+        check = target.validate
+    field = ctx.schema.attribute_fields.get(str(target.stored[0]))
+    omits_none = target.key is not None or _omits_none(ctx, target)
+    return _Step(operator.form, target, check, omits_none, field, ctx.encoder(target))
+
+
 @dataclass(frozen=True)
 class _Action:
     op: str
     path: Path
     value: Any = _NO_VALUE
 
-    def resolve(self, ctx: Context) -> UpdateAction:
+    def resolve(self, model: type[BaseModel]) -> UpdateAction:
         """The action as data: the stored path and the value validated and encoded."""
-        operator = UPDATE_OPERATORS[self.op]
-        target = ctx.resolve(self.path)
-        _check_target(ctx, target, self.op, operator)
-        if operator.value == "none":
-            return UpdateAction(operator.form, target.stored)
-        value = self.value
-        if self.op in _WHOLE_VALUE:
-            value = target.validate_whole(value, f"{self.op} value")
-        elif operator.value == "field":
-            value = target.validate(value, f"{self.op} value")
-        omitted = value is None and (target.key is not None or _omits_none(ctx, target))
-        field = ctx.schema.attribute_fields.get(str(target.stored[0]))
-        if field is not None and value is not None:  # an empty set inside a dict[str, Any]
-            codec_for(ctx.model).check_empty_sets(field, value, nested=len(target.stored) > 1)
-        encoded = None if omitted else ctx.encode(value, target, f"{self.op} value")
+        step = _step(model, self.op, self.path)
+        target = step.target
+        if step.form == "remove":
+            return UpdateAction("remove", target.stored)
+        what = f"{self.op} value"
+        value = self.value if step.check is None else step.check(self.value, what)
+        omitted = value is None and step.omits_none
+        if step.codec_field is not None and value is not None:  # an empty set inside Any
+            codec_for(model).check_empty_sets(
+                step.codec_field, value, nested=len(target.stored) > 1
+            )
+        encoded = None if omitted else step.encode(value, what)
         if encoded is None:
             if self.op == "set":
                 return UpdateAction("remove", target.stored)  # what the codec does: omitted
@@ -114,7 +144,7 @@ class _Action:
                 f"{self.op} value {shown(value)} has no stored form (an empty set or a key set to "
                 "None); use remove() instead"
             )
-        return UpdateAction(operator.form, target.stored, encoded)
+        return UpdateAction(step.form, target.stored, encoded)
 
 
 def _omits_none(ctx: Context, target: ResolvedPath) -> bool:
@@ -232,8 +262,7 @@ class Update:
         order; the write side merges them with its own before rendering once."""
         if not self._actions:
             raise ValidationError("an empty Update has nothing to send; add at least one action")
-        ctx = Context(model, Placeholders())
-        return tuple(action.resolve(ctx) for action in self._actions)
+        return tuple([action.resolve(model) for action in self._actions])
 
     def compile(self, model: type[BaseModel], placeholders: Placeholders) -> str:
         """The ``UpdateExpression`` for ``model``; names and values go into ``placeholders``."""

@@ -22,6 +22,7 @@ is what ``WritePlan.is_own_write`` and ``WritePlan.is_idempotent`` reason about.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -53,6 +54,7 @@ from ..expressions._clauses import (
     same_value,
     value_at,
 )
+from ..expressions.paths import Path
 from ..gateway import transact_write_request
 from ..keys import KeyLike, key_fields, text_key_reader
 from ..model import DomainModel, schema_of
@@ -929,6 +931,14 @@ def _dto_actions(
 def _builder_actions(
     model: type[DomainModel], update: Update
 ) -> tuple[tuple[UpdateAction, ...], frozenset[str]]:
+    touched = _builder_fields(model, update.paths)
+    return update.clauses(model), touched
+
+
+@functools.lru_cache(maxsize=1024)
+def _builder_fields(model: type[DomainModel], paths: tuple[Path, ...]) -> frozenset[str]:
+    """The fields an ``Update()`` on ``paths`` touches; refuses those only a DTO may set
+    (server-managed, unique, key template parts) and stored names used as fields."""
     schema = schema_of(model)
     managed = {schema.version_field, schema.created_at_field, schema.updated_at_field} - {None}
     template_parts = {
@@ -938,7 +948,7 @@ def _builder_actions(
         for part in key.template.fields
     }
     touched: set[str] = set()
-    for path in update.paths:
+    for path in paths:
         head = str(path.segments[0])
         touched.add(head)
         why = None
@@ -966,7 +976,7 @@ def _builder_actions(
             )
         if why is not None:
             raise ValidationError(f"Update() on {head!r}: {why}", model=model.__name__, field=head)
-    return update.clauses(model), frozenset(touched)
+    return frozenset(touched)
 
 
 # --- delete / check -------------------------------------------------------------------------
