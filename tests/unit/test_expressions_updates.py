@@ -505,3 +505,64 @@ def test_the_same_path_on_two_models_resolves_for_each_model() -> None:
     assert Update().set("name", 7).params(Other)["ExpressionAttributeValues"] == {":v0": {"N": "7"}}
     with pytest.raises(ValidationError, match="name"):
         Update().set("name", "x").params(Other)
+
+
+def _every_shape(tag: str) -> list[Any]:
+    """Write expressions covering every update form and every condition test, with values
+    that carry ``tag`` (so two calls of one shape bind different values)."""
+    from ddbwrap.expressions._clauses import AttributeCheck, UpdateAction, WriteExpression
+
+    text, number = {"S": tag}, {"N": str(len(tag))}
+    forms = [
+        UpdateAction("set", ("a",), text),
+        UpdateAction("set_if_not_exists", ("b", "c", 2), text),
+        UpdateAction("increment", ("n",), number),
+        UpdateAction("decrement", ("m",), number),
+        UpdateAction("append", ("l",), {"L": [text]}),
+        UpdateAction("prepend", ("p",), {"L": [text]}),
+        UpdateAction("remove", ("r",)),
+        UpdateAction("add", ("s",), {"SS": [tag]}),
+        UpdateAction("delete", ("d",), {"SS": [tag]}),
+    ]
+    checks = [
+        AttributeCheck("exists", "pk"),
+        AttributeCheck("not_exists", "pk"),
+        AttributeCheck("equals", "v", number),
+        AttributeCheck("missing_or_equals", "a", text),
+        AttributeCheck("missing_or_null", "z"),
+        AttributeCheck("not_exists_or_expired", "pk", number, "ttl"),
+        AttributeCheck("exists_and_live", "pk", number, "ttl"),
+    ]
+    out = [WriteExpression((form,), ()) for form in forms]
+    out += [WriteExpression((), (check,)) for check in checks]
+    out.append(WriteExpression(tuple(forms), tuple(checks)))
+    return out
+
+
+@pytest.mark.parametrize("update", [True, False])
+def test_a_shape_rendered_before_binds_the_new_values_as_a_fresh_render_would(
+    update: bool,
+) -> None:
+    from ddbwrap.expressions import _clauses
+
+    _clauses._RENDERED.clear()
+    first = [e.render({}, update=update) for e in _every_shape("first")]
+    kept = len(_clauses._RENDERED)
+    again = [e.render({}, update=update) for e in _every_shape("second-call")]
+    _clauses._RENDERED.clear()
+    fresh = [e.render({}, update=update) for e in _every_shape("second-call")]
+    assert again == fresh
+    assert again != first
+    assert kept == len({repr(e._shape(update)) for e in _every_shape("x")})  # every shape kept
+
+
+def test_a_rendered_shape_hands_each_write_its_own_names_map() -> None:
+    from ddbwrap.expressions._clauses import AttributeCheck, WriteExpression
+
+    expression = WriteExpression(Update().set("name", "x").clauses(Pipeline))
+    expression.render({}, update=True)["ExpressionAttributeNames"]["#n0"] = "changed"
+    again = WriteExpression(
+        Update().set("name", "y").clauses(Pipeline), (AttributeCheck("exists", "name"),)
+    )
+    assert again.render({}, update=True)["ExpressionAttributeNames"] == {"#n0": "name"}
+    assert expression.render({}, update=True)["ExpressionAttributeNames"] == {"#n0": "name"}

@@ -22,10 +22,10 @@ from typing import Any, Literal, NamedTuple, cast
 
 from pydantic import BaseModel
 
-from ..codec import AttributeValue
+from ..codec import AttributeValue, EncodedItem
 from .conditions import Condition
 from .paths import Segment
-from .placeholders import Placeholders
+from .placeholders import NAMES_KEY, VALUES_KEY, Placeholders
 
 Clause = Literal["SET", "REMOVE", "ADD", "DELETE"]
 CLAUSES: tuple[Clause, ...] = ("SET", "REMOVE", "ADD", "DELETE")
@@ -206,6 +206,18 @@ class AttributeCheck(NamedTuple):
             return f"{name} = {value}"
         return f"(attribute_not_exists({name}) OR {name} = {value})"
 
+    def bound_values(self) -> tuple[AttributeValue, ...]:
+        """The values ``render`` binds, in its order."""
+        first = (self.value,) if self.ttl is not None and self.value is not None else ()
+        if first and self.test in ("not_exists_or_expired", "exists_and_live"):
+            return first
+        if self.test in ("exists", "not_exists"):
+            return first
+        if self.test == "missing_or_null":
+            return (*first, _NULL_TYPE)
+        assert self.value is not None
+        return (*first, self.value)
+
     def holds_on(self, stored: AttributeValue | None) -> bool:
         """Whether it holds on an item whose attribute is ``stored`` (None: missing)."""
         test = self.test
@@ -243,16 +255,72 @@ class WriteExpression(NamedTuple):
     def render(self, params: dict[str, Any], *, update: bool) -> dict[str, Any]:
         """Add the request fragment to ``params`` and return it: ``UpdateExpression`` (when
         ``update``), ``ConditionExpression`` (when there are conditions) and the placeholder
-        maps, all from one ``Placeholders``."""
+        maps, all from one ``Placeholders``.
+
+        The text and names depend only on the write's shape (forms, paths, tests; not values),
+        so a shape rendered before reuses them and binds this write's values in their order."""
+        shape = self._shape(update)
+        known = _RENDERED.get(shape) if shape is not None else None
+        if known is not None:
+            fragment, slots = known
+            params.update(fragment)
+            if NAMES_KEY in fragment:
+                params[NAMES_KEY] = dict(fragment[NAMES_KEY])
+            if slots:
+                params[VALUES_KEY] = EncodedItem(zip(slots, self._values(update), strict=True))
+            return params
         placeholders = Placeholders()
+        fragment = {}
         if update:
-            params["UpdateExpression"] = render_updates(self.updates, placeholders)
+            fragment["UpdateExpression"] = render_updates(self.updates, placeholders)
         if self.conditions:
-            params["ConditionExpression"] = " AND ".join(
+            fragment["ConditionExpression"] = " AND ".join(
                 [part.render(placeholders) for part in self.conditions]
             )
-        params.update(placeholders.params())
+        maps = placeholders.params()
+        params.update(fragment)
+        params.update(maps)
+        bound = maps.get(VALUES_KEY, {})
+        if (
+            shape is not None
+            and len(_RENDERED) < _RENDERED_MAX
+            and [id(v) for v in bound.values()] == [id(v) for v in self._values(update)]
+        ):  # kept only when the values are bound in the order _values gives
+            if NAMES_KEY in maps:  # a copy: the caller owns the map in params
+                fragment[NAMES_KEY] = dict(maps[NAMES_KEY])
+            _RENDERED[shape] = (fragment, tuple(bound))
         return params
+
+    def _shape(self, update: bool) -> tuple[Any, ...] | None:
+        """What the rendered text and names depend on; None when a part is the caller's own
+        condition (compiled from its model each time)."""
+        checks = []
+        for part in self.conditions:
+            if not isinstance(part, AttributeCheck):
+                return None
+            checks.append((part.test, part.attribute, part.value is None, part.ttl))
+        actions = [(form, path, av is None) for form, path, av in self.updates] if update else ()
+        return (tuple(actions), tuple(checks))
+
+    def _values(self, update: bool) -> list[AttributeValue]:
+        """The values ``render`` binds, in the order it binds them: each action's constant
+        and value, then each condition's."""
+        values: list[AttributeValue] = []
+        if update:
+            for form, _, av in self.updates:
+                if av is None:
+                    continue
+                if form != "set" and (constant := FORMS[form].constant) is not None:
+                    values.append(constant)
+                values.append(av)
+        for part in self.conditions:
+            values.extend(part.bound_values())  # type: ignore[union-attr]  # checks only
+        return values
+
+
+_RENDERED: dict[tuple[Any, ...], tuple[dict[str, Any], tuple[str, ...]]] = {}
+"""Each write shape rendered so far: its request fragment (text, names) and value slots."""
+_RENDERED_MAX = 4096
 
 
 # --- comparing stored values ----------------------------------------------------------------
