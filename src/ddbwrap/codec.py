@@ -941,9 +941,10 @@ class ItemCodec(Generic[M]):
 
     # encoding
 
-    def encode(self, instance: M) -> Item:
+    def encode(self, instance: M, *, sized: bool = True) -> Item:
         """The full item of a model instance, with key templates rendered; validated
-        (``check``) and size-checked."""
+        (``check``) and size-checked (``sized=False``: left to the caller's ``check_size``,
+        when it knows a cheaper bound)."""
         values = instance.__dict__
         zone = self.zone
         item: Item = EncodedItem()
@@ -990,7 +991,8 @@ class ItemCodec(Generic[M]):
         for name in self._untyped:
             self.check_empty_sets(name, values[name])
         self.check(instance)
-        self.check_size(item)
+        if sized:
+            self.check_size(item)
         return item
 
     def check_empty_sets(self, name: str, value: object, *, nested: bool = False) -> None:
@@ -1139,9 +1141,11 @@ class ItemCodec(Generic[M]):
     def key_fields_text(self) -> str:
         return ", ".join(self.schema.key_fields)
 
-    def check_size(self, item: Item) -> None:
-        """Refuse an item over 400 KB before it is sent, naming its key and size."""
-        if size_upper_bound(item) <= MAX_ITEM_BYTES:
+    def check_size(self, item: Item, bound: int | None = None) -> None:
+        """Refuse an item over 400 KB before it is sent, naming its key and size. ``bound``:
+        a number known not to be below its size (the length of JSON holding it), else
+        ``size_upper_bound``'s."""
+        if (size_upper_bound(item) if bound is None else bound) <= MAX_ITEM_BYTES:
             return
         size = item_size(item)
         if size > MAX_ITEM_BYTES:

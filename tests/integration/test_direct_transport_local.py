@@ -18,6 +18,7 @@ from botocore.config import Config
 
 from ddbwrap import (
     DomainModel,
+    ItemTooLargeError,
     OutcomeUnknownError,
     ReadApi,
     ServiceError,
@@ -25,6 +26,7 @@ from ddbwrap import (
     UnprocessedItemsError,
     WriteApi,
 )
+from ddbwrap.codec import MAX_ITEM_BYTES, codec_for, item_size
 from ddbwrap.retry import RetryPolicy
 from ddbwrap.testing import local_client
 from ddbwrap.transport import BotocoreTransport, DirectTransport
@@ -219,6 +221,38 @@ def test_a_batch_on_the_direct_transport_stores_text_numbers_and_binary_values(
     ]
     _written(direct, meters)
     assert _stored(direct) == {meter.meter_id: meter for meter in meters}
+
+
+class Padded(DomainModel):
+    meter_id: str
+    pad: str
+
+    class Meta:
+        table_name = "direct_padded"
+        partition_key = "meter_id"
+
+
+def _padded(meter_id: str, size: int) -> Padded:
+    """An item of exactly ``size`` bytes as DynamoDB counts them (names and values)."""
+    return Padded(meter_id=meter_id, pad="x" * (size - len("meter_id") - len(meter_id) - 3))
+
+
+@pytest.mark.parametrize("transport", ["direct", "botocore"])
+def test_a_batch_put_of_an_item_at_the_size_limit_is_stored_and_one_byte_over_is_refused(
+    ddb_tables: TableFactory, transport: str
+) -> None:
+    tables = ddb_tables(Padded)
+    gateway = TableGateway(tables.client, table_prefix=tables.table_prefix, transport=transport)
+    largest = _padded("limit", MAX_ITEM_BYTES)  # its JSON is longer than the limit
+    assert item_size(codec_for(Padded).encode(largest)) == MAX_ITEM_BYTES
+    writes = WriteApi[Padded](gateway)
+    with writes.batch() as batch:
+        batch.put(largest)
+        with pytest.raises(ItemTooLargeError, match=f"is {MAX_ITEM_BYTES + 1} bytes"):
+            batch.put(_padded("over", MAX_ITEM_BYTES + 1))
+    assert batch.written == 1
+    stored = ReadApi[Padded](gateway).scan_all()
+    assert [(p.meter_id, len(p.pad)) for p in stored] == [("limit", len(largest.pad))]
 
 
 def _line_events(transport: object, monkeypatch: pytest.MonkeyPatch) -> list[str]:

@@ -118,12 +118,14 @@ class BaseBatchWriter(Generic[M]):
                 f"batch.put takes a {self.model.__name__}, not {type(item).__name__}",
                 model=self.model.__name__,
             )
-        encoded = with_server_attributes(self._schema, "put", self._codec.encode(item))
+        codec = self._codec
+        encoded = with_server_attributes(self._schema, "put", codec.encode(item, sized=False))
         key = {attribute: encoded[attribute] for attribute in self._key_attributes}
         request = encoded_write("PutRequest", "Item", encoded)
-        if self._serializes:
-            return BatchEntry("put", key, item, serialized_write(request, key))
-        return BatchEntry("put", key, item, request)
+        wire = serialized_write(request, key) if self._serializes else request
+        # the JSON holding the item, when there is one, bounds its size without a second dump
+        codec.check_size(encoded, len(wire.json) if type(wire) is SerializedWrite else None)
+        return BatchEntry("put", key, item, wire)
 
     @follows_gateway_setting
     def _delete_entry(self, key: KeyLike) -> BatchEntry[M]:
