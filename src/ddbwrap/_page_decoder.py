@@ -7,8 +7,8 @@ attribute's ``S``, ``N``, ``BOOL``, ``SS`` or ``NS`` through a validation alias 
 map of scalars each element's tag through ``itemgetter``, in Rust), so only nested models,
 lists and maps of other values, nullable and untyped fields still go through ``decode_value``
 in Python; pydantic-core builds the model instances too. ``body_reader(codec)`` runs the same
-validator on a Query or Scan answer's JSON body, so the raw items are never built as Python
-objects (the direct transport holds bodies).
+validator on a Query, Scan, BatchGetItem or GetItem answer's JSON body, so the raw items are
+never built as Python objects (the direct transport holds bodies).
 
 For items in DynamoDB's form (every attribute an AttributeValue of one tag, as answers always
 are) it gives what the per-item decoder gives, or nothing: anything the compiled validator does
@@ -26,7 +26,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from pydantic import BaseModel
 from pydantic_core import SchemaValidator, core_schema
@@ -40,6 +40,9 @@ if TYPE_CHECKING:
     from .schema import KeyAttribute
 
 __all__ = ["BodyReader", "DecodedItems", "PageDecoder", "body_reader", "page_decoder"]
+
+Member = Literal["Items", "Responses", "Item"]
+"""The answer member a body reader reads: Query/Scan's, BatchGetItem's or GetItem's."""
 
 PageDecoder = Callable[[Sequence[Mapping[str, Any]]], "list[Any] | None"]
 """Raw items to model instances, in order; None when a page needs the per-item decoder."""
@@ -87,7 +90,7 @@ class _Compiled:
         self, codec: ItemCodec[Any], plan: Any, model_schema: Any, definitions: Any, config: Any
     ) -> None:
         self._model_schema, self._definitions, self._config = model_schema, definitions, config
-        self._bodies: dict[tuple[bool, bool], BodyReader | None] = {}
+        self._bodies: dict[tuple[bool, Member], BodyReader | None] = {}
         self._key_attributes = codec.schema.key_attributes
         self._model: type[BaseModel] = codec.model
         always_set = frozenset(plan.set_fields | plan.none_fields)
@@ -145,22 +148,24 @@ class _Compiled:
         except Exception:  # a schema pydantic-core will not compile: per-item decoding
             return None
 
-    def body(self, refuse_guards: bool, batch: bool) -> BodyReader | None:
-        """The reader of Query and Scan (``batch``: BatchGetItem) answer bodies;
-        ``refuse_guards``: a body naming the guard owner's table attribute is left unread (the
-        read core leaves guard items out; the name in a value declines it too, harmlessly)."""
-        key = (refuse_guards, batch)
-        if key not in self._bodies:  # one validator per batch, shared by both
+    def body(self, refuse_guards: bool, member: Member) -> BodyReader | None:
+        """The reader of answer bodies whose ``member`` holds the model's items: ``Items``
+        (Query, Scan), ``Responses`` (BatchGetItem) or ``Item`` (GetItem); ``refuse_guards``: a
+        body naming the guard owner's table attribute is left unread (the read core leaves
+        guard items out; the name in a value declines it too, harmlessly)."""
+        key = (refuse_guards, member)
+        if key not in self._bodies:  # one validator per member, shared by both
             self._bodies[key] = (
-                _refusing_guards(self.body(False, batch)) if refuse_guards else self._body(batch)
+                _refusing_guards(self.body(False, member)) if refuse_guards else self._body(member)
             )
         return self._bodies[key]
 
-    def _body(self, batch: bool) -> BodyReader | None:
+    def _body(self, member: Member) -> BodyReader | None:
         model_schema = self._model_schema
         fields = dict(model_schema["schema"]["fields"])
         own: frozenset[str] = frozenset()
-        if batch:  # each item's stored key attributes' texts (binary ones: no body reader)
+        keyed = member != "Items"
+        if keyed:  # each item's stored key attributes' texts (binary ones: no body reader)
             keys = self._verbatim_keys(fields)
             if keys is None:  # read as fields of the reader's own, dropped from the instances
                 keys = {f"{_KEY}{k.attribute}": k for k in self._key_attributes}
@@ -182,11 +187,14 @@ class _Compiled:
                 def texts(values: dict[str, Any]) -> tuple[str, ...]:
                     return (values[only],)
 
-        items = core_schema.list_schema(
-            {**model_schema, "schema": {**model_schema["schema"], "fields": fields}}
-        )
-        member = "Responses" if batch else "Items"
-        schema = core_schema.dict_schema(core_schema.str_schema(), items) if batch else items
+        item = {**model_schema, "schema": {**model_schema["schema"], "fields": fields}}
+        schema: core_schema.CoreSchema = item
+        if member == "Items":
+            schema = core_schema.list_schema(item)
+        elif member == "Responses":
+            schema = core_schema.dict_schema(
+                core_schema.str_schema(), core_schema.list_schema(item)
+            )
         answer = core_schema.typed_dict_schema(
             {member: core_schema.typed_dict_field(schema, required=False)},
             extra_behavior="allow",
@@ -196,7 +204,7 @@ class _Compiled:
             return None
         validate_json, settle = validator.validate_json, self.settle
 
-        def keyed(instances: list[Any]) -> DecodedItems:
+        def keyed_items(instances: list[Any]) -> DecodedItems:
             stored = [identity(texts(i.__dict__)) for i in instances]
             return DecodedItems(zip(stored, settle(instances, own), strict=True))
 
@@ -208,8 +216,10 @@ class _Compiled:
             found = parsed.pop(member, None)
             if found is None:
                 return parsed, {}
-            if batch:
-                return parsed, {member: {table: keyed(v) for table, v in found.items()}}
+            if member == "Item":
+                return parsed, {member: keyed_items([found])[0]}
+            if member == "Responses":
+                return parsed, {member: {table: keyed_items(v) for table, v in found.items()}}
             return parsed, {member: DecodedItems(settle(found, own))}
 
         return read
@@ -273,17 +283,18 @@ def page_decoder(codec: ItemCodec[Any]) -> PageDecoder | None:
 
 
 def body_reader(
-    codec: ItemCodec[Any], *, refuse_guards: bool, batch: bool = False
+    codec: ItemCodec[Any], *, refuse_guards: bool, member: Member = "Items"
 ) -> BodyReader | None:
-    """The compiled reader of Query and Scan (``batch``: BatchGetItem, one table) answer
-    bodies holding ``codec``'s model's items (None when it cannot vouch for the model). The
-    items are read by the page decoder's schema straight from the JSON, without building the
-    raw items first. Binary values decline the body (their base64 text is refused where bytes
-    are read)."""
+    """The compiled reader of answer bodies whose ``member`` holds ``codec``'s model's items
+    (None when it cannot vouch for the model): ``Items`` (Query, Scan), ``Responses``
+    (BatchGetItem, one table: each item as ``(its stored key's identity, instance)``) or
+    ``Item`` (GetItem: the same pair). The items are read by the page decoder's schema straight
+    from the JSON, without building the raw items first. Binary values decline the body (their
+    base64 text is refused where bytes are read)."""
     compiled = _compiled_for(codec)
     if compiled is None or compiled.page is None:
         return None
-    return compiled.body(refuse_guards, batch)
+    return compiled.body(refuse_guards, member)
 
 
 def _compile(codec: ItemCodec[Any]) -> _Compiled | None:

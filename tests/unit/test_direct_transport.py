@@ -35,6 +35,8 @@ from ddbwrap._engine.wire import Watch
 from ddbwrap._page_decoder import DecodedItems, body_reader
 from ddbwrap.errors import (
     ConditionFailedError,
+    DdbwrapError,
+    ForeignItemError,
     ThrottledError,
     TransactionCanceledError,
     ValidationError,
@@ -985,6 +987,79 @@ def test_sync_batch_gets_over_the_direct_transport_take_the_body_reader(
 
     assert got.items == (DOCS[1], DOCS[0], DOCS[2])
     assert seen == [tuple]  # (identity, instance) pairs: no raw item built
+
+
+def _get_outcome(reads: Any, key: dict[str, Any]) -> Any:
+    """What a get returns, or its error's type and attributes."""
+    try:
+        return reads.get(**key)
+    except ForeignItemError as exc:
+        return type(exc), tuple(exc.attributes)
+    except DdbwrapError as exc:
+        return type(exc)
+
+
+def test_gets_over_the_direct_transport_give_what_botocore_gives(
+    client: Any, server: CannedServer
+) -> None:
+    guard = {"pk": {"S": "p"}, "sk": {"S": "s0"}, "owner": {"S": "{}"}, "owner_table": {"S": "d"}}
+    answers = {
+        "ordinary": DOC_CODEC.encode(DOCS[0]),
+        "a guard item": guard,
+        "a corrupt item": {"pk": {"S": "p"}, "sk": {"S": "s0"}, "n": {"S": "x"}},
+        "a number spelled otherwise": {**DOC_CODEC.encode(DOCS[0]), "n": {"N": "0.0"}},
+        "another sort key": DOC_CODEC.encode(DOCS[1]),
+        "another partition": {**DOC_CODEC.encode(DOCS[0]), "pk": {"S": "q"}},
+        "no item": None,
+    }
+    outcomes = {}
+    for name, item in answers.items():
+        results = []
+        for transport in ("direct", "botocore"):
+            server.queue = [answer({} if item is None else {"Item": item})]
+            reads = ReadApi[Doc](TableGateway(client, transport=transport))
+            results.append(_get_outcome(reads, {"pk": "p", "sk": "s0"}))
+        assert results[0] == results[1], name
+        outcomes[name] = results[0]
+    assert outcomes["ordinary"] == outcomes["a number spelled otherwise"] == DOCS[0]
+    assert outcomes["another sort key"] == (ForeignItemError, ("sk",))
+    assert outcomes["another partition"] == (ForeignItemError, ("pk",))
+    assert outcomes["no item"] is None
+
+
+def test_sync_gets_over_the_direct_transport_take_the_body_reader(
+    client: Any, server: CannedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server.queue = [answer({"Item": DOC_CODEC.encode(DOCS[2])})]
+    reads = ReadApi[Doc](TableGateway(client, transport="direct"))
+    decoders = []
+    item_decoder = reads._core.item_decoder
+    monkeypatch.setattr(
+        reads._core, "item_decoder", lambda view: decoders.append(view) or item_decoder(view)
+    )
+
+    assert reads.get(pk="p", sk="s2") == DOCS[2]
+    assert decoders == []  # no raw item built and decoded
+
+
+def test_async_gets_over_the_direct_transport_take_the_body_reader(
+    server: CannedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server.queue = [answer({"Item": DOC_CODEC.encode(DOCS[1])})]
+    decoders: list[Any] = []
+
+    async def check(client: Any) -> Any:
+        from ddbwrap.aio import AsyncReadApi, AsyncTableGateway
+
+        reads = AsyncReadApi[Doc](AsyncTableGateway(client))
+        item_decoder = reads._core.item_decoder
+        monkeypatch.setattr(
+            reads._core, "item_decoder", lambda view: decoders.append(view) or item_decoder(view)
+        )
+        return await reads.get(pk="p", sk="s1")
+
+    assert run_async(server.url, check) == DOCS[1]
+    assert decoders == []
 
 
 # --- the body reader's reads under faults: retried, then read from the body -------------------

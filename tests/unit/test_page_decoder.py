@@ -67,7 +67,7 @@ def reads_as_per_item(codec: ItemCodec[Any], raws: list[Item]) -> bool:
         assert rest == {"Count": len(raws)}
         assert type(decoded["Items"]) is DecodedItems
         same_instances(decoded["Items"], want)
-    read_batch = body_reader(codec, refuse_guards=True, batch=True)
+    read_batch = body_reader(codec, refuse_guards=True, member="Responses")
     assert read_batch is not None
     from_batch = read_batch(dumps({"Responses": {"t": raws}, "UnprocessedKeys": {}}))
     if from_batch is not None:
@@ -498,7 +498,7 @@ def test_a_model_it_cannot_vouch_for_has_no_body_reader() -> None:
 
 def test_a_batch_body_gives_each_item_with_its_stored_key_identity() -> None:
     raws = [stored(), stored(pk={"S": "q"})]
-    read_batch = body_reader(STORED, refuse_guards=True, batch=True)
+    read_batch = body_reader(STORED, refuse_guards=True, member="Responses")
     assert read_batch is not None
 
     answer = read_batch(dumps({"Responses": {"stored": raws}}))
@@ -521,7 +521,7 @@ def test_a_batch_body_identifies_a_number_key_by_its_value_whatever_its_spelling
             sort_key = "score"
 
     codec = ItemCodec(Ranked)
-    read_batch = body_reader(codec, refuse_guards=True, batch=True)
+    read_batch = body_reader(codec, refuse_guards=True, member="Responses")
     assert read_batch is not None
     raws = [
         {"board": {"S": "b"}, "score": {"N": "1.50"}},
@@ -568,7 +568,7 @@ class Bounded(DomainModel):
 
 @pytest.mark.parametrize("model", [Lowered, Bounded], ids=["text-changing", "constrained"])
 def test_a_batch_body_identifies_each_item_by_its_stored_key_text(model: type[Any]) -> None:
-    read_batch = body_reader(ItemCodec(model), refuse_guards=True, batch=True)
+    read_batch = body_reader(ItemCodec(model), refuse_guards=True, member="Responses")
     assert read_batch is not None
     raws = [{"pk": {"S": "ABC"}, "name": {"S": "a"}}, {"pk": {"S": "Def"}, "name": {"S": "d"}}]
 
@@ -578,6 +578,29 @@ def test_a_batch_body_identifies_each_item_by_its_stored_key_text(model: type[An
     pairs = answer[1]["Responses"]["t"]
     assert [identity for identity, _ in pairs] == [("ABC",), ("Def",)]
     same_instances([item for _, item in pairs], per_item(ItemCodec(model), raws))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("model", [Lowered, Bounded], ids=["text-changing", "constrained"])
+def test_a_get_body_gives_its_item_with_its_stored_key_text(model: type[Any]) -> None:
+    read_item = body_reader(ItemCodec(model), refuse_guards=True, member="Item")
+    assert read_item is not None
+    raw = {"pk": {"S": "ABC"}, "name": {"S": "a"}}
+
+    answer = read_item(dumps({"Item": raw, "ConsumedCapacity": {"TableName": "t"}}))
+
+    assert answer is not None
+    parsed, read = answer
+    assert parsed == {"ConsumedCapacity": {"TableName": "t"}}
+    identity, item = read["Item"]
+    assert identity == ("ABC",)
+    same_instances([item], per_item(ItemCodec(model), [raw]))  # type: ignore[arg-type]
+
+
+def test_a_get_body_without_an_item_or_with_a_corrupt_one_is_left_to_the_usual_parse() -> None:
+    read_item = body_reader(ItemCodec(Bounded), refuse_guards=True, member="Item")
+    assert read_item is not None
+    assert read_item(dumps({})) == ({}, {})  # no item: nothing to read
+    assert read_item(dumps({"Item": {"pk": {"S": "far-too-long"}}})) is None  # refused
 
 
 def test_a_batch_body_with_a_binary_key_is_declined() -> None:
@@ -590,6 +613,6 @@ def test_a_batch_body_with_a_binary_key_is_declined() -> None:
             partition_key = "pk"
 
     codec = ItemCodec(BinaryKeyed)
-    read_batch = body_reader(codec, refuse_guards=True, batch=True)
+    read_batch = body_reader(codec, refuse_guards=True, member="Responses")
     raws = [codec.encode(BinaryKeyed(pk=b"\x01")), codec.encode(BinaryKeyed(pk=b"\x02"))]
     assert read_batch is None or read_batch(dumps({"Responses": {"t": raws}})) is None

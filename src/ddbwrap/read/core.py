@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 from .._engine import flows, gc_pause
 from .._engine.gc_pause import MANY_ITEMS
 from .._engine.steps import Flow, Params
-from .._page_decoder import BodyReader, DecodedItems, body_reader, page_decoder
+from .._page_decoder import BodyReader, DecodedItems, Member, body_reader, page_decoder
 from ..codec import Item, codec_for
 from ..entities import (
     GUARD_OWNER_ATTRIBUTE,
@@ -26,7 +26,7 @@ from ..entities import (
     may_hold_guards,
     resolver,
 )
-from ..errors import CorruptItemError, InvalidCursorError, ValidationError
+from ..errors import CorruptItemError, ForeignItemError, InvalidCursorError, ValidationError
 from ..keys import (
     CheckedKey,
     KeyLike,
@@ -265,11 +265,20 @@ class ReadCore(Generic[M]):
     ) -> Flow[Any]:
         """GetItem, the item checked to be the one asked for, decoded (None when missing,
         and when expired at ``now``: a post-read check, GetItem has no filter)."""
-        response = yield from flows.call(policy, "GetItem", params)
+        reader = self.body_reader(view, now is not None, member="Item")
+        response = yield from flows.call(policy, "GetItem", params, items=reader)
         item = response.get("Item")
         logger.debug("get table=%s found=%s", self.schema.table_name, item is not None)
         if item is None:
             return None
+        if type(item) is tuple:  # read by the body reader: (identity, instance)
+            identity, instance = item
+            asked = self.identity(params["Key"])
+            if identity != asked:
+                pairs = zip(self._key_attributes, identity, asked, strict=True)
+                differ = [attribute for attribute, got, want in pairs if got != want]
+                raise ForeignItemError(self.schema.model_name, differ)
+            return instance
         check_returned_key(self.model, params["Key"], item)
         if now is not None and self.expired(now)(item):
             logger.debug("get table=%s: the item has expired (hidden)", self.schema.table_name)
@@ -297,7 +306,7 @@ class ReadCore(Generic[M]):
             request = batch_get_request(
                 self.model, list(distinct.values()), view=view, consistent=consistent
             )
-            reader = self.body_reader(view, now is not None, batch=True)
+            reader = self.body_reader(view, now is not None, member="Responses")
             response = yield from flows.batch_get(policy, request, reader)
             for entry in response.get(self.schema.table_name, ()):
                 if type(entry) is tuple:  # read by the body reader: (identity, instance)
@@ -446,7 +455,7 @@ class ReadCore(Generic[M]):
         return flows.pages(policy, plan.operation, params, emit=page_items, items=reader)
 
     def body_reader(
-        self, view: type[View[Any]] | None, raw_needed: bool, *, batch: bool = False
+        self, view: type[View[Any]] | None, raw_needed: bool, *, member: Member = "Items"
     ) -> BodyReader | None:
         """The reader of answer bodies straight into the model's items (``steps.Call``), for a
         read whose answers are decoded whole as the model: no view, no other entity, and no
@@ -454,7 +463,7 @@ class ReadCore(Generic[M]):
         items make the reader decline the answer."""
         if view is not None or not self._trivial or raw_needed:
             return None
-        return body_reader(self.codec, refuse_guards=self._guards, batch=batch)
+        return body_reader(self.codec, refuse_guards=self._guards, member=member)
 
     def count(self, policy: RetryPolicy, plan: ReadPlan) -> Flow[int]:
         """How many items every page of a Select=COUNT plan holds.
