@@ -1079,16 +1079,27 @@ KEYS = [{"pk": "p", "sk": f"s{i}"} for i in range(3)]
 
 def good_answer(read: str) -> Any:
     items = [DOC_CODEC.encode(d) for d in DOCS]
+    if read == "get":
+        return answer({"Item": items[0]})
     if read == "batch_get":
         return answer({"Responses": {"docs": items}, "UnprocessedKeys": {}})
     return doc_page(items)
+
+
+EXPECTED_DECODING: dict[str, list[type]] = {
+    "query": [DecodedItems],
+    "query_all": [DecodedItems],
+    "batch_get": [tuple],
+    "get": [],  # a get's item comes as one pair, no page (its reader use: tests above)
+}
+"""What ``pages_decoded`` records for each read taken by the body reader."""
 
 
 def fault_config() -> Config:
     return Config(retries={"total_max_attempts": 1}, read_timeout=READ_TIMEOUT)
 
 
-@pytest.mark.parametrize("read", ["query", "query_all", "batch_get"])
+@pytest.mark.parametrize("read", ["query", "query_all", "batch_get", "get"])
 @pytest.mark.parametrize("fault", PAGE_FAULTS)
 def test_a_read_by_the_body_reader_is_retried_after_a_fault(
     server: CannedServer, fault: str, read: str
@@ -1102,15 +1113,17 @@ def test_a_read_by_the_body_reader_is_retried_after_a_fault(
         got = list(reads.query(pk="p").items)
     elif read == "query_all":
         got = list(reads.query_all(pk="p"))
+    elif read == "get":
+        got = [reads.get(**KEYS[0]), *DOCS[1:]]
     else:
         got = list(reads.batch_get(KEYS).items)
 
     assert got == DOCS
     assert len(server.requests) == 2
-    assert decoded == ([tuple] if read == "batch_get" else [DecodedItems])
+    assert decoded == EXPECTED_DECODING[read]
 
 
-@pytest.mark.parametrize("read", ["query", "query_all", "batch_get"])
+@pytest.mark.parametrize("read", ["query", "query_all", "batch_get", "get"])
 @pytest.mark.parametrize("fault", PAGE_FAULTS)
 def test_an_async_read_by_the_body_reader_is_retried_after_a_fault(
     server: CannedServer, fault: str, read: str
@@ -1126,6 +1139,8 @@ def test_an_async_read_by_the_body_reader_is_retried_after_a_fault(
             got = list((await reads.query(pk="p")).items)
         elif read == "query_all":
             got = [item async for item in reads.query_all(pk="p")]
+        elif read == "get":
+            got = [await reads.get(**KEYS[0]), *DOCS[1:]]
         else:
             got = list((await reads.batch_get(KEYS)).items)
         return got, decoded
@@ -1133,4 +1148,4 @@ def test_an_async_read_by_the_body_reader_is_retried_after_a_fault(
     got, decoded = run_async(server.url, check, read_timeout=READ_TIMEOUT)
     assert got == DOCS
     assert len(server.requests) == 2
-    assert decoded == ([tuple] if read == "batch_get" else [DecodedItems])
+    assert decoded == EXPECTED_DECODING[read]
