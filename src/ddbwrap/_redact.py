@@ -122,6 +122,9 @@ def _set(setting: bool) -> Iterator[None]:
 
 
 class _Gateway(Protocol):
+    @property
+    def redact_values(self) -> bool | None: ...
+
     def redaction(self) -> AbstractContextManager[None]: ...
 
 
@@ -143,7 +146,10 @@ def follows_gateway_setting(
 
     @functools.wraps(build)
     def building(facade: _F, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        with facade.gateway.redaction():
+        gateway = facade.gateway
+        if gateway.redact_values is None:  # no setting of its own to put in force
+            return build(facade, *args, **kwargs)
+        with gateway.redaction():
             return build(facade, *args, **kwargs)
 
     return building

@@ -416,27 +416,16 @@ def datetime_text(value: dt.datetime, zone: dt.tzinfo | None = None) -> str:
             )
         value = value.replace(tzinfo=zone)
         offset = value.utcoffset()
+    utc = value.replace(tzinfo=None)
     if offset:
         try:  # what astimezone(utc) does, without its second utcoffset() call
-            value = value.replace(tzinfo=None) - offset
+            utc -= offset
         except OverflowError:
             raise ValidationError(
                 f"datetime {shown_text(value.isoformat())} is outside years 1-9999 once "
                 "converted to UTC"
             ) from None
-    return _UTC_TEXT % (
-        value.year,
-        value.month,
-        value.day,
-        value.hour,
-        value.minute,
-        value.second,
-        value.microsecond,
-    )
-
-
-_UTC_TEXT = "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ"
-"""What ``isoformat(timespec="microseconds")`` writes of a UTC time, with ``Z``: faster."""
+    return utc.isoformat(timespec="microseconds") + "Z"  # naive: no offset written
 
 
 def epoch_seconds(value: Any, *, zone: dt.tzinfo | None = None) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import gc
 import json
 import threading
 import time
@@ -30,6 +31,7 @@ from botocore.stub import Stubber
 from pydantic import Field
 
 from ddbwrap import DomainModel, ItemCodec, ReadApi, RetryPolicy
+from ddbwrap._engine import gc_pause
 from ddbwrap._engine.sigv4 import Signer
 from ddbwrap._engine.wire import Watch
 from ddbwrap._page_decoder import DecodedItems, body_reader
@@ -194,6 +196,31 @@ def test_signature_equals_botocore_sigv4(token: str | None) -> None:
     assert mine == request.headers["Authorization"]
 
 
+def test_each_signature_from_the_cached_key_equals_botocore_sigv4() -> None:
+    """The cached HMAC states are copied per signature, never updated: the second, third and
+    later signatures of a day are as right as the first."""
+    signer = Signer("dynamodb.eu-west-1.amazonaws.com", "eu-west-1", "dynamodb")
+    credentials = Credentials("AKIDEXAMPLE", "secret")
+    for body in (b'{"TableName":"a"}', b'{"TableName":"b"}', b'{"TableName":"a"}'):
+        request = AWSRequest(
+            "POST",
+            "https://dynamodb.eu-west-1.amazonaws.com/",
+            data=body,
+            headers={"X-Amz-Target": TARGET, "Content-Type": JSON_1_0},
+        )
+        SigV4Auth(credentials, "dynamodb", "eu-west-1").add_auth(request)
+        mine = signer.authorization(
+            access_key="AKIDEXAMPLE",
+            secret_key="secret",
+            token=None,
+            date=request.headers["X-Amz-Date"],
+            target=TARGET,
+            content_type=JSON_1_0,
+            body=body,
+        )
+        assert mine == request.headers["Authorization"]
+
+
 def test_signing_key_is_derived_once_per_day_and_secret() -> None:
     signer = Signer("h", "eu-west-1", "dynamodb")
     first = signer.signing_key("secret", "20260101")
@@ -226,6 +253,23 @@ def test_request_carries_what_botocore_signs(server: CannedServer) -> None:
     assert headers["Authorization"] == request.headers["Authorization"]
     assert headers["X-Amz-Security-Token"] == "session-token"
     assert headers["Host"] == server.url.removeprefix("http://")
+
+
+def test_only_a_large_body_is_read_with_the_collector_paused(server: CannedServer) -> None:
+    direct, _ = both(make_client(server.url))
+    seen: list[bool] = []
+
+    def reader(body: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
+        seen.append(gc.isenabled())
+        return {}, {"Items": DecodedItems()}
+
+    small = json.dumps({"Items": []}).encode()
+    large = json.dumps({"Items": [{"pk": {"S": "x" * 100}}] * 400}).encode()
+    assert len(small) < gc_pause.LARGE_BODY <= len(large)
+    for body in (small, large):
+        assert direct.wire._read("Query", body, reader) == {"Items": []}
+    assert seen == [True, False]
+    assert gc.isenabled()
 
 
 # --- answers ------------------------------------------------------------------------------------

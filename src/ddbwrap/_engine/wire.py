@@ -274,8 +274,11 @@ class Wire:
         """A body read by ``items`` (its items decoded as models), the rest (a few small
         members) parsed as ``parse_body`` parses them; None when the reader declines the
         body."""
-        with gc_pause.paused():
+        if len(body) < gc_pause.LARGE_BODY:  # too few allocations to start a collection
             read = items(body)
+        else:
+            with gc_pause.paused():
+                read = items(body)
         if read is None:
             return None
         rest, decoded = read
