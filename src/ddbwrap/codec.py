@@ -430,6 +430,7 @@ def datetime_text(value: dt.datetime, zone: dt.tzinfo | None = None) -> str:
 
 
 _WITH_MICROSECONDS = len("2026-01-01T00:00:00.000000")
+"""The length of a naive ``isoformat`` that wrote microseconds (it leaves out zero ones)."""
 
 
 def epoch_seconds(value: Any, *, zone: dt.tzinfo | None = None) -> int:
@@ -934,10 +935,16 @@ class ItemCodec(Generic[M]):
 
     # encoding
 
-    def encode(self, instance: M, *, sized: bool = True) -> Item:
+    def encode(self, instance: M) -> Item:
         """The full item of a model instance, with key templates rendered; validated
-        (``check``) and size-checked (``sized=False``: left to the caller's ``check_size``,
-        when it knows a cheaper bound)."""
+        (``check``) and size-checked."""
+        item = self._encode_unsized(instance)
+        self.check_size(item)
+        return item
+
+    def _encode_unsized(self, instance: M) -> Item:
+        """``encode`` without the size check, for a caller that checks the size against a
+        cheaper bound it has (``_check_size``)."""
         values = instance.__dict__
         zone = self.zone
         item: Item = EncodedItem()
@@ -984,8 +991,6 @@ class ItemCodec(Generic[M]):
         for name in self._untyped:
             self.check_empty_sets(name, values[name])
         self.check(instance)
-        if sized:
-            self.check_size(item)
         return item
 
     def check_empty_sets(self, name: str, value: object, *, nested: bool = False) -> None:
@@ -1134,11 +1139,14 @@ class ItemCodec(Generic[M]):
     def key_fields_text(self) -> str:
         return ", ".join(self.schema.key_fields)
 
-    def check_size(self, item: Item, bound: int | None = None) -> None:
-        """Refuse an item over 400 KB before it is sent, naming its key and size. ``bound``:
-        a number known not to be below its size (the length of JSON holding it), else
-        ``size_upper_bound``'s."""
-        if (size_upper_bound(item) if bound is None else bound) <= MAX_ITEM_BYTES:
+    def check_size(self, item: Item) -> None:
+        """Refuse an item over 400 KB before it is sent, naming its key and size."""
+        self._check_size(item, size_upper_bound(item))
+
+    def _check_size(self, item: Item, bound: int) -> None:
+        """``check_size`` given ``bound``, a number known not to be below the item's size (the
+        length of JSON holding it): the item is measured exactly only above the limit."""
+        if bound <= MAX_ITEM_BYTES:
             return
         size = item_size(item)
         if size > MAX_ITEM_BYTES:

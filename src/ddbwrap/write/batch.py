@@ -119,12 +119,14 @@ class BaseBatchWriter(Generic[M]):
                 model=self.model.__name__,
             )
         codec = self._codec
-        encoded = with_server_attributes(self._schema, "put", codec.encode(item, sized=False))
+        encoded = with_server_attributes(self._schema, "put", codec._encode_unsized(item))
         key = {attribute: encoded[attribute] for attribute in self._key_attributes}
         request = encoded_write("PutRequest", "Item", encoded)
         wire = serialized_write(request, key) if self._serializes else request
-        # the JSON holding the item, when there is one, bounds its size without a second dump
-        codec.check_size(encoded, len(wire.json) if type(wire) is SerializedWrite else None)
+        if type(wire) is SerializedWrite:  # its JSON bounds the item's size: no second dump
+            codec._check_size(encoded, len(wire.json))
+        else:
+            codec.check_size(encoded)
         return BatchEntry("put", key, item, wire)
 
     @follows_gateway_setting
