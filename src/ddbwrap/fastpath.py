@@ -44,7 +44,6 @@ from contextvars import ContextVar
 from typing import Any
 
 from ._engine import gc_pause
-from ._engine.gc_pause import LARGE_BODY
 from .codec import EncodedItem, EncodedWrite
 
 Params = dict[str, Any]
@@ -880,11 +879,7 @@ def parse_body(body: bytes, deep: Parse, shallow: Parse) -> dict[str, Any]:
     # Binary values (B, BS) arrive base64-encoded: only a body with such a tag needs the
     # AttributeValue walk (two memchr-speed scans, cheaper than the walk)
     parse = deep if b'"B"' in body or b'"BS"' in body else shallow
-    if len(body) < LARGE_BODY:
-        parsed = parse(loads(body))
-    else:
-        with gc_pause.paused():
-            parsed = parse(loads(body))
+    parsed = gc_pause.read(body, lambda raw: parse(loads(raw)))
     if type(parsed) is not dict:
         raise TypeError("the body is not a JSON object")
     return parsed

@@ -10,8 +10,11 @@ block, or the service's own choice) leaves it alone, so it is never left off by 
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
+
+T = TypeVar("T")
 
 LARGE_BODY = 32 * 1024
 """Bodies from this size on are parsed with the collector paused (smaller ones allocate too
@@ -32,3 +35,12 @@ def paused() -> Iterator[None]:
         yield
     finally:
         gc.enable()
+
+
+def read(body: bytes, reader: Callable[[bytes], T]) -> T:
+    """``reader(body)``, with the collector paused when the body is ``LARGE_BODY`` or more (a
+    smaller one allocates too little to start a collection, and the pause would cost more)."""
+    if len(body) < LARGE_BODY:
+        return reader(body)
+    with paused():
+        return reader(body)

@@ -274,11 +274,7 @@ class Wire:
         """A body read by ``items`` (its items decoded as models), the rest (a few small
         members) parsed as ``parse_body`` parses them; None when the reader declines the
         body."""
-        if len(body) < gc_pause.LARGE_BODY:  # too few allocations to start a collection
-            read = items(body)
-        else:
-            with gc_pause.paused():
-                read = items(body)
+        read = gc_pause.read(body, items)
         if read is None:
             return None
         rest, decoded = read
