@@ -808,3 +808,108 @@ def test_many_small_attributes_near_the_limit_are_counted_exactly() -> None:
     item = codec.encode(model(pk="k", v=values))
     assert size_upper_bound(item) > MAX_ITEM_BYTES
     assert item_size(item) <= MAX_ITEM_BYTES
+
+
+# --- the generated fields encoder ---------------------------------------------------------------
+
+
+class Mixed(DomainModel):
+    """A field of each kind the fields encoder inlines, and some it leaves to the general case."""
+
+    pk: str
+    text: str | None = None
+    flag: bool | None = None
+    count: int | None = None
+    ratio: float | None = None
+    amount: Decimal | None = None
+    at: dt.datetime | None = None
+    day: dt.date | None = None
+    tags: list[str] | None = None
+    labels: set[str] | None = None
+    extra: dict[str, Any] | None = None
+    color: Color | None = None
+
+    class Meta:
+        table_name = "mixed"
+        partition_key = "pk"
+
+
+MIXED = ItemCodec(Mixed)
+mixed_values = st.fixed_dictionaries(
+    {"pk": st.text(min_size=1)},
+    optional={
+        "text": st.none() | st.text(),
+        "flag": st.none() | st.booleans(),
+        "count": st.none() | st.integers(-(10**40), 10**40),
+        "ratio": st.none() | st.floats(allow_nan=False),
+        "amount": st.none() | st.decimals(allow_nan=False, allow_infinity=False, places=3),
+        "at": st.none() | aware_datetimes,
+        "day": st.none() | st.dates(),
+        "tags": st.none() | st.lists(st.text()),
+        "labels": st.none() | st.sets(st.text()),
+        "extra": st.none() | st.dictionaries(st.text(min_size=1), st.integers() | st.text()),
+        "color": st.none() | st.sampled_from(Color),
+    },
+)
+
+
+def general_encoding(instance: Mixed) -> dict[str, Any]:
+    """What the general encoder (``encode_value``, field by field) stores for ``instance``."""
+    item: dict[str, Any] = {}
+    for name, value in instance.__dict__.items():
+        if value is None:
+            if name in MIXED.null_fields:
+                item[name] = {"NULL": True}
+            continue
+        av = encode_value(value)
+        if av is not None:
+            item[name] = av
+    return item
+
+
+@given(mixed_values)
+def test_the_fields_encoder_stores_what_the_general_encoder_does(values: dict[str, Any]) -> None:
+    instance = Mixed(**values)
+    try:
+        expected = canonical(general_encoding(instance))
+    except ValidationError:
+        with pytest.raises(ValidationError) as info:
+            MIXED.encode(instance)
+        assert info.value.field in values
+        return
+    assert canonical(MIXED.encode(instance)) == expected
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "why"),
+    [
+        ("ratio", float("nan"), "must be finite"),
+        ("at", dt.datetime(2026, 1, 1), "naive datetime"),
+        ("count", 10**40 + 1, "significant digits"),
+        ("tags", [float("inf")], "must be finite"),
+    ],
+)
+def test_a_value_the_fields_encoder_refuses_is_named_by_its_field(
+    field: str, value: Any, why: str
+) -> None:
+    instance = Mixed.model_construct(pk="k", **{field: value})
+    with pytest.raises(ValidationError, match=why) as info:
+        MIXED.encode(instance)
+    assert (info.value.model, info.value.field) == ("Mixed", field)
+
+
+ODD_NAME = "v'] = 1\nraise SystemExit  # \\"
+
+
+class Odd(DomainModel):
+    pk: str
+    v: str = Field(alias=ODD_NAME)
+
+    class Meta:
+        table_name = "odd"
+        partition_key = "pk"
+
+
+def test_attribute_names_never_become_code_in_the_fields_encoder() -> None:
+    item = ItemCodec(Odd).encode(Odd.model_validate({"pk": "k", ODD_NAME: "x"}))
+    assert item == {"pk": {"S": "k"}, ODD_NAME: {"S": "x"}}
