@@ -410,8 +410,8 @@ def targets_table(report: dict[str, Any], ours: str) -> str:
             if s is not None:
                 met.append(s["ratio"] <= target)
                 for peer in RUST_PEERS:
-                    if peer in row:
-                        ahead.append(s["median"] < row[peer]["median"])
+                    if "ratio" in row.get(peer, {}):  # the figures shown: per-run ratio medians
+                        ahead.append(s["ratio"] < row[peer]["ratio"])
         if not cells[0] and not cells[1]:
             continue
         lines.append(
