@@ -1419,6 +1419,7 @@ def _fields_encoder(codec: ItemCodec[Any]) -> Callable[[dict[str, Any], Item], N
         "LIMIT": _INT_LIMIT,
         "datetime_text": datetime_text,
         "zone": zone,
+        "NULL": _NULL,
     }
     fields = codec.model.model_fields
     lines = ["def encode_fields(values, item):", "  f = 0", "  try:"]
@@ -1445,12 +1446,16 @@ def _fields_encoder(codec: ItemCodec[Any]) -> Callable[[dict[str, Any], Item], N
             fast = "type(v) is t{i}: item[a{i}] = e{i}(v, 1, zone)"
         else:  # an empty set is omitted, a model, an enum... : the general case
             fast = None
+        cases = [] if fast is None else [fast.format(i=index)]
+        if role == _PLAIN:  # None: stored as NULL or left out, as the field says
+            stored = f"item[a{index}] = NULL" if name in codec.null_fields else "pass"
+            cases.append(f"v is None: {stored}")
         lines.append(f"    f = {index}; v = values[n{index}]")
-        if fast is None:
-            lines.append(f"    field(item, {index}, v)")
-        else:
-            lines.append("    if " + fast.format(i=index))
+        if cases:
+            lines.extend(f"    {'elif' if n else 'if'} {case}" for n, case in enumerate(cases))
             lines.append(f"    else: field(item, {index}, v)")
+        else:
+            lines.append(f"    field(item, {index}, v)")
     lines.append("  except ValidationError as exc:")
     lines.append("    raise field_error(f, exc) from None")
     exec("\n".join(lines), namespace)  # the text: the fixed snippets above and indices
