@@ -1408,9 +1408,10 @@ class _DecodePlan(typing.NamedTuple):
 def _fields_encoder(codec: ItemCodec[Any]) -> Callable[[dict[str, Any], Item], None]:
     """``codec``'s fields encoder, one generated function of straight-line code: per field, the
     case its annotation makes common (a non-empty ASCII key string, an ASCII str, a bool, an
-    int, a value of the declared container or scalar type) inline, any other value through
-    ``_encode_field``. A third of a loop over the plan's time for a typical item. The code's
-    text holds only indices: names, attributes and encoders are constants of its namespace."""
+    int, a value of the declared container or scalar type, a plain field's None) inline, any
+    other value through ``_encode_field``: half the time of a loop over the plan, for a typical
+    item. The code's text holds only indices: names, attributes and encoders are constants of
+    its namespace."""
     zone = codec.zone
     namespace: dict[str, Any] = {
         "ValidationError": ValidationError,
