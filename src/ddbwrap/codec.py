@@ -1434,6 +1434,9 @@ def _fields_encoder(codec: ItemCodec[Any]) -> Callable[[dict[str, Any], Item], N
             fast = "type(v) is str and v and v.isascii(): item[a{i}] = {{'S': v}}"
         elif declared is str:
             fast = "type(v) is str and v.isascii(): item[a{i}] = {{'S': v}}"
+        elif _ascii_text_enum(declared):  # its members' values are known: no check per value
+            namespace[f"t{index}"] = declared
+            fast = "type(v) is t{i}: item[a{i}] = {{'S': v.value}}"
         elif declared is bool:
             fast = "type(v) is bool: item[a{i}] = {{'BOOL': v}}"
         elif declared is int:
@@ -1472,11 +1475,24 @@ the value, as ``_set`` does an empty set)."""
 
 
 def _declared_type(annotation: Any) -> Any:
-    """The class a field's values have when it is set (``list`` for ``list[str] | None``), or
-    None when they may have several (a union, ``Any``)."""
+    """The class a field's values have when it is set (``list`` for ``list[str] | None``,
+    ``str`` for ``Literal["a", "b"]``), or None when they may have several (a union, ``Any``)."""
     annotation = strip_optional(annotation)
-    declared = get_origin(annotation) or annotation
+    origin = get_origin(annotation)
+    if origin is typing.Literal:
+        kinds = {type(value) for value in get_args(annotation)}
+        return kinds.pop() if len(kinds) == 1 else None
+    declared = origin or annotation
     return declared if isinstance(declared, type) else None
+
+
+def _ascii_text_enum(declared: Any) -> bool:
+    """Whether ``declared`` is an Enum whose members' values are all ASCII text."""
+    return (
+        isinstance(declared, type)
+        and issubclass(declared, enum.Enum)
+        and all(type(member.value) is str and member.value.isascii() for member in declared)
+    )
 
 
 def _has_untyped(annotation: Any) -> bool:

@@ -828,6 +828,8 @@ class Mixed(DomainModel):
     labels: set[str] | None = None
     extra: dict[str, Any] | None = None
     color: Color | None = None
+    level: Level | None = None
+    kind: Literal["plain", "fancy", "ünïcode"] | None = None
 
     class Meta:
         table_name = "mixed"
@@ -849,6 +851,8 @@ mixed_values = st.fixed_dictionaries(
         "labels": st.none() | st.sets(st.text()),
         "extra": st.none() | st.dictionaries(st.text(min_size=1), st.integers() | st.text()),
         "color": st.none() | st.sampled_from(Color),
+        "level": st.none() | st.sampled_from(Level),
+        "kind": st.none() | st.sampled_from(["plain", "fancy", "ünïcode"]),
     },
 )
 
@@ -908,6 +912,32 @@ class Odd(DomainModel):
     class Meta:
         table_name = "odd"
         partition_key = "pk"
+
+
+class Shade(str, enum.Enum):
+    PALE = "pale"
+    DEEP = "dëep"  # not ASCII: the enum is encoded by the general case
+
+
+class Painted(DomainModel):
+    pk: str
+    color: Color
+    shade: Shade
+    finish: Literal["matte", "gloss"]
+
+    class Meta:
+        table_name = "painted"
+        partition_key = "pk"
+
+
+@pytest.mark.parametrize("shade", list(Shade))
+def test_enums_and_literals_are_stored_as_their_text(shade: Shade) -> None:
+    item = ItemCodec(Painted).encode(Painted(pk="k", color=Color.BLUE, shade=shade, finish="gloss"))
+    assert (item["color"], item["shade"], item["finish"]) == (
+        {"S": "blue"},
+        {"S": shade.value},
+        {"S": "gloss"},
+    )
 
 
 def test_attribute_names_never_become_code_in_the_fields_encoder() -> None:
